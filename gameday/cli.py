@@ -1,0 +1,71 @@
+"""The `gameday` command line. Each area registers its own subcommands.
+
+An area module exposes `register(subparsers)`; each subcommand sets
+`func(args) -> int`. Only this module exits; everything below raises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gameday import __version__
+from gameday.errors import EXIT_BAD_INPUT, GamedayError
+
+# Modules that contribute subcommands, in the order they appear in --help.
+COMMAND_MODULES = (
+    "stack.cli",
+    "loadtests.cli",
+    "gameday.run_cli",
+    "slo.cli",
+    "failover.cli",
+    "stack.autoscaler_cli",
+    "gameday.k8s_cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gameday",
+        description=(
+            "Resilience suite: bring up the HA stack, load it, break it, and prove "
+            "its SLOs with measured numbers."
+        ),
+        epilog="Exit codes: 0 all SLOs held, 1 an SLO failed, 2 bad input, "
+        "3 inconclusive or setup failure.",
+    )
+    parser.add_argument("--version", action="version", version=f"gameday {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # area not built yet in this checkout
+            raise
+        module.register(sub)
+    return parser
+
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args))
+    except GamedayError as exc:
+        print(f"gameday: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gameday: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
