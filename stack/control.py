@@ -1,0 +1,402 @@
+"""Control primitives of the running local stack: what experiments and controllers call.
+
+`Stack.open(state_dir)` reads the handles written by `gameday up`. Faults act on
+whole process trees (Patroni and its PostgreSQL, say), so a "hard kill" leaves
+no orphan behind. A region loss freezes every process of the region first (one
+instant from the outside), then stops them through supervisord so nothing
+restarts, then SIGKILLs them: like a power cut, and it stays dead until
+`restore_region`.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import redis
+
+from gameday.errors import ActionError, SetupError
+from stack import haproxy, render
+from stack.probes import redis_client
+from stack.supervisor import Supervisor, process_tree, signal_tree
+
+DEFAULT_STATE = Path(".state")
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    name: str
+    region: str
+    role: str
+    pid: int
+    state: str
+    healthy: bool | None
+
+
+class Stack:
+    def __init__(self, handles: dict[str, Any]) -> None:
+        self.handles = handles
+        root = Path(handles["state_dir"])
+        self.root = root
+        self.sup = Supervisor(
+            root / "supervisord.conf", root / "supervisor.sock", root / "supervisord.pid"
+        )
+        self.programs: dict[str, dict[str, Any]] = handles["programs"]
+
+    @classmethod
+    def open(cls, state_dir: Path | str | None = None) -> Stack:
+        import os
+
+        root = Path(state_dir or os.environ.get("GAMEDAY_STATE_DIR") or DEFAULT_STATE).resolve()
+        path = root / "stack.json"
+        try:
+            handles = json.loads(path.read_text())
+        except OSError:
+            raise SetupError(f"no stack at {root}: run `gameday up` first") from None
+        return cls(handles)
+
+    # -- handles ----------------------------------------------------------------
+    @property
+    def entry_url(self) -> str:
+        return str(self.handles["entry_url"])
+
+    @property
+    def prometheus_url(self) -> str:
+        return str(self.handles["prometheus_url"])
+
+    @property
+    def regions(self) -> list[str]:
+        return list(self.handles["regions"])
+
+    def region_url(self, region: str) -> str:
+        return str(self.handles["regions"][region]["url"])
+
+    def _programs(self, region: str | None = None, role: str | None = None) -> list[str]:
+        return [
+            name
+            for name, meta in self.programs.items()
+            if (region is None or meta["region"] == region)
+            and (role is None or meta["role"] == role)
+        ]
+
+    # -- inspection ----------------------------------------------------------------
+    def processes(self, check_health: bool = True) -> list[ProcessInfo]:
+        states = self.sup.states()
+        desired = self._desired_replicas()
+        out = []
+        for name, meta in self.programs.items():
+            st = states.get(name)
+            if st is None:
+                continue
+            if (
+                meta["role"] == "api"
+                and st.state == "STOPPED"
+                and meta["index"] >= desired.get(meta["region"], 0)
+            ):
+                continue  # an unused replica slot
+            healthy = self._healthy(name, meta) if check_health and st.state == "RUNNING" else None
+            out.append(ProcessInfo(name, meta["region"], meta["role"], st.pid, st.state, healthy))
+        return out
+
+    def _healthy(self, name: str, meta: dict[str, Any]) -> bool | None:
+        role = meta["role"]
+        try:
+            if role == "api":
+                return self._get_ok(f"{self.api_url(meta['region'], meta['index'])}/health")
+            if role == "postgres":
+                return (
+                    httpx.get(
+                        f"{self.handles['patroni_urls'][name]}/health", timeout=0.5
+                    ).status_code
+                    == 200
+                )
+            if role in ("lb", "edge"):
+                url = self.entry_url if role == "edge" else self.region_url(meta["region"])
+                return httpx.get(f"{url}/static", timeout=0.5).status_code == 200
+            if role == "prometheus":
+                return httpx.get(f"{self.prometheus_url}/-/ready", timeout=0.5).status_code == 200
+            if role == "redis":
+                host, port = self.handles["redis_cluster"][meta["region"]][meta["index"]].split(":")
+                return bool(redis_client(host, int(port)).ping())
+        except (httpx.HTTPError, redis.RedisError):
+            return False
+        return None
+
+    def api_url(self, region: str, index: int) -> str:
+        info = self.handles["regions"][region]
+        return f"http://{info['api_host']}:{int(info['api_base_port']) + index}"
+
+    def role(self, name: str) -> str:
+        return str(self.programs[name]["role"])
+
+    def pid(self, name: str) -> int:
+        return self.sup.states()[name].pid
+
+    # -- faults ----------------------------------------------------------------------
+    def _trees(self, names: list[str]) -> dict[str, list[psutil.Process]]:
+        states = self.sup.states()
+        return {n: process_tree(states[n].pid) for n in names if states[n].pid}
+
+    def kill(self, name: str) -> list[int]:
+        """SIGKILL a program and all its descendants; return the pids killed."""
+        trees = self._trees([name])
+        if not trees:
+            raise ActionError(f"{name} is not running")
+        procs = trees[name]
+        signal_tree(procs, signal.SIGSTOP)
+        pids = signal_tree(procs, signal.SIGKILL)
+        psutil.wait_procs(procs, timeout=5)
+        return pids
+
+    def freeze(self, name: str) -> list[int]:
+        trees = self._trees([name])
+        if not trees:
+            raise ActionError(f"{name} is not running")
+        return signal_tree(trees[name], signal.SIGSTOP)
+
+    def thaw(self, name: str) -> list[int]:
+        return signal_tree(self._trees([name]).get(name, []), signal.SIGCONT)
+
+    def start(self, name: str) -> None:
+        self.sup.start_program(name)
+
+    def kill_region(self, region: str) -> dict[str, list[int]]:
+        """Power-cut a region: every process in it dies at once and stays dead."""
+        names = self._programs(region=region)
+        trees = self._trees(names)
+        everything = [p for procs in trees.values() for p in procs]
+        signal_tree(everything, signal.SIGSTOP)
+        for name in trees:
+            self.sup.stop_program(name, wait=False)
+        killed = {name: signal_tree(procs, signal.SIGKILL) for name, procs in trees.items()}
+        psutil.wait_procs(everything, timeout=10)
+        self._wait_states(list(trees), {"STOPPED", "EXITED", "FATAL"}, 15)
+        return killed
+
+    def freeze_region(self, region: str) -> dict[str, list[int]]:
+        """A gray failure: the region's processes stop answering but keep their sockets."""
+        trees = self._trees(self._programs(region=region))
+        return {name: signal_tree(procs, signal.SIGSTOP) for name, procs in trees.items()}
+
+    def restore_region(self, region: str, deadline_s: float = 60.0) -> None:
+        """Thaw frozen processes and start the stopped ones; wait until the region serves."""
+        names = self._programs(region=region)
+        for procs in self._trees(names).values():
+            signal_tree(procs, signal.SIGCONT)
+        desired = self._desired_replicas()
+        states = self.sup.states()
+        for name in names:
+            meta = self.programs[name]
+            if meta["role"] == "api" and meta["index"] >= desired.get(region, 0):
+                continue
+            if states[name].state not in ("RUNNING", "STARTING"):
+                self.sup.start_program(name)
+        if region in self.handles["regions"]:
+            self._apply_replica_slots(region)
+            self._wait(
+                f"region {region}",
+                lambda: self._get_ok(f"{self.region_url(region)}/health"),
+                deadline_s,
+            )
+
+    def _wait_states(self, names: list[str], ok: set[str], deadline_s: float) -> None:
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            states = self.sup.states()
+            if all(states[n].state in ok for n in names):
+                return
+            time.sleep(0.05)
+        raise ActionError(f"{names} did not reach {ok} within {deadline_s} s")
+
+    @staticmethod
+    def _get_ok(url: str) -> bool:
+        try:
+            return httpx.get(url, timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    @staticmethod
+    def _wait(what: str, cond: Any, deadline_s: float) -> None:
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if cond():
+                return
+            time.sleep(0.1)
+        raise ActionError(f"{what} not ready within {deadline_s:.0f} s")
+
+    # -- database and redis ------------------------------------------------------------
+    def patroni_cluster(self) -> dict[str, Any]:
+        for url in self.handles["patroni_urls"].values():
+            try:
+                resp = httpx.get(f"{url}/cluster", timeout=0.5)
+                if resp.status_code == 200:
+                    return dict(resp.json())
+            except httpx.HTTPError:
+                continue
+        raise ActionError("no Patroni member answers /cluster", retryable=True)
+
+    def db_leader(self) -> str | None:
+        for member in self.patroni_cluster().get("members", []):
+            if member.get("role") == "leader" and member.get("state") == "running":
+                return str(member["name"])
+        return None
+
+    def kill_db_leader(self) -> dict[str, Any]:
+        leader = self.db_leader()
+        if leader is None:
+            raise ActionError("there is no running PostgreSQL leader to kill")
+        return {"member": leader, "pids": self.kill(leader)}
+
+    def redis_nodes(self, region: str | None = None) -> list[dict[str, Any]]:
+        region = region or self._cluster_region()
+        for addr in self.handles["redis_cluster"][region]:
+            host, port = addr.split(":")
+            try:
+                text = redis_client(host, int(port)).execute_command("CLUSTER NODES")
+            except redis.RedisError:
+                continue
+            nodes = []
+            for line in str(text).strip().splitlines():
+                parts = line.split()
+                flags = parts[2].split(",")
+                nodes.append(
+                    {
+                        "id": parts[0],
+                        "addr": parts[1].split("@")[0],
+                        "role": "master" if "master" in flags else "replica",
+                        "failed": "fail" in flags or "fail?" in flags,
+                        "master_id": parts[3] if parts[3] != "-" else None,
+                    }
+                )
+            return nodes
+        raise ActionError(f"no Redis node of {region} answers", retryable=True)
+
+    def _cluster_region(self) -> str:
+        for region, addrs in self.handles["redis_cluster"].items():
+            if len(addrs) > 1:
+                return str(region)
+        raise ActionError("this stack has no Redis Cluster")
+
+    def redis_masters(self, region: str | None = None) -> list[str]:
+        return sorted(
+            n["addr"] for n in self.redis_nodes(region) if n["role"] == "master" and not n["failed"]
+        )
+
+    def redis_program(self, addr: str) -> str:
+        for region, addrs in self.handles["redis_cluster"].items():
+            if addr in addrs:
+                return f"redis-{region}-{addrs.index(addr) + 1}"
+        raise ActionError(f"no Redis program serves {addr}")
+
+    def kill_redis_master(self, addr: str | None = None) -> dict[str, Any]:
+        masters = self.redis_masters()
+        target = addr or masters[0]
+        if target not in masters:
+            raise ActionError(f"{target} is not a Redis master (masters: {masters})")
+        program = self.redis_program(target)
+        return {"addr": target, "program": program, "pids": self.kill(program)}
+
+    # -- edge ----------------------------------------------------------------------------
+    def edge_active_regions(self) -> list[str]:
+        sock = Path(self.handles["edge_admin_socket"])
+        return [
+            s.name for s in haproxy.servers(sock, self.handles["edge_backend"]) if not s.admin_maint
+        ]
+
+    def switch_edge(self, region: str) -> None:
+        sock = Path(self.handles["edge_admin_socket"])
+        backend = self.handles["edge_backend"]
+        haproxy.set_state(sock, backend, region, "ready")
+        for other in self.regions:
+            if other != region:
+                haproxy.set_state(sock, backend, other, "maint")
+
+    # -- replicas (the scaler interface of the failover controller and autoscaler) ----------
+    def _desired_replicas(self) -> dict[str, int]:
+        return dict(json.loads((self.root / "replicas.json").read_text()))
+
+    def replicas(self, region: str) -> int:
+        return self._desired_replicas()[region]
+
+    def ready_replicas(self, region: str) -> int:
+        return sum(
+            self._get_ok(f"{self.api_url(region, i)}/health") for i in range(self.replicas(region))
+        )
+
+    def scale(self, region: str, replicas: int) -> None:
+        info = self.handles["regions"].get(region)
+        if info is None:
+            raise ActionError(f"unknown API region {region!r}")
+        maximum = int(info["api_max_replicas"])
+        if not 0 <= replicas <= maximum:
+            raise ActionError(f"{region}: {replicas} replicas is outside 0..{maximum}")
+        desired = self._desired_replicas()
+        current = desired[region]
+        names = self._programs(region=region, role="api")
+        by_index = {self.programs[n]["index"]: n for n in names}
+        desired[region] = replicas
+        (self.root / "replicas.json").write_text(json.dumps(desired))
+        sock = Path(info["admin_socket"])
+        if replicas > current:
+            for i in range(current, replicas):
+                self.sup.start_program(by_index[i])
+                haproxy.command(sock, f"enable server be_api/{by_index[i]}")
+        else:
+            for i in range(current - 1, replicas - 1, -1):
+                haproxy.command(sock, f"disable server be_api/{by_index[i]}")
+                self.sup.stop_program(by_index[i], wait=False)
+        self._write_targets(desired)
+
+    def _apply_replica_slots(self, region: str) -> None:
+        info = self.handles["regions"][region]
+        sock = Path(info["admin_socket"])
+        self._wait(f"haproxy {region} admin socket", sock.exists, 10)
+        desired = self._desired_replicas()[region]
+        for name in self._programs(region=region, role="api"):
+            verb = "enable" if self.programs[name]["index"] < desired else "disable"
+            try:
+                haproxy.command(sock, f"{verb} server be_api/{name}")
+            except ActionError:
+                time.sleep(0.2)
+                haproxy.command(sock, f"{verb} server be_api/{name}")
+
+    def _write_targets(self, desired: dict[str, int]) -> None:
+        from stack.topology import load_topology
+
+        t = load_topology(self.handles["topology"]).topology
+        path = self.root / "prometheus" / "targets" / "api.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(render.api_targets(t, {r: list(range(n)) for r, n in desired.items()}))
+        tmp.replace(path)
+
+    def status(self) -> dict[str, Any]:
+        procs = self.processes()
+        try:
+            leader = self.db_leader()
+        except ActionError:
+            leader = None
+        try:
+            masters = self.redis_masters()
+        except ActionError:
+            masters = []
+        try:
+            active = self.edge_active_regions()
+        except ActionError:
+            active = []
+        return {
+            "entry_url": self.entry_url,
+            "prometheus_url": self.prometheus_url,
+            "regions": {
+                r: {"url": self.region_url(r), "replicas": self.replicas(r)} for r in self.regions
+            },
+            "edge_active": active,
+            "db_leader": leader,
+            "redis_masters": masters,
+            "processes": [asdict(p) for p in procs],
+        }
