@@ -141,7 +141,24 @@ class Stack:
     # -- faults ----------------------------------------------------------------------
     def _trees(self, names: list[str]) -> dict[str, list[psutil.Process]]:
         states = self.sup.states()
-        return {n: process_tree(states[n].pid) for n in names if states[n].pid}
+        trees = {n: process_tree(states[n].pid) for n in names if states[n].pid}
+        for name in names:
+            if self.programs[name]["role"] == "postgres":
+                # Patroni daemonizes its postmaster (re-parented to PID 1): a hard
+                # kill of the member must take both.
+                postmaster = self.postmaster_pid(name)
+                if postmaster and all(p.pid != postmaster for p in trees.get(name, [])):
+                    trees.setdefault(name, []).extend(process_tree(postmaster))
+        return trees
+
+    def postmaster_pid(self, member: str) -> int | None:
+        try:
+            pid = int(
+                (self.root / "pg" / member / "data" / "postmaster.pid").read_text().split()[0]
+            )
+        except (OSError, ValueError, IndexError):
+            return None
+        return pid if psutil.pid_exists(pid) else None
 
     def kill(self, name: str) -> list[int]:
         """SIGKILL a program and all its descendants; return the pids killed."""
@@ -258,7 +275,7 @@ class Stack:
         for addr in self.handles["redis_cluster"][region]:
             host, port = addr.split(":")
             try:
-                text = redis_client(host, int(port)).execute_command("CLUSTER NODES")
+                text = redis_client(host, int(port)).execute_command("CLUSTER", "NODES")
             except redis.RedisError:
                 continue
             nodes = []

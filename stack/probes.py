@@ -72,7 +72,6 @@ def redis_client(host: str, port: int) -> redis.Redis:
         port=port,
         socket_timeout=0.5,
         socket_connect_timeout=0.5,
-        retry_on_timeout=False,
         retry=None,
         decode_responses=True,
     )

@@ -256,7 +256,7 @@ def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
         [
             "global",
             f"  stats socket {layout.haproxy_sock(region)} mode 600 level admin",
-            "  maxconn 20000",
+            "  maxconn 4096",
             "  nbthread 1",
             "defaults",
             "  mode http",
@@ -277,6 +277,12 @@ def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
             "  stats uri /stats",
             "backend be_api",
             "  balance roundrobin",
+            # A replica killed mid-request must not cost the client its request:
+            # replay it on another replica (L7 retry), except a non-idempotent
+            # item creation (the ledger write is idempotent on (client, seq)).
+            "  retries 2",
+            "  retry-on conn-failure empty-response response-timeout 502 503",
+            "  http-request disable-l7-retry if METH_POST { path /items }",
             # Liveness only: a replica whose database is failing over can still serve cached reads.
             "  option httpchk GET /static",
             "  http-check expect status 200",
@@ -306,7 +312,7 @@ def edge_haproxy_config(t: Topology, layout: Layout) -> str:
         [
             "global",
             f"  stats socket {layout.haproxy_sock('edge')} mode 600 level admin",
-            "  maxconn 20000",
+            "  maxconn 4096",
             "  nbthread 1",
             "defaults",
             "  mode http",

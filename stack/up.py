@@ -299,7 +299,11 @@ def bring_up(
                 wait_for(prog.name, tcp_open(t.global_.address, port), remaining())
         progress(f"stack ready in {time.monotonic() - start:.1f} s")
     except BaseException:
-        progress("bring-up failed: tearing everything down")
+        kept = layout.root.with_name(layout.root.name + ".failed-logs")
+        if layout.logs.exists():
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(layout.logs, kept)
+        progress(f"bring-up failed: tearing everything down (logs kept in {kept})")
         tear_down(t, state_dir, keep_data=False)
         raise
     return handles
