@@ -247,6 +247,104 @@ class Stack:
             time.sleep(0.1)
         raise ActionError(f"{what} not ready within {deadline_s:.0f} s")
 
+    def home_region(self) -> str:
+        return next(r for r, info in self.handles["regions"].items() if info["role"] == "active")
+
+    def region_db_member(self, region: str) -> str | None:
+        return next(
+            (
+                n
+                for n, m in self.programs.items()
+                if m["role"] == "postgres" and m["region"] == region
+            ),
+            None,
+        )
+
+    def switchover(self, candidate: str, deadline_s: float = 60.0) -> bool:
+        """Planned Patroni switchover to `candidate`; False when it already leads."""
+        leader = self.db_leader()
+        if leader == candidate:
+            return False
+
+        def candidate_streaming() -> bool:
+            for m in self.patroni_cluster().get("members", []):
+                if m["name"] == candidate:
+                    return (
+                        m.get("state") in ("running", "streaming")
+                        and (m.get("lag") or 0) < 1024 * 1024
+                    )
+            return False
+
+        self._wait(f"{candidate} streaming", self._quietly(candidate_streaming), deadline_s)
+        leader = self.db_leader()
+        if leader is None:
+            raise ActionError("no PostgreSQL leader to switch over from")
+        url = self.handles["patroni_urls"][leader]
+        resp = httpx.post(
+            f"{url}/switchover", json={"leader": leader, "candidate": candidate}, timeout=30
+        )
+        if resp.status_code != 200:
+            raise ActionError(
+                f"switchover {leader} -> {candidate}: HTTP {resp.status_code} {resp.text[:200]}"
+            )
+        self._wait(
+            f"{candidate} leading", self._quietly(lambda: self.db_leader() == candidate), deadline_s
+        )
+        return True
+
+    @staticmethod
+    def _quietly(cond: Any) -> Any:
+        def wrapped() -> bool:
+            try:
+                return bool(cond())
+            except (ActionError, httpx.HTTPError):
+                return False
+
+        return wrapped
+
+    def failback(self, region: str, deadline_s: float = 120.0) -> dict[str, Any]:
+        """Route traffic and the database leader back to `region` (after it is restored)."""
+        moved: dict[str, Any] = {}
+        self._wait(
+            f"region {region}",
+            lambda: self._get_ok(f"{self.region_url(region)}/static"),
+            deadline_s,
+        )
+        member = self.region_db_member(region)
+        if member and self.switchover(member, deadline_s):
+            moved["db_leader"] = member
+        if self.edge_active_regions() != [region]:
+            self.switch_edge(region)
+            moved["edge"] = region
+        self._wait(
+            "entry point healthy", lambda: self._get_ok(f"{self.entry_url}/health"), deadline_s
+        )
+        return moved
+
+    def restore_all(self, deadline_s: float = 120.0) -> dict[str, Any]:
+        """Undo every fault: thaw, start what should run, no latency, traffic and leader home."""
+        for procs in self._trees(list(self.programs)).values():
+            signal_tree(procs, signal.SIGCONT)
+        states = self.sup.states()
+        desired = self._desired_replicas()
+        started = []
+        for name, meta in self.programs.items():
+            if meta["role"] == "api" and meta["index"] >= desired.get(meta["region"], 0):
+                continue
+            if states[name].state not in ("RUNNING", "STARTING"):
+                self.sup.start_program(name)
+                started.append(name)
+        for region in self.regions:
+            self._wait(
+                f"haproxy {region}",
+                lambda r=region: self._get_ok(f"{self.region_url(r)}/static"),
+                deadline_s,
+            )
+            self._apply_replica_slots(region)
+            self.set_latency(region, 0)
+        moved = self.failback(self.home_region(), deadline_s)
+        return {"started": started, "moved": moved}
+
     # -- database and redis ------------------------------------------------------------
     def patroni_cluster(self) -> dict[str, Any]:
         for url in self.handles["patroni_urls"].values():
@@ -318,6 +416,17 @@ class Stack:
             raise ActionError(f"{target} is not a Redis master (masters: {masters})")
         program = self.redis_program(target)
         return {"addr": target, "program": program, "pids": self.kill(program)}
+
+    def set_latency(self, region: str, delay_ms: int) -> None:
+        """Delay every request through a region's load balancer (0 removes it)."""
+        if not 0 <= delay_ms <= 60_000:
+            raise ActionError(f"delay {delay_ms} ms is outside 0..60000")
+        sock = Path(self.handles["regions"][region]["admin_socket"])
+        answer = haproxy.command(
+            sock, f"experimental-mode on; set var proc.delay_ms int({int(delay_ms)})"
+        )
+        if answer.strip():
+            raise ActionError(f"haproxy {region}: cannot set latency: {answer.strip()}")
 
     # -- edge ----------------------------------------------------------------------------
     def edge_active_regions(self) -> list[str]:

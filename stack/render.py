@@ -18,6 +18,7 @@ import yaml
 from stack.topology import Topology
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
+DELAY_LUA = Path(__file__).resolve().parent / "delay.lua"
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,8 @@ def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
             "global",
             f"  stats socket {layout.haproxy_sock(region)} mode 600 level admin",
             "  maxconn 4096",
+            f"  lua-load {DELAY_LUA}",
+            "  set-var proc.delay_ms int(0)",
             "  nbthread 1",
             "defaults",
             "  mode http",
@@ -269,6 +272,9 @@ def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
             "  option http-keep-alive",
             f"frontend fe_api_{region}",
             f"  bind {lb}:{p.lb_http}",
+            # Injected latency (0 unless an experiment sets it); not on the
+            # liveness path the load balancers check.
+            "  http-request lua.gameday_delay unless { path /static }",
             "  default_backend be_api",
             f"frontend fe_stats_{region}",
             f"  bind {lb}:{p.lb_stats}",
