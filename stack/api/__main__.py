@@ -2,7 +2,9 @@
 
 SIGTERM/SIGINT: uvicorn stops accepting, lets in-flight requests finish (up to
 `--graceful-shutdown-s`), then the lifespan closes the database and Redis clients.
-Exit codes: 0 clean stop, 2 bad arguments, 3 could not start (e.g. port taken).
+After that clean shutdown uvicorn re-raises the signal, so the process ends "killed
+by SIGTERM" as Unix tools (supervisord) expect. Exit codes otherwise: 0 clean stop,
+2 bad arguments, 3 could not start (e.g. port taken).
 """
 
 from __future__ import annotations
