@@ -41,9 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=settings.log_level,
         log_config=None,  # keep our logging format
         server_header=False,
+        proxy_headers=False,  # no X-Forwarded-* rewriting: saves a middleware per request
         # longer than any proxy's idle keep-alive, so the proxy closes first
         timeout_keep_alive=75,
-        timeout_graceful_shutdown=settings.graceful_shutdown_s,
+        timeout_graceful_shutdown=max(1, round(settings.graceful_shutdown_s)),
         backlog=4096,
     )
     server = uvicorn.Server(config)

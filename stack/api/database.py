@@ -281,7 +281,8 @@ class Database:
             return None
 
         async def q(con: Any) -> str | None:
-            return await con.fetchval("SELECT value FROM items WHERE id = $1", item_id)
+            value = await con.fetchval("SELECT value FROM items WHERE id = $1", item_id)
+            return None if value is None else str(value)
 
         return await self._run(q, retry_stale=True)
 
