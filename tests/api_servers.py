@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -281,6 +282,60 @@ class RedisClusterServers:
     def cleanup(self) -> None:
         for node in self.nodes:
             node.cleanup()
+
+
+class TcpLeaderProxy:
+    """HAProxy in TCP mode in front of PostgreSQL: `primary` first, `backup` when it is
+    down (health check every 200 ms; sessions cut when a server is marked down), as
+    the regional HAProxy routes the database URL to the current leader."""
+
+    def __init__(self, host: str, port: int, primary: Postgres, backup: Postgres):
+        self.host, self.port = host, port
+        self.dir = Path(tempfile.mkdtemp(prefix="gameday-api-haproxy-"))
+        cfg = self.dir / "haproxy.cfg"
+        cfg.write_text(
+            f"""global
+    log stdout format raw local0 info
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 1h
+    timeout server 1h
+    timeout check 500ms
+frontend db
+    bind {host}:{port}
+    default_backend leader
+backend leader
+    option pgsql-check user postgres
+    default-server inter 200 fall 1 rise 1 on-marked-down shutdown-sessions
+    server pg1 {primary.host}:{primary.port} check
+    server pg2 {backup.host}:{backup.port} check backup
+"""
+        )
+        self.proc = Process(
+            f"haproxy@{host}:{port}", ["haproxy", "-db", "-f", str(cfg)], self.dir / "haproxy.log"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    def start(self, deadline_s: float = 10) -> None:
+        self.proc.start()
+
+        def listening() -> bool:
+            if not self.proc.alive():
+                raise RuntimeError(f"haproxy exited: {self.proc.tail()}")
+            with socket.create_connection((self.host, self.port), timeout=0.5):
+                return True
+
+        wait_until(self.proc.name, listening, deadline_s)
+
+    def cleanup(self) -> None:
+        self.proc.stop(first=signal.SIGTERM)
+        print(f"--- {self.proc.name} log tail ---\n{self.proc.tail()}")
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ApiServer:

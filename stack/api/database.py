@@ -262,6 +262,8 @@ class Database:
                 self._kick_maintainer()
                 raise DatabaseUnavailable("schema not ready", applied=False) from None
             except TimeoutError:
+                # a silent peer (frozen, partitioned): the other pooled sessions are suspect too
+                await self._pool.expire_connections()
                 raise DatabaseUnavailable(
                     "database timed out", applied=None if sent else False
                 ) from None
