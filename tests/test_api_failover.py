@@ -79,15 +79,13 @@ def servers() -> Iterator[tuple[Postgres, Postgres, TcpLeaderProxy, Redis, ApiSe
     try:
         leader.start()
         redis.start()
-        # schema first, so the base backup carries it
-        leader.psql("CREATE TABLE IF NOT EXISTS warmup (x int)")  # proves the leader takes writes
         standby = Postgres("127.0.5.21", primary=leader)
         standby.start()
         proxy = TcpLeaderProxy("127.0.5.10", 5000, leader, standby)
         proxy.start()
         api = ApiServer("127.0.5.50", 8161, proxy.url, [redis.url], replica="api-fo")
         api.start()
-        api.wait_healthy(20)
+        api.wait_healthy(20)  # the API created its schema; it streams to the standby
         yield leader, standby, proxy, redis, api
     finally:
         for server in (api, proxy, standby, redis, leader):
