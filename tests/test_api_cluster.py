@@ -1,7 +1,10 @@
-"""The reference API with `--redis-cluster` against a real 3-master Redis Cluster."""
+"""The reference API with `--redis-cluster` against a real Redis Cluster of 3 masters
+and 3 replicas (the primary region's layout), including a master kill."""
 
 from __future__ import annotations
 
+import signal
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -29,7 +32,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     pg = Postgres("127.0.5.20")
-    cluster = RedisClusterServers(["127.0.5.41", "127.0.5.42", "127.0.5.43"])
+    cluster = RedisClusterServers([f"127.0.5.{i}" for i in range(41, 47)], replicas_per_master=1)
     # one seed node is enough: the client learns the others from CLUSTER SLOTS
     api = ApiServer(
         "127.0.5.50", 8121, pg.url, [cluster.nodes[0].url], cluster=True, replica="api-cl"
@@ -67,13 +70,22 @@ def test_cache_spreads_over_every_master(stack: Stack) -> None:
             "value": f"item-{item_id}",
             "cache": "hit",
         }
-    sizes = [int(node.cli("DBSIZE")) for node in stack.cluster.nodes]
-    assert sum(sizes) >= 30 and all(size > 0 for size in sizes), sizes
+    masters = stack.cluster.masters()
+    assert len(masters) == 3
+    sizes = [int(node.cli("DBSIZE")) for node in masters]
+    assert sum(sizes) == 30 and all(size > 0 for size in sizes), sizes
 
 
-def test_a_dead_master_is_reported_and_reads_fall_back_to_the_database(stack: Stack) -> None:
+def test_a_killed_master_is_reported_then_its_promoted_replica_is_used(stack: Stack) -> None:
     c = stack.api.client
-    stack.cluster.nodes[2].stop()
+    victim = next(m for m in stack.cluster.masters() if m is not stack.cluster.nodes[0])
+    victim_keys = [
+        k for k in (f"item:{i}" for i in range(100, 130)) if victim.cli("EXISTS", k) == "1"
+    ]
+    assert victim_keys, "the victim master holds none of the cached keys"
+    pid = stack.api.proc.pid
+    victim.proc.send_tree(signal.SIGKILL)
+    t_kill = time.monotonic()
     wait_until(
         "health says redis disconnected",
         lambda: c.get("/health").json()["redis"] == "disconnected",
@@ -81,6 +93,18 @@ def test_a_dead_master_is_reported_and_reads_fall_back_to_the_database(stack: St
     )
     r = c.get("/health")
     assert r.status_code == 503 and r.json()["database"] == "connected"
-    for item_id in range(200, 210):  # some of these keys hash to the dead master
+    for key in victim_keys[:5]:  # reads of the dead master's slots fall back to PostgreSQL
+        item_id = int(key.split(":")[1])
         r = c.get(f"/items/{item_id}")
         assert r.status_code == 200 and r.json()["value"] == f"item-{item_id}"
+    # the replica takes over (cluster-node-timeout 1 s); the API finds it by itself
+    stack.api.wait_healthy(20)
+    print(f"redis master kill: API healthy again after {time.monotonic() - t_kill:.2f} s")
+    assert len(stack.cluster.masters()) == 3
+    item_id = int(victim_keys[0].split(":")[1])
+    wait_until(
+        "cache hit on a key of the promoted master",
+        lambda: c.get(f"/items/{item_id}").json()["cache"] == "hit",
+        10,
+    )
+    assert stack.api.proc.pid == pid and stack.api.proc.alive()
