@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -227,7 +228,10 @@ class Redis:
                 "--protected-mode", "no"]  # fmt: skip
         if cluster:
             argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                     "--cluster-node-timeout", "1000", "--cluster-announce-ip", host]  # fmt: skip
+                     "--cluster-node-timeout", "1000", "--cluster-announce-ip", host,
+                     # Redis 7 waits 5 s before a diskless full sync; a replica that never
+                     # synced cannot be promoted
+                     "--repl-diskless-sync-delay", "0"]  # fmt: skip
         self.proc = Process(f"redis@{host}:{port}", argv, self.dir / "redis.log")
 
     @property
@@ -257,17 +261,30 @@ class Redis:
 
 
 class RedisClusterServers:
-    """Three masters, no replicas, created with `redis-cli --cluster create`."""
+    """A Redis Cluster created with `redis-cli --cluster create`: the first
+    len(hosts) / (1 + replicas_per_master) hosts become masters."""
 
-    def __init__(self, hosts: Sequence[str], port: int = 6379):
+    def __init__(self, hosts: Sequence[str], port: int = 6379, replicas_per_master: int = 0):
         self.nodes = [Redis(h, port, cluster=True) for h in hosts]
+        self.replicas_per_master = replicas_per_master
+
+    def masters(self) -> list[Redis]:
+        """Nodes that are masters now (asked of each live node about itself)."""
+        out = []
+        for node in self.nodes:
+            if not node.proc.alive():
+                continue
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                if "role:master" in node.cli("INFO", "replication"):
+                    out.append(node)
+        return out
 
     def start(self, deadline_s: float = 30) -> None:
         for node in self.nodes:
             node.start()
         r = subprocess.run(
             ["redis-cli", "--cluster", "create", *(f"{n.host}:{n.port}" for n in self.nodes),
-             "--cluster-yes"],
+             "--cluster-replicas", str(self.replicas_per_master), "--cluster-yes"],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         if r.returncode != 0:
@@ -277,10 +294,75 @@ class RedisClusterServers:
             lambda: all("cluster_state:ok" in n.cli("CLUSTER", "INFO") for n in self.nodes),
             deadline_s,
         )
+        wait_until(
+            "every redis replica in sync with its master",
+            self._replicas_in_sync,
+            deadline_s,
+        )
+
+    def _replicas_in_sync(self) -> bool:
+        infos = [n.cli("INFO", "replication") for n in self.nodes]
+        replicas = [i for i in infos if "role:slave" in i]
+        expected = len(self.nodes) - len(self.nodes) // (1 + self.replicas_per_master)
+        return len(replicas) == expected and all("master_link_status:up" in i for i in replicas)
 
     def cleanup(self) -> None:
         for node in self.nodes:
             node.cleanup()
+
+
+class TcpLeaderProxy:
+    """HAProxy in TCP mode in front of PostgreSQL: `primary` first, `backup` when it is
+    down (health check every 200 ms; sessions cut when a server is marked down), as
+    the regional HAProxy routes the database URL to the current leader."""
+
+    def __init__(self, host: str, port: int, primary: Postgres, backup: Postgres):
+        self.host, self.port = host, port
+        self.dir = Path(tempfile.mkdtemp(prefix="gameday-api-haproxy-"))
+        cfg = self.dir / "haproxy.cfg"
+        cfg.write_text(
+            f"""global
+    log stdout format raw local0 info
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 1h
+    timeout server 1h
+    timeout check 500ms
+frontend db
+    bind {host}:{port}
+    default_backend leader
+backend leader
+    option pgsql-check user postgres
+    default-server inter 200 fall 1 rise 1 on-marked-down shutdown-sessions
+    server pg1 {primary.host}:{primary.port} check
+    server pg2 {backup.host}:{backup.port} check backup
+"""
+        )
+        self.proc = Process(
+            f"haproxy@{host}:{port}", ["haproxy", "-db", "-f", str(cfg)], self.dir / "haproxy.log"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    def start(self, deadline_s: float = 10) -> None:
+        self.proc.start()
+
+        def listening() -> bool:
+            if not self.proc.alive():
+                raise RuntimeError(f"haproxy exited: {self.proc.tail()}")
+            with socket.create_connection((self.host, self.port), timeout=0.5):
+                return True
+
+        wait_until(self.proc.name, listening, deadline_s)
+
+    def cleanup(self) -> None:
+        self.proc.stop(first=signal.SIGTERM)
+        print(f"--- {self.proc.name} log tail ---\n{self.proc.tail()}")
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ApiServer:

@@ -2,7 +2,9 @@
 
 SIGTERM/SIGINT: uvicorn stops accepting, lets in-flight requests finish (up to
 `--graceful-shutdown-s`), then the lifespan closes the database and Redis clients.
-Exit codes: 0 clean stop, 2 bad arguments, 3 could not start (e.g. port taken).
+After that clean shutdown uvicorn re-raises the signal, so the process ends "killed
+by SIGTERM" as Unix tools (supervisord) expect. Exit codes otherwise: 0 clean stop,
+2 bad arguments, 3 could not start (e.g. port taken).
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=settings.log_level,
         log_config=None,  # keep our logging format
         server_header=False,
+        proxy_headers=False,  # no X-Forwarded-* rewriting: saves a middleware per request
         # longer than any proxy's idle keep-alive, so the proxy closes first
         timeout_keep_alive=75,
-        timeout_graceful_shutdown=settings.graceful_shutdown_s,
+        timeout_graceful_shutdown=max(1, round(settings.graceful_shutdown_s)),
         backlog=4096,
     )
     server = uvicorn.Server(config)

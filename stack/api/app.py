@@ -144,7 +144,7 @@ class Api:
         await self.db.start()
         await self.cache.start()
         log.info(
-            "replica %s/%s serving on %s:%d",
+            "replica %s/%s starting on %s:%d; database and Redis connect in the background",
             self.settings.region,
             self.settings.replica,
             self.settings.host,

@@ -262,6 +262,8 @@ class Database:
                 self._kick_maintainer()
                 raise DatabaseUnavailable("schema not ready", applied=False) from None
             except TimeoutError:
+                # a silent peer (frozen, partitioned): the other pooled sessions are suspect too
+                await self._pool.expire_connections()
                 raise DatabaseUnavailable(
                     "database timed out", applied=None if sent else False
                 ) from None
@@ -281,7 +283,8 @@ class Database:
             return None
 
         async def q(con: Any) -> str | None:
-            return await con.fetchval("SELECT value FROM items WHERE id = $1", item_id)
+            value = await con.fetchval("SELECT value FROM items WHERE id = $1", item_id)
+            return None if value is None else str(value)
 
         return await self._run(q, retry_stale=True)
 

@@ -28,7 +28,7 @@ class ApiSettings:
     redis_urls: tuple[str, ...]
     redis_cluster: bool = False
     seed_items: int = 1000
-    db_pool_size: int = 10
+    db_pool_size: int = 5
     db_connect_timeout_s: float = 1.0
     db_command_timeout_s: float = 2.0
     request_deadline_s: float = 2.5  # no DB-backed request waits longer than this
@@ -64,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--redis-cluster", action="store_true", help="talk Redis Cluster protocol (RedisCluster)"
     )
     p.add_argument("--seed-items", type=int, default=1000, help="items 1..N seeded if empty")
-    p.add_argument("--db-pool-size", type=int, default=10, help="max PostgreSQL connections")
+    p.add_argument(
+        "--db-pool-size",
+        type=int,
+        default=5,
+        help="max pooled PostgreSQL connections (plus one for health checks)",
+    )
     p.add_argument("--db-connect-timeout-s", type=float, default=1.0)
     p.add_argument("--db-command-timeout-s", type=float, default=2.0)
     p.add_argument("--request-deadline-s", type=float, default=2.5)
