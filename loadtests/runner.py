@@ -11,6 +11,7 @@ session (its own process group: `stop` reaches the --processes workers too), und
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,9 +57,11 @@ class ProcessHandle:
             raise SetupError(f"{self.name} (pid {self.pid}) still running after {timeout} s") from exc
 
     def stop(self, timeout: float = 10.0) -> int:
-        """TERM the group (clean flush), KILL it if it has not ended after `timeout` s."""
+        """TERM the run (clean flush), KILL its whole group if not ended after `timeout` s."""
         if self.running:
-            self._signal_group(signal.SIGTERM)
+            # `timeout` (our direct child) forwards TERM to the whole group exactly once
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
             try:
                 return self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -66,10 +69,8 @@ class ProcessHandle:
         return self.proc.wait()
 
     def _signal_group(self, sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)  # start_new_session: the group id is our pid
-        except ProcessLookupError:
-            pass
 
 
 def spawn(

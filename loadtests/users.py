@@ -80,6 +80,7 @@ def classify(resp: Any) -> str:
     if status:
         return outcome_for_status(status)
     err = getattr(resp, "error", None)
+    err = getattr(err, "original", None) or err  # geventhttpclient wraps it in RetriesExceeded
     if isinstance(err, gevent.Timeout | TimeoutError | socket.timeout):
         return OUTCOME_TIMEOUT
     return OUTCOME_CONN_ERROR
@@ -101,6 +102,7 @@ class _Timeouts(FastHttpUser):
     abstract = True
     network_timeout = SETTINGS.request_timeout_s
     connection_timeout = SETTINGS.connect_timeout_s
+    max_retries = 0  # a retry would hide the failure and double-send writes
 
 
 class ApiUser(_Timeouts):
