@@ -116,9 +116,13 @@ class Prober:
         self.out.close()
         return self.counts
 
-    async def _probe(self, client: httpx.AsyncClient, kind: str, t_mono: float, t_wall: float) -> None:
+    async def _probe(
+        self, client: httpx.AsyncClient, kind: str, t_mono: float, t_wall: float
+    ) -> None:
         if self._in_flight >= self.max_in_flight:
-            self._write(probe_line(kind, t_wall, t_mono, None, OUTCOME_CONN_ERROR, None, None), late=True)
+            self._write(
+                probe_line(kind, t_wall, t_mono, None, OUTCOME_CONN_ERROR, None, None), late=True
+            )
             return
         self._in_flight += 1
         status: int | None = None
@@ -152,7 +156,9 @@ class Prober:
 
 def check_args(rate_rps: float, duration_s: float, timeout_s: float) -> None:
     if not MIN_RATE_RPS <= rate_rps <= MAX_RATE_RPS:
-        raise InputError(f"--rate {rate_rps}: must be in [{MIN_RATE_RPS:.0f}, {MAX_RATE_RPS:.0f}] probes/s")
+        raise InputError(
+            f"--rate {rate_rps}: must be in [{MIN_RATE_RPS:.0f}, {MAX_RATE_RPS:.0f}] probes/s"
+        )
     if not 0 < duration_s <= MAX_DURATION_S:
         raise InputError(f"--duration {duration_s}: must be in (0, {MAX_DURATION_S:.0f}] s")
     if not 0 < timeout_s <= 10:
@@ -181,13 +187,17 @@ def start(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.probes", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.probes", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--host", required=True, help="entry URL, e.g. http://127.0.9.1:8080")
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--rate", type=float, default=20.0, help="probes per second (>= 10)")
     parser.add_argument("--duration", type=float, required=True, help="seconds (bounded)")
     parser.add_argument("--timeout", type=float, default=1.0, help="per-probe timeout, s")
-    parser.add_argument("--allow-host", action="append", default=[], help="a non-loopback host to allow")
+    parser.add_argument(
+        "--allow-host", action="append", default=[], help="a non-loopback host to allow"
+    )
     args = parser.parse_args(argv)
     try:
         check_host(args.host, args.allow_host)
@@ -199,7 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _amain(args: argparse.Namespace) -> int:
-    prober = Prober(args.host, args.run_dir, rate_rps=args.rate, duration_s=args.duration, timeout_s=args.timeout)
+    prober = Prober(
+        args.host,
+        args.run_dir,
+        rate_rps=args.rate,
+        duration_s=args.duration,
+        timeout_s=args.timeout,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, prober.stop)

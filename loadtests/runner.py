@@ -20,9 +20,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gameday.errors import InputError, SetupError
-from loadtests.safety import MAX_USERS, check_bounds, check_host
+from loadtests.safety import check_bounds, check_host
 from loadtests.settings import LoadSettings
 from loadtests.stages import peak_users, scaled_stages, total_duration_s
 
@@ -54,7 +55,9 @@ class ProcessHandle:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired as exc:
-            raise SetupError(f"{self.name} (pid {self.pid}) still running after {timeout} s") from exc
+            raise SetupError(
+                f"{self.name} (pid {self.pid}) still running after {timeout} s"
+            ) from exc
 
     def stop(self, timeout: float = 10.0) -> int:
         """TERM the run (clean flush), KILL its whole group if not ended after `timeout` s."""
@@ -96,33 +99,22 @@ def planned_duration_s(settings: LoadSettings) -> float:
     return total_duration_s(stages)
 
 
-def start(
+def build_settings(
     scenario: str,
     profile: str,
-    host: str,
     run_dir: str | os.PathLike[str],
     *,
     open_rate_rps: float | None = None,
-    processes: int = 1,
+    open_lanes: int = 1,
     time_scale: float = 1.0,
     ledger_rate_rps: float = 10.0,
     client: str = "",
-    allow_hosts: Sequence[str] = (),
     max_in_flight: int = 1000,
     request_timeout_s: float = 5.0,
-    extra_locust_args: Sequence[str] = (),
-    open_lanes: int | None = None,
-) -> ProcessHandle:
-    """Start `scenario` under `profile` against `host`, recording into `run_dir`.
-
-    Closed model by default; `open_rate_rps` switches to the open model with that peak rate.
-    `processes` > 1 forks Locust workers (`--processes`); for master/workers across machines
-    pass `extra_locust_args` (e.g. ["--master", "--expect-workers", "4"]) and `open_lanes`.
-    Raises InputError for a non-loopback host (unless allowed) or an out-of-bounds run.
-    """
-    check_host(host, allow_hosts)
-    if processes < 1 or processes > (os.cpu_count() or 1) * 4:
-        raise InputError(f"processes {processes}: must be in [1, {(os.cpu_count() or 1) * 4}]")
+    mix: str = "api",
+    user_pacing_s: float | None = None,
+) -> LoadSettings:
+    """Validated settings for one run (InputError when out of bounds)."""
     run_path = Path(run_dir).resolve()
     settings = LoadSettings(
         scenario=scenario,
@@ -130,24 +122,27 @@ def start(
         run_dir=str(run_path),
         time_scale=time_scale,
         open_rate_rps=open_rate_rps,
-        open_lanes=open_lanes or processes,
+        open_lanes=open_lanes,
         max_in_flight=max_in_flight,
         ledger_rate_rps=ledger_rate_rps,
         client=client or run_path.name,
         request_timeout_s=request_timeout_s,
+        mix=mix,
+        **({} if user_pacing_s is None else {"user_pacing_s": user_pacing_s}),
     )
-    planned = planned_duration_s(settings)
     stages = scaled_stages(scenario, profile, time_scale)
-    check_bounds(planned, open_rate_rps, min(peak_users(stages), MAX_USERS))
-    argv = [
+    check_bounds(total_duration_s(stages), open_rate_rps, peak_users(stages))
+    return settings
+
+
+def _locust_argv(scenario: str) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "locust",
         "-f",
         str(SCENARIO_DIR / f"{scenario}.py"),
         "--headless",
-        "--host",
-        host,
         "--only-summary",
         "--stop-timeout",
         "2",
@@ -156,8 +151,79 @@ def start(
         "--loglevel",
         "WARNING",
     ]
+
+
+def _check_processes(processes: int) -> None:
+    limit = (os.cpu_count() or 1) * 4
+    if not 1 <= processes <= limit:
+        raise InputError(f"processes {processes}: must be in [1, {limit}]")
+
+
+def start(
+    scenario: str,
+    profile: str,
+    host: str,
+    run_dir: str | os.PathLike[str],
+    *,
+    processes: int = 1,
+    allow_hosts: Sequence[str] = (),
+    master_bind: tuple[str, int] | None = None,
+    expect_workers: int = 0,
+    open_lanes: int | None = None,
+    **settings_kw: Any,
+) -> ProcessHandle:
+    """Start `scenario` under `profile` against `host`, recording into `run_dir`.
+
+    Closed model by default; `open_rate_rps=R` switches to the open model with peak rate R.
+    `processes` > 1 forks Locust workers on this machine (`--processes`). `master_bind=(addr,
+    port)` with `expect_workers=N` makes this a master for N workers started elsewhere with
+    `start_worker` (each worker process then drives one open-model lane: `open_lanes` defaults
+    to N). Other keywords: see `build_settings` (`time_scale`, `ledger_rate_rps`, `client`,
+    `max_in_flight`, `request_timeout_s`, `mix="static"`, `user_pacing_s`).
+    Raises InputError for a non-loopback host (unless allowed) or an out-of-bounds run.
+    """
+    check_host(host, allow_hosts)
+    _check_processes(processes)
+    lanes = open_lanes or (expect_workers if master_bind else processes)
+    settings = build_settings(scenario, profile, run_dir, open_lanes=lanes, **settings_kw)
+    argv = [*_locust_argv(scenario), "--host", host]
+    if master_bind:
+        if expect_workers < 1:
+            raise InputError("expect_workers: a master needs >= 1 worker")
+        argv += ["--master", "--master-bind-host", master_bind[0]]
+        argv += ["--master-bind-port", str(master_bind[1]), "--expect-workers", str(expect_workers)]
+    elif processes > 1:
+        argv += ["--processes", str(processes)]
+    run_path = Path(settings.run_dir)
+    run_path.mkdir(parents=True, exist_ok=True)
+    planned = planned_duration_s(settings)
+    name = f"locust {scenario}/{profile}"
+    return spawn(name, argv, settings.to_env(), run_path / "load.log", planned)
+
+
+def start_worker(
+    scenario: str,
+    profile: str,
+    run_dir: str | os.PathLike[str],
+    master: tuple[str, int],
+    *,
+    processes: int = 1,
+    open_lanes: int = 1,
+    **settings_kw: Any,
+) -> ProcessHandle:
+    """Start Locust worker process(es) for a master (same scenario, profile and settings).
+
+    Each worker writes `requests/<host>-<pid>.jsonl` into its own `run_dir`; on another
+    machine, copy those files into the run folder afterwards (names do not collide).
+    """
+    _check_processes(processes)
+    settings = build_settings(scenario, profile, run_dir, open_lanes=open_lanes, **settings_kw)
+    argv = [*_locust_argv(scenario), "--worker", "--master-host", master[0]]
+    argv += ["--master-port", str(master[1])]
     if processes > 1:
         argv += ["--processes", str(processes)]
-    argv += list(extra_locust_args)
+    run_path = Path(settings.run_dir)
     run_path.mkdir(parents=True, exist_ok=True)
-    return spawn(f"locust {scenario}/{profile}", argv, settings.to_env(), run_path / "load.log", planned)
+    planned = planned_duration_s(settings) + 30.0  # it waits for the master to start the run
+    log = run_path / f"load-worker-{os.getpid()}-{time.monotonic_ns()}.log"
+    return spawn(f"locust worker {scenario}", argv, settings.to_env(), log, planned)

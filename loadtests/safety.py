@@ -39,7 +39,9 @@ def check_host(url: str, allow_hosts: Iterable[str] = ()) -> str:
     )
 
 
-def check_bounds(duration_s: float, rate_rps: float | None = None, users: int | None = None) -> None:
+def check_bounds(
+    duration_s: float, rate_rps: float | None = None, users: int | None = None
+) -> None:
     """Refuse a run longer than MAX_DURATION_S, faster than MAX_RATE_RPS or wider than MAX_USERS."""
     if not 0 < duration_s <= MAX_DURATION_S:
         raise InputError(f"duration {duration_s:.0f} s: must be in (0, {MAX_DURATION_S:.0f}] s")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gameday.errors import ConfigError
-from loadtests.stages import PROFILES, SEED_SCENARIOS
+from loadtests.stages import PROFILES, SEED_SCENARIOS, USER_RATE_RPS
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ class LoadSettings:
     client: str = ""  # ledger client id; empty: derived from the run folder's name
     request_timeout_s: float = 5.0
     connect_timeout_s: float = 2.0
+    mix: str = (
+        "api"  # "api": the reference API's traffic mix; "static": GET /static only (capacity)
+    )
+    user_pacing_s: float = 1.0 / USER_RATE_RPS  # closed model: one request per user every this
 
     def resolved_run_dir(self) -> str:
         if self.run_dir:
@@ -55,6 +59,8 @@ class LoadSettings:
             "GAMEDAY_CLIENT": self.client,
             "GAMEDAY_REQUEST_TIMEOUT_S": repr(self.request_timeout_s),
             "GAMEDAY_CONNECT_TIMEOUT_S": repr(self.connect_timeout_s),
+            "GAMEDAY_MIX": self.mix,
+            "GAMEDAY_USER_PACING_S": repr(self.user_pacing_s),
         }
         if self.open_rate_rps is not None:
             env["GAMEDAY_OPEN_RATE"] = repr(self.open_rate_rps)
@@ -68,6 +74,7 @@ _FLOATS = {
     "GAMEDAY_LEDGER_RATE": "ledger_rate_rps",
     "GAMEDAY_REQUEST_TIMEOUT_S": "request_timeout_s",
     "GAMEDAY_CONNECT_TIMEOUT_S": "connect_timeout_s",
+    "GAMEDAY_USER_PACING_S": "user_pacing_s",
 }
 _INTS = {"GAMEDAY_OPEN_LANES": "open_lanes", "GAMEDAY_MAX_IN_FLIGHT": "max_in_flight"}
 _STRS = {
@@ -75,6 +82,7 @@ _STRS = {
     "GAMEDAY_PROFILE": "profile",
     "GAMEDAY_RUN_DIR": "run_dir",
     "GAMEDAY_CLIENT": "client",
+    "GAMEDAY_MIX": "mix",
 }
 
 
@@ -113,6 +121,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> LoadSettings:
         problems.append("GAMEDAY_MAX_IN_FLIGHT: must be >= 1")
     if settings.ledger_rate_rps < 0:
         problems.append("GAMEDAY_LEDGER_RATE: must be >= 0")
+    if settings.mix not in ("api", "static"):
+        problems.append(f"GAMEDAY_MIX={settings.mix!r}: one of ['api', 'static']")
+    if settings.user_pacing_s < 0:
+        problems.append("GAMEDAY_USER_PACING_S: must be >= 0")
     if problems:
         raise ConfigError("environment", problems)
     return settings

@@ -9,7 +9,10 @@ Each change of step appends a `load.step` event (users, offered req/s) to events
 
 from __future__ import annotations
 
-import locust  # noqa: I001  first: gevent monkey-patching
+# isort: off
+import locust  # noqa: F401  first: gevent monkey-patching (DESIGN.md)
+
+# isort: on
 
 from typing import ClassVar
 

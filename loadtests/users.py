@@ -12,7 +12,10 @@ OpenModelUser is active depends on GAMEDAY_OPEN_RATE.
 
 from __future__ import annotations
 
-import locust  # noqa: I001  first: gevent monkey-patching must precede other network imports
+# isort: off
+import locust  # noqa: F401  first: gevent monkey-patching (DESIGN.md)
+
+# isort: on
 
 import os
 import random
@@ -36,7 +39,7 @@ from loadtests.recorder import (
     outcome_for_status,
 )
 from loadtests.settings import from_env
-from loadtests.stages import USER_RATE_RPS, rate_segments, scaled_stages
+from loadtests.stages import rate_segments, scaled_stages
 
 SETTINGS = from_env()
 RUN_DIR = SETTINGS.resolved_run_dir()
@@ -88,6 +91,8 @@ def classify(resp: Any) -> str:
 
 def pick_request() -> tuple[str, str, str, dict[str, str] | None]:
     """(endpoint, method, path, body) by the traffic mix: 85 % reads, 10 % writes, 5 % health."""
+    if SETTINGS.mix == "static":
+        return "GET /static", "GET", "/static", None
     r = random.random()
     if r < 0.68:
         return "GET /items/{id}", "GET", f"/items/{random.randint(1, HOT_IDS)}", None
@@ -106,10 +111,10 @@ class _Timeouts(FastHttpUser):
 
 
 class ApiUser(_Timeouts):
-    """Closed model: one request every 1/USER_RATE_RPS s, latency from its send time."""
+    """Closed model: one request every `user_pacing_s` (default 1/USER_RATE_RPS), latency from its send."""
 
     abstract = SETTINGS.open_rate_rps is not None
-    wait_time = constant_pacing(1.0 / USER_RATE_RPS)
+    wait_time = constant_pacing(SETTINGS.user_pacing_s)
 
     @task
     def one_request(self) -> None:
@@ -152,7 +157,9 @@ class OpenModelUser(_Timeouts):
                 if arrival.send:
                     pool.spawn(self._send, arrival.intended, wall_offset, sched)
                 else:
-                    rec.record(pick_request()[0], arrival.intended + wall_offset, None, OUTCOME_LATE)
+                    rec.record(
+                        pick_request()[0], arrival.intended + wall_offset, None, OUTCOME_LATE
+                    )
             nxt = sched.next_due()
             if nxt is not None:
                 gevent.sleep(max(0.0, nxt - time.monotonic()))

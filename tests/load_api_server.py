@@ -48,7 +48,9 @@ async def _faults(route: str) -> Response | None:
 
 async def health(request: Request) -> Response:
     body = {"status": "healthy", "database": "connected", "redis": "connected"}
-    return JSONResponse({**body, "region": STATE["region"], "replica": "test-0"}, headers=_headers())
+    return JSONResponse(
+        {**body, "region": STATE["region"], "replica": "test-0"}, headers=_headers()
+    )
 
 
 async def static(request: Request) -> Response:
@@ -60,11 +62,15 @@ async def get_item(request: Request) -> Response:
         return fault
     item_id = int(request.path_params["item_id"])
     if item_id in STATE["cache"]:
-        return JSONResponse({"id": item_id, "value": STATE["cache"][item_id], "cache": "hit"}, headers=_headers())
+        return JSONResponse(
+            {"id": item_id, "value": STATE["cache"][item_id], "cache": "hit"}, headers=_headers()
+        )
     if item_id not in STATE["items"]:
         return JSONResponse({"error": "not found"}, 404, headers=_headers())
     STATE["cache"][item_id] = STATE["items"][item_id]
-    return JSONResponse({"id": item_id, "value": STATE["items"][item_id], "cache": "miss"}, headers=_headers())
+    return JSONResponse(
+        {"id": item_id, "value": STATE["items"][item_id], "cache": "miss"}, headers=_headers()
+    )
 
 
 async def post_item(request: Request) -> Response:
@@ -100,7 +106,13 @@ async def admin(request: Request) -> Response:
     for key in ("delay_ms", "fail_status"):
         if key in body:
             STATE[key] = body[key]
-    return JSONResponse({"delay_ms": STATE["delay_ms"], "fail_status": STATE["fail_status"], "counts": STATE["counts"]})
+    return JSONResponse(
+        {
+            "delay_ms": STATE["delay_ms"],
+            "fail_status": STATE["fail_status"],
+            "counts": STATE["counts"],
+        }
+    )
 
 
 app = Starlette(

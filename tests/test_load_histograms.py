@@ -61,7 +61,10 @@ def test_lines_follow_the_run_folder_contract(tmp_path: Path) -> None:
     rec.record("POST /items", T0 + 1.2, None, "late")
     assert rec.flush(None) == 2
     lines = [json.loads(x) for x in (tmp_path / "requests" / "w1.jsonl").read_text().splitlines()]
-    assert [(x["t"], x["endpoint"]) for x in lines] == [(T0, "GET /health"), (T0 + 1, "POST /items")]
+    assert [(x["t"], x["endpoint"]) for x in lines] == [
+        (T0, "GET /health"),
+        (T0 + 1, "POST /items"),
+    ]
     assert all(set(x) == {"t", "endpoint", "hist", "outcomes"} for x in lines)
     by_key = {(x["t"], x["endpoint"]): x for x in lines}
     health = by_key[(T0, "GET /health")]

@@ -46,7 +46,14 @@ def api(tmp_path_factory) -> Iterator[str]:
     port = free_port(SERVER_ADDR)
     log = open(tmp_path_factory.mktemp("api") / "api.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "load_api_server.py"), "--host", SERVER_ADDR, "--port", str(port)],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "load_api_server.py"),
+            "--host",
+            SERVER_ADDR,
+            "--port",
+            str(port),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -76,18 +83,22 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def stored_seqs(url: str, client: str) -> set[int]:
-    r = httpx.get(f"{url}/ledger", params={"client": client, "after": 0, "limit": 100000}, timeout=5)
+    r = httpx.get(
+        f"{url}/ledger", params={"client": client, "after": 0, "limit": 100000}, timeout=5
+    )
     return set(r.json()["seqs"])
 
 
 @pytest.mark.parametrize("scenario", ["progressive", "spike", "stress", "endurance"])
-def test_ci_run_of_each_shape_records_histograms_outcomes_and_ledger(api, tmp_path, scenario) -> None:
+def test_ci_run_of_each_shape_records_histograms_outcomes_and_ledger(
+    api, tmp_path, scenario
+) -> None:
     scale = 5.0 / total_duration_s(scaled_stages(scenario, "ci"))  # ~5 s each
     run_dir = tmp_path / f"run-{scenario}"
     handle = runner.start(scenario, "ci", api, run_dir, time_scale=scale)
     assert handle.wait(90) == 0, (run_dir / "load.log").read_text()[-2000:]
     cells = load_cells(run_dir)
-    assert API_ENDPOINTS <= {ep for _, ep in cells}
+    assert {ep for _, ep in cells} >= API_ENDPOINTS
     total = merge(cells)
     assert total.sent > 20 and total.outcomes == {"ok": total.sent}
     assert total.hist.get_total_count() == total.sent
@@ -97,16 +108,27 @@ def test_ci_run_of_each_shape_records_histograms_outcomes_and_ledger(api, tmp_pa
     assert len(acked) == len(ledger) > 5
     assert acked <= stored_seqs(api, run_dir.name)  # every acknowledged write is stored
     steps = [e for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.step"]
-    assert [e["detail"]["users"] for e in steps] == sorted({s.users for s in scaled_stages(scenario, "ci")})
+    assert [e["detail"]["users"] for e in steps] == sorted(
+        {s.users for s in scaled_stages(scenario, "ci")}
+    )
 
 
 def test_open_model_two_processes_split_the_rate_and_report_achieved(api, tmp_path) -> None:
     run_dir = tmp_path / "open"
     handle = runner.start(
-        "constant", "ci", api, run_dir, time_scale=0.2, open_rate_rps=100.0, processes=2, ledger_rate_rps=0
+        "constant",
+        "ci",
+        api,
+        run_dir,
+        time_scale=0.2,
+        open_rate_rps=100.0,
+        processes=2,
+        ledger_rate_rps=0,
     )
     assert handle.wait(90) == 0, (run_dir / "load.log").read_text()[-2000:]
-    reports = [e["detail"] for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.open_model"]
+    reports = [
+        e["detail"] for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.open_model"
+    ]
     assert sorted(r["lane"] for r in reports) == [0, 1]
     target = sum(r["target_requests"] for r in reports)
     assert 580 <= target <= 600  # 100 req/s over 6 s, after a 0.05 s ramp
@@ -123,7 +145,14 @@ def test_failures_and_timeouts_are_recorded_as_outcomes(api, tmp_path) -> None:
     admin(api, fail_status=503)
     try:
         handle = runner.start("spike", "ci", api, run_dir, time_scale=0.2, request_timeout_s=0.3)
-        wait_for(lambda: (run_dir / "ledger.jsonl").exists() and len(read_jsonl(run_dir / "ledger.jsonl")) >= 10, 30, "503 ledger lines")
+        wait_for(
+            lambda: (
+                (run_dir / "ledger.jsonl").exists()
+                and len(read_jsonl(run_dir / "ledger.jsonl")) >= 10
+            ),
+            30,
+            "503 ledger lines",
+        )
         admin(api, fail_status=None, delay_ms=600)
         assert handle.wait(60) == 0
     finally:
@@ -177,10 +206,63 @@ def test_prober_records_timeouts_with_no_latency(api, tmp_path) -> None:
 def test_cli_runs_a_scenario_and_refuses_foreign_hosts(api, tmp_path) -> None:
     run_dir = tmp_path / "cli"
     cmd = [sys.executable, "-m", "gameday", "load", "spike", "--profile", "ci", "--host", api]
-    res = subprocess.run([*cmd, "--run-dir", str(run_dir), "--time-scale", "0.2"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=90)
+    res = subprocess.run(
+        [*cmd, "--run-dir", str(run_dir), "--time-scale", "0.2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert res.returncode == 0, res.stderr
     assert '"ALL"' in res.stdout and '"p95_ms"' in res.stdout
-    bad = subprocess.run([sys.executable, "-m", "gameday", "load", "spike", "--host", "http://10.1.2.3:80",
-                          "--run-dir", str(tmp_path / "x")], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gameday",
+            "load",
+            "spike",
+            "--host",
+            "http://10.1.2.3:80",
+            "--run-dir",
+            str(tmp_path / "x"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert bad.returncode == 2 and "--allow-host" in bad.stderr
+
+
+def test_master_and_two_workers_merge_and_split_the_open_rate(api, tmp_path) -> None:
+    run_dir = tmp_path / "distributed"
+    master_addr = ("127.0.6.4", free_port("127.0.6.4"))
+    common = {"time_scale": 0.2, "open_rate_rps": 60.0, "ledger_rate_rps": 5.0}
+    master = runner.start(
+        "constant", "ci", api, run_dir, master_bind=master_addr, expect_workers=2, **common
+    )
+    workers = [
+        runner.start_worker("constant", "ci", run_dir, master_addr, open_lanes=2, **common)
+        for _ in range(2)
+    ]
+    try:
+        assert master.wait(90) == 0, (run_dir / "load.log").read_text()[-2000:]
+        for w in workers:
+            w.wait(30)
+    finally:
+        for h in (master, *workers):
+            h.stop(5)
+    reports = [
+        e["detail"] for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.open_model"
+    ]
+    assert sorted(r["lane"] for r in reports) == [0, 1]
+    assert len(list((run_dir / "requests").glob("*.jsonl"))) == 2
+    cells = load_cells(run_dir)
+    opened = (
+        merge(cells, endpoint="GET /items/{id}").sent + merge(cells, endpoint="POST /items").sent
+    )
+    opened += merge(cells, endpoint="GET /health").sent
+    assert opened == sum(r["sent"] for r in reports) > 300
+    ledger = read_jsonl(run_dir / "ledger.jsonl")
+    assert len({x["seq"] for x in ledger}) == len(ledger) > 5  # one ledger user, unique seqs

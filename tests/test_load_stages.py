@@ -142,7 +142,9 @@ def test_locust_shape_class_ticks_per_profile(tmp_path: Path) -> None:
         "GAMEDAY_PROFILE": "ci",
         "GAMEDAY_RUN_DIR": str(tmp_path),
     }
-    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     ticks = json.loads(res.stdout.strip().splitlines()[-1])
     # users + the ledger user; spawn rates from the ci table

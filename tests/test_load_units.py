@@ -12,7 +12,8 @@ from loadtests.settings import LoadSettings, from_env
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.9.1:8080", "http://127.0.6.3:1/", "http://localhost:80", "http://[::1]:8080"]
+    "url",
+    ["http://127.0.9.1:8080", "http://127.0.6.3:1/", "http://localhost:80", "http://[::1]:8080"],
 )
 def test_loopback_hosts_are_allowed(url: str) -> None:
     check_host(url)
@@ -42,13 +43,17 @@ def test_bounds() -> None:
 
 
 def test_settings_round_trip_through_env() -> None:
-    s = LoadSettings(scenario="spike", profile="nightly", run_dir="/r", open_rate_rps=250.0, open_lanes=2)
+    s = LoadSettings(
+        scenario="spike", profile="nightly", run_dir="/r", open_rate_rps=250.0, open_lanes=2
+    )
     assert from_env(s.to_env()) == s
 
 
 def test_settings_report_every_bad_variable() -> None:
     with pytest.raises(ConfigError) as err:
-        from_env({"GAMEDAY_SCENARIO": "soak", "GAMEDAY_OPEN_RATE": "fast", "GAMEDAY_OPEN_LANES": "0"})
+        from_env(
+            {"GAMEDAY_SCENARIO": "soak", "GAMEDAY_OPEN_RATE": "fast", "GAMEDAY_OPEN_LANES": "0"}
+        )
     text = str(err.value)
     assert "GAMEDAY_SCENARIO='soak'" in text
     assert "GAMEDAY_OPEN_RATE='fast'" in text
@@ -58,9 +63,17 @@ def test_settings_report_every_bad_variable() -> None:
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [(201, "acknowledged"), (200, "acknowledged"), (409, "failed"), (500, "failed"),
-     (503, "failed"), (502, "indeterminate"), (504, "indeterminate"), (0, "indeterminate"),
-     (None, "indeterminate")],
+    [
+        (201, "acknowledged"),
+        (200, "acknowledged"),
+        (409, "failed"),
+        (500, "failed"),
+        (503, "failed"),
+        (502, "indeterminate"),
+        (504, "indeterminate"),
+        (0, "indeterminate"),
+        (None, "indeterminate"),
+    ],
 )
 def test_ledger_outcomes(status, outcome) -> None:
     assert ledger_outcome(status) == outcome
@@ -68,7 +81,14 @@ def test_ledger_outcomes(status, outcome) -> None:
 
 def test_ledger_line_has_ack_time_only_when_acknowledged() -> None:
     ok = ledger_line("c", 3, 10.0, 10.01, 201)
-    assert ok == {"seq": 3, "client": "c", "t_send": 10.0, "t_ack": 10.01, "outcome": "acknowledged", "status": 201}
+    assert ok == {
+        "seq": 3,
+        "client": "c",
+        "t_send": 10.0,
+        "t_ack": 10.01,
+        "outcome": "acknowledged",
+        "status": 201,
+    }
     assert ledger_line("c", 4, 10.0, 11.0, 503)["t_ack"] is None
     assert ledger_line("c", 5, 10.0, None, None)["status"] is None
 

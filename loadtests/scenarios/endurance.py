@@ -14,7 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tree holding loadtests/
 if os.environ.setdefault("GAMEDAY_SCENARIO", "endurance") != "endurance":
-    raise SystemExit(f"{__file__}: GAMEDAY_SCENARIO={os.environ['GAMEDAY_SCENARIO']!r} != 'endurance'")
+    raise SystemExit(
+        f"{__file__}: GAMEDAY_SCENARIO={os.environ['GAMEDAY_SCENARIO']!r} != 'endurance'"
+    )
 
 from loadtests.shapes import ScenarioShape  # noqa: E402
 from loadtests.users import ApiUser, LedgerUser, OpenModelUser  # noqa: E402, F401
