@@ -252,4 +252,4 @@ def _scale_result(m: Measurements, threshold, has_steps: bool, has_requests: boo
     status = judge_value(threshold, None, bound)
     notes = "; ".join(s.note for s in m.scale if s.scale_time_s is None)
     return SloResult(id="scale_time", title=title, threshold=threshold.text, status=status, value=bound, unit="s",
-                     evidence=evidence, message=f"scale not completed: at least {bound or 0:.1f} s ({notes}); target {threshold.text}")
+                     value_is_lower_bound=bound is not None, evidence=evidence, message=f"scale not completed: at least {bound or 0:.1f} s ({notes}); target {threshold.text}")

@@ -160,6 +160,7 @@ class SloResult(_Model):
     status: Status
     value: float | None = None
     unit: str = ""
+    value_is_lower_bound: bool = Field(False, description="recovery not observed: value is a lower bound")
     message: str
     window: Window = Field(default_factory=Window)
     evidence: dict[str, Any] = Field(default_factory=dict)

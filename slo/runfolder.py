@@ -232,8 +232,8 @@ def read_requests(folder: Path) -> list[RequestLine] | None:
     return lines
 
 
-def load_run(run_dir: Path) -> RunData:
-    """Everything slo needs from a run folder."""
+def load_run(run_dir: Path, *, with_requests: bool = True) -> RunData:
+    """Everything slo needs from a run folder (request lines only when asked)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: not a directory")
@@ -244,5 +244,5 @@ def load_run(run_dir: Path) -> RunData:
         events=read_events(run_dir / "events.jsonl"),
         ledger=read_ledger(run_dir / "ledger.jsonl"),
         readback=read_readback(run_dir / "readback.json"),
-        requests=read_requests(run_dir / "requests"),
+        requests=read_requests(run_dir / "requests") if with_requests else None,
     )

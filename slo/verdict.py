@@ -53,6 +53,7 @@ def recovery_result(
         status=status,
         value=measure.value_s if measure.value_s is not None else measure.lower_bound_s,
         unit="s",
+        value_is_lower_bound=measure.value_s is None and measure.lower_bound_s is not None,
         message=message,
         window=Window(start_wall=fault_wall, end_wall=measure.recovered_at_wall),
         evidence=measure.model_dump(),
