@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 __all__ = ["Results", "SloSpec", "evaluate", "load_spec", "render"]
 
 if TYPE_CHECKING:
-    from slo.evaluate import evaluate
-    from slo.render import render
+    from slo.evaluation import evaluate
+    from slo.rendering import render
     from slo.results import Results
     from slo.spec import SloSpec, load_spec
 
@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     # Lazy: `gameday --help` should not pay for numpy/matplotlib imports.
     if name == "evaluate":
-        from slo.evaluate import evaluate
+        from slo.evaluation import evaluate
 
         return evaluate
     if name == "render":
-        from slo.render import render
+        from slo.rendering import render
 
         return render
     if name == "Results":

@@ -54,8 +54,8 @@ def _spec(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _report(args: argparse.Namespace) -> int:
-    from slo.evaluate import evaluate
-    from slo.render import render
+    from slo.evaluation import evaluate
+    from slo.rendering import render
 
     results = evaluate(args.run_dir, _spec(args.spec))
     paths = render(args.run_dir, results)
@@ -71,7 +71,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
-    from slo.evaluate import evaluate
+    from slo.evaluation import evaluate
     from slo.results import Results
 
     path = run_dir / "results.json"

@@ -85,12 +85,15 @@ def sustained_recovery(
     run_kinds_seen: set[str] = set()
     prev_bad_t: float | None = None
     for p in after:
+        own_gap = p.t_mono - last_seen[p.kind]
         last_seen[p.kind] = p.t_mono
         if not good(p):
             run_start, prev_bad_t = None, p.t_mono
             continue
+        if own_gap > max_gap_s:
+            run_start = None  # the prober was silent: the window restarts here
         if any(p.t_mono - last_seen[k] > max_gap_s for k in kinds):
-            run_start = None  # a kind went silent: cannot claim the window was sustained
+            run_start = None  # another kind is silent: cannot claim full service
             continue
         if run_start is None:
             run_start, run_kinds_seen = p, set()

@@ -90,7 +90,9 @@ def measure_scale(
             continue
         back = _p95_back(series, ready_at, p95_target_ms, sustained_s)
         if back is None or back >= stop:
-            out.lower_bound_s = max(0.0, ready_at - step.t_wall)
+            # a sustained run opening before (end of data - window) would have been found
+            seen_until = min(stop, last_t) - math.ceil(sustained_s)
+            out.lower_bound_s = max(0.0, ready_at - step.t_wall, seen_until - step.t_wall)
             out.note = f"p95 did not stay under {p95_target_ms:g} ms for {sustained_s:g} s after the step"
             results.append(out)
             continue
