@@ -23,17 +23,31 @@ def error_budget(
 ) -> ErrorBudget:
     budget_s = (1.0 - availability_target) * window_days * 86400.0
     used = 100.0 * outage_s / budget_s if outage_s is not None and budget_s > 0 else None
-    burn = request_error_ratio / (1.0 - availability_target) if request_error_ratio is not None and availability_target < 1 else None
+    burn = (
+        request_error_ratio / (1.0 - availability_target)
+        if request_error_ratio is not None and availability_target < 1
+        else None
+    )
     target_txt = f"{availability_target * 100:g} %/{window_days:g} days"
     parts = []
     if outage_s is not None and used is not None:
-        what = f"this run's {outage_s:.1f} s of client-visible outage" if outage_s > 0 else "this run had no client-visible outage and"
+        what = (
+            f"this run's {outage_s:.1f} s of client-visible outage"
+            if outage_s > 0
+            else "this run had no client-visible outage and"
+        )
         verb = "uses" if outage_s > 0 else "uses"
-        parts.append(f"{what} {verb} {used:.2f} % of the {target_txt} error budget ({_duration(budget_s)})")
+        parts.append(
+            f"{what} {verb} {used:.2f} % of the {target_txt} error budget ({_duration(budget_s)})"
+        )
     else:
-        parts.append(f"no probes: client-visible outage unknown against the {target_txt} budget ({_duration(budget_s)})")
-    if burn is not None:
-        parts.append(f"its failed-request ratio {request_error_ratio * 100:.3f} % burns budget at {burn:.2f}x the sustainable rate")  # type: ignore[operator]
+        parts.append(
+            f"no probes: client-visible outage unknown against the {target_txt} budget ({_duration(budget_s)})"
+        )
+    if burn is not None and request_error_ratio is not None:
+        parts.append(
+            f"its failed-request ratio {request_error_ratio * 100:.3f} % burns budget at {burn:.2f}x the sustainable rate"
+        )
     sentence = "; ".join(parts)
     sentence = sentence[0].upper() + sentence[1:] + "."
     return ErrorBudget(

@@ -17,17 +17,28 @@ from gameday.errors import EXIT_OK, EXIT_SLO_FAILED, InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("report", help="measure a run folder, judge its SLOs and (re)write its reports")
+    p = subparsers.add_parser(
+        "report", help="measure a run folder, judge its SLOs and (re)write its reports"
+    )
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    p.add_argument("--spec", type=Path, help="SLO spec YAML (default: RUN_DIR/slo.yaml, else the seed's targets)")
+    p.add_argument(
+        "--spec",
+        type=Path,
+        help="SLO spec YAML (default: RUN_DIR/slo.yaml, else the seed's targets)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
     p.set_defaults(func=_report)
 
     p = subparsers.add_parser("compare", help="compare two runs' figures and flag regressions")
     p.add_argument("base", type=Path, metavar="BASE_RUN")
     p.add_argument("new", type=Path, metavar="NEW_RUN")
-    p.add_argument("--tolerance", action="append", default=[], metavar="KEY=VALUE",
-                   help="e.g. p95=25%%, failover=3s, availability=0.1%% (repeatable)")
+    p.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="e.g. p95=25%%, failover=3s, availability=0.1%% (repeatable)",
+    )
     p.add_argument("--out", type=Path, help="also write the table (markdown) here")
     p.set_defaults(func=_compare)
 
@@ -39,8 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     r = sub.add_parser("rules", help="generate Prometheus burn-rate alert rules from the spec")
     r.add_argument("--spec", type=Path, help="SLO spec YAML (default: the seed's targets)")
     r.add_argument("--out", type=Path, help="output file (default: stdout)")
-    r.add_argument("--kind", choices=("rules", "prometheusrule"), default="rules",
-                   help="a Prometheus rule file, or a prometheus-operator PrometheusRule object")
+    r.add_argument(
+        "--kind",
+        choices=("rules", "prometheusrule"),
+        default="rules",
+        help="a Prometheus rule file, or a prometheus-operator PrometheusRule object",
+    )
     r.add_argument("--job", help="restrict to this Prometheus job label")
     r.set_defaults(func=_rules)
     d = sub.add_parser("defaults", help="print the default SLO spec as YAML")
@@ -82,7 +97,9 @@ def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path}: key '{key}': {first['msg']} (re-run `gameday report {run_dir}`)") from None
+        raise InputError(
+            f"{path}: key '{key}': {first['msg']} (re-run `gameday report {run_dir}`)"
+        ) from None
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -96,7 +113,11 @@ def _compare(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     regressions = [r.figure for r in rows if r.regression]
-    print(f"regressions: {', '.join(regressions)}" if regressions else "no regression beyond tolerances")
+    print(
+        f"regressions: {', '.join(regressions)}"
+        if regressions
+        else "no regression beyond tolerances"
+    )
     return EXIT_SLO_FAILED if regressions else EXIT_OK
 
 
@@ -104,8 +125,19 @@ def _validate(args: argparse.Namespace) -> int:
     from slo.spec import load_spec
 
     spec = load_spec(args.file)
-    judged = [k for k in ("failover", "rto", "rpo", "scale_time", "throughput", "availability", "error_rate")
-              if getattr(spec, k) is not None]
+    judged = [
+        k
+        for k in (
+            "failover",
+            "rto",
+            "rpo",
+            "scale_time",
+            "throughput",
+            "availability",
+            "error_rate",
+        )
+        if getattr(spec, k) is not None
+    ]
     print(f"{args.file}: ok ({len(judged)} SLOs + latency in {len(spec.latency)} phase(s))")
     return EXIT_OK
 

@@ -75,10 +75,14 @@ def _get(fn: Callable[[Results], float | None], r: Results) -> float | None:
 
 
 def _phase_stat(phase: str, stat: str) -> Callable[[Results], float | None]:
-    return lambda r: getattr(next(p for p in r.measurements.phases if p.name == phase).all, f"{stat}_ms")
+    return lambda r: getattr(
+        next(p for p in r.measurements.phases if p.name == phase).all, f"{stat}_ms"
+    )
 
 
-def _figures(base: Results, new: Results) -> list[tuple[str, str, Callable[[Results], float | None], str, bool]]:
+def _figures(
+    base: Results, new: Results
+) -> list[tuple[str, str, Callable[[Results], float | None], str, bool]]:
     figs: list[tuple[str, str, Callable[[Results], float | None], str, bool]] = [
         ("failover time", "failover", lambda r: r.measurements.failover.value_s, "s", True),  # type: ignore[union-attr]
         ("RTO", "rto", lambda r: r.measurements.rto.value_s, "s", True),  # type: ignore[union-attr]
@@ -86,11 +90,19 @@ def _figures(base: Results, new: Results) -> list[tuple[str, str, Callable[[Resu
         ("lost writes", "lost_writes", lambda r: r.measurements.data.lost, "", True),  # type: ignore[union-attr]
         ("scale time", "scale_time", lambda r: r.slo("scale_time").value, "s", True),
         ("throughput", "throughput", lambda r: r.measurements.traffic.peak_rps, "req/s", False),  # type: ignore[union-attr]
-        ("availability", "availability", lambda r: r.measurements.traffic.availability, "ratio", False),  # type: ignore[union-attr]
+        (
+            "availability",
+            "availability",
+            lambda r: r.measurements.traffic.availability,  # type: ignore[union-attr]
+            "ratio",
+            False,
+        ),  # type: ignore[union-attr]
         ("error rate", "error_rate", lambda r: r.measurements.traffic.error_rate, "ratio", True),  # type: ignore[union-attr]
     ]
     phases = [p.name for p in base.measurements.phases] + [
-        p.name for p in new.measurements.phases if p.name not in {q.name for q in base.measurements.phases}
+        p.name
+        for p in new.measurements.phases
+        if p.name not in {q.name for q in base.measurements.phases}
     ]
     for phase in phases:
         for stat in ("p95", "p99"):
@@ -98,7 +110,9 @@ def _figures(base: Results, new: Results) -> list[tuple[str, str, Callable[[Resu
     return figs
 
 
-def compare(base: Results, new: Results, tolerances: dict[str, Tolerance] | None = None) -> list[Row]:
+def compare(
+    base: Results, new: Results, tolerances: dict[str, Tolerance] | None = None
+) -> list[Row]:
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     rows = []
     for figure, key, fn, unit, worse_up in _figures(base, new):
@@ -118,7 +132,9 @@ def compare(base: Results, new: Results, tolerances: dict[str, Tolerance] | None
     for s in new.slos:
         before = base_status.get(s.id)
         if before == "pass" and s.status in ("fail", "inconclusive"):
-            rows.append(Row(f"SLO {s.id}", s.id, None, None, "", True, True, f"was pass, now {s.status}"))
+            rows.append(
+                Row(f"SLO {s.id}", s.id, None, None, "", True, True, f"was pass, now {s.status}")
+            )
     return rows
 
 

@@ -44,10 +44,14 @@ def measure_data_loss(
     entries = [e for e in ledger if client is None or e.client == client]
     result = DataLoss(client=client, fault_wall=fault_wall, writes=len(entries))
     if len(entries) != len(ledger):
-        result.note = f"{len(ledger) - len(entries)} ledger lines of other clients not read back, ignored"
+        result.note = (
+            f"{len(ledger) - len(entries)} ledger lines of other clients not read back, ignored"
+        )
     present = _Present(readback.present_ranges)
 
-    acked = sorted((e for e in entries if e.outcome == "acknowledged"), key=lambda e: (e.t_ack, e.seq))
+    acked = sorted(
+        (e for e in entries if e.outcome == "acknowledged"), key=lambda e: (e.t_ack, e.seq)
+    )
     result.acknowledged = len(acked)
     lost = [e for e in acked if e.seq not in present]
     result.lost = len(lost)
@@ -65,8 +69,14 @@ def measure_data_loss(
     earliest = lost[0]
     result.earliest_lost_seq = earliest.seq
     result.earliest_lost_ack_wall = earliest.t_ack
-    kept_before = [e for e in acked if e.t_ack is not None and earliest.t_ack is not None
-                   and e.t_ack < earliest.t_ack and e.seq in present]
+    kept_before = [
+        e
+        for e in acked
+        if e.t_ack is not None
+        and earliest.t_ack is not None
+        and e.t_ack < earliest.t_ack
+        and e.seq in present
+    ]
     if fault_wall is None:
         result.note = (result.note + "; " if result.note else "") + (
             "acknowledged writes lost without a recorded fault: RPO has no reference time"

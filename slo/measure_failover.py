@@ -13,16 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from slo.runfolder import Event, Probe
 from slo.results import FaultInfo, PhaseSpan, RecoveryMeasure
+from slo.runfolder import Event, Probe
 
 # failover timeline: (name, start event kinds (None = the fault), end event kinds)
 _TIMELINE: tuple[tuple[str, tuple[str, ...] | None, tuple[str, ...]], ...] = (
     ("detection", None, ("failover.detected",)),
-    ("traffic switch", ("failover.detected",), ("failover.traffic_switched", "failover.lb_updated")),
+    (
+        "traffic switch",
+        ("failover.detected",),
+        ("failover.traffic_switched", "failover.lb_updated"),
+    ),
     ("database promotion", None, ("db.leader_changed",)),
     ("redis failover", None, ("redis.master_changed",)),
-    ("scale-up", ("failover.traffic_switched", "failover.lb_updated"), ("failover.ready", "failover.scaled")),
+    (
+        "scale-up",
+        ("failover.traffic_switched", "failover.lb_updated"),
+        ("failover.ready", "failover.scaled"),
+    ),
     ("controller done", None, ("failover.completed",)),
 )
 
@@ -123,7 +131,9 @@ def failover_good(fault: FaultInfo) -> Callable[[Probe], bool]:
     return lambda p: p.ok and p.region in surviving
 
 
-def failover_timeline(events: Sequence[Event], fault: FaultInfo, measured_end_s: float | None) -> list[PhaseSpan]:
+def failover_timeline(
+    events: Sequence[Event], fault: FaultInfo, measured_end_s: float | None
+) -> list[PhaseSpan]:
     """The failover steps the events allow, as seconds after the fault."""
     after = [e for e in events if e.t_mono >= fault.t_mono]
 
@@ -150,11 +160,17 @@ def failover_timeline(events: Sequence[Event], fault: FaultInfo, measured_end_s:
             )
         )
     if measured_end_s is not None:
-        spans.append(PhaseSpan(name="client-visible failover", start_s=0.0, end_s=measured_end_s, source="probes"))
+        spans.append(
+            PhaseSpan(
+                name="client-visible failover", start_s=0.0, end_s=measured_end_s, source="probes"
+            )
+        )
     return spans
 
 
-def outage_seconds(probes: Sequence[Probe], kinds: Sequence[str], start: float, end: float) -> float:
+def outage_seconds(
+    probes: Sequence[Probe], kinds: Sequence[str], start: float, end: float
+) -> float:
     """Time within [start, end] during which the latest probe of some kind had failed.
 
     Each probe stands for the interval up to the next probe of its kind; the union

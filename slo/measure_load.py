@@ -33,7 +33,9 @@ class RunPhase:
     end_wall: float
 
 
-def run_phases(events: Sequence[Event], run: dict[str, Any], fault: FaultInfo | None) -> list[RunPhase]:
+def run_phases(
+    events: Sequence[Event], run: dict[str, Any], fault: FaultInfo | None
+) -> list[RunPhase]:
     """Phases from `phase` events when present, else derived from the fault."""
     start = run.get("started_wall")
     end = run.get("ended_wall")
@@ -81,7 +83,12 @@ def classify(outcome: str) -> str:
 def latency_stats(counts: np.ndarray) -> LatencyStats:
     p50, p95, p99 = percentiles_ms(counts, (50.0, 95.0, 99.0))
     return LatencyStats(
-        count=int(counts.sum()), p50_ms=p50, p95_ms=p95, p99_ms=p99, max_ms=max_ms(counts), mean_ms=mean_ms(counts)
+        count=int(counts.sum()),
+        p50_ms=p50,
+        p95_ms=p95,
+        p99_ms=p99,
+        max_ms=max_ms(counts),
+        mean_ms=mean_ms(counts),
     )
 
 
@@ -97,7 +104,9 @@ class LoadAggregate:
     notes: list[str] = field(default_factory=list)
 
 
-def aggregate_requests(lines: Sequence[RequestLine], phases: Sequence[RunPhase], window_s: int) -> LoadAggregate:
+def aggregate_requests(
+    lines: Sequence[RequestLine], phases: Sequence[RunPhase], window_s: int
+) -> LoadAggregate:
     """One pass over the lines (sorted by second): merged histograms per phase and endpoint."""
     n = counts_len()
     per_phase_ep: dict[tuple[str, str], np.ndarray] = {}
@@ -116,7 +125,9 @@ def aggregate_requests(lines: Sequence[RequestLine], phases: Sequence[RunPhase],
             try:
                 counts = decode_counts(line.hist_b64)
             except Exception as exc:  # hdrh raises several types for a corrupt blob
-                raise InputError(f"{line.where}: key 'hist' is not an HdrHistogram ({exc})") from None
+                raise InputError(
+                    f"{line.where}: key 'hist' is not an HdrHistogram ({exc})"
+                ) from None
             second_counts += counts
             ep = per_ep.get(line.endpoint)
             if ep is None:
@@ -137,7 +148,12 @@ def aggregate_requests(lines: Sequence[RequestLine], phases: Sequence[RunPhase],
                     ok += count
                 elif kind in ("client_error", "server_error"):
                     err += count
-                if outcome not in ("ok", "late", "timeout", "conn_error") and not outcome.startswith("http_"):
+                if outcome not in (
+                    "ok",
+                    "late",
+                    "timeout",
+                    "conn_error",
+                ) and not outcome.startswith("http_"):
                     unknown.add(outcome)
         if phase is not None:
             phase_seconds[phase] += 1

@@ -22,7 +22,9 @@ def _num(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _p95_back(series: Series, from_wall: float, target_ms: float, sustained_s: float) -> float | None:
+def _p95_back(
+    series: Series, from_wall: float, target_ms: float, sustained_s: float
+) -> float | None:
     """First second >= from_wall opening a run of `sustained_s` seconds all under target."""
     need = max(1, math.ceil(sustained_s))
     run_start: int | None = None
@@ -55,8 +57,11 @@ def measure_scale(
         stop = steps[i + 1].t_wall if i + 1 < len(steps) else math.inf
         window = [e for e in events if step.t_wall <= e.t_wall < stop]
         users = _num(step.detail.get("users"))
-        out = ScaleStep(t_wall=step.t_wall, users=int(users) if users is not None else None,
-                        rate=_num(step.detail.get("rate")))
+        out = ScaleStep(
+            t_wall=step.t_wall,
+            users=int(users) if users is not None else None,
+            rate=_num(step.detail.get("rate")),
+        )
         base: dict[str, int] = {}
         first_decision: dict[str, float] = {}
         for e in window:
@@ -64,7 +69,12 @@ def measure_scale(
                 continue
             region = e.detail.get("region")
             current, desired = _num(e.detail.get("current")), _num(e.detail.get("desired"))
-            if not isinstance(region, str) or current is None or desired is None or desired <= current:
+            if (
+                not isinstance(region, str)
+                or current is None
+                or desired is None
+                or desired <= current
+            ):
                 continue
             base.setdefault(region, int(current))
             first_decision.setdefault(region, e.t_wall)
@@ -75,7 +85,11 @@ def measure_scale(
             ready_at = None
             for e in window:
                 region = e.detail.get("region")
-                if e.kind != "replica.ready" or region not in out.desired or e.t_wall < first_decision[region]:
+                if (
+                    e.kind != "replica.ready"
+                    or region not in out.desired
+                    or e.t_wall < first_decision[region]
+                ):
                     continue
                 seen[region].add(str(e.detail.get("replica")))
                 if all(base[r] + len(seen[r]) >= out.desired[r] for r in out.desired):
@@ -93,7 +107,9 @@ def measure_scale(
             # a sustained run opening before (end of data - window) would have been found
             seen_until = min(stop, last_t) - math.ceil(sustained_s)
             out.lower_bound_s = max(0.0, ready_at - step.t_wall, seen_until - step.t_wall)
-            out.note = f"p95 did not stay under {p95_target_ms:g} ms for {sustained_s:g} s after the step"
+            out.note = (
+                f"p95 did not stay under {p95_target_ms:g} ms for {sustained_s:g} s after the step"
+            )
             results.append(out)
             continue
         out.p95_ok_wall = back

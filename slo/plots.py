@@ -36,16 +36,28 @@ def _shade(ax, fault: FaultInfo | None, t0: float) -> None:  # type: ignore[no-u
     ax.axvspan(fault.t_wall - t0, end - t0, color="tab:red", alpha=0.12, label="fault window")
 
 
-def latency_over_time(series: Series, fault: FaultInfo | None, t0: float, p95_target_ms: float | None) -> bytes | None:
+def latency_over_time(
+    series: Series, fault: FaultInfo | None, t0: float, p95_target_ms: float | None
+) -> bytes | None:
     if not series.t:
         return None
     fig = Figure(figsize=_SIZE)
     ax = fig.add_subplot()
     x = [t - t0 for t in series.t]
-    for name, values, style in (("p50", series.p50_ms, ":"), ("p95", series.p95_ms, "-"), ("p99", series.p99_ms, "--")):
+    for name, values, style in (
+        ("p50", series.p50_ms, ":"),
+        ("p95", series.p95_ms, "-"),
+        ("p99", series.p99_ms, "--"),
+    ):
         ax.plot(x, [v if v is not None else float("nan") for v in values], style, lw=1, label=name)
     if p95_target_ms is not None:
-        ax.axhline(p95_target_ms, color="black", lw=0.8, alpha=0.6, label=f"p95 target {p95_target_ms:g} ms")
+        ax.axhline(
+            p95_target_ms,
+            color="black",
+            lw=0.8,
+            alpha=0.6,
+            label=f"p95 target {p95_target_ms:g} ms",
+        )
     _shade(ax, fault, t0)
     ax.set_yscale("log")
     ax.set_xlabel("seconds since start")
@@ -71,7 +83,9 @@ def throughput_over_time(series: Series, fault: FaultInfo | None, t0: float) -> 
     return _png(fig)
 
 
-def replicas_over_time(points: dict[str, list[tuple[float, int]]], fault: FaultInfo | None, t0: float, t_end: float) -> bytes | None:
+def replicas_over_time(
+    points: dict[str, list[tuple[float, int]]], fault: FaultInfo | None, t0: float, t_end: float
+) -> bytes | None:
     if not points:
         return None
     fig = Figure(figsize=_SIZE)
@@ -94,8 +108,12 @@ def failover_timeline(spans: Sequence[PhaseSpan], threshold_s: float | None) -> 
     fig = Figure(figsize=(_SIZE[0], 0.5 + 0.45 * len(spans)))
     ax = fig.add_subplot()
     names = [s.name for s in spans]
-    ax.barh(names, [s.end_s - s.start_s for s in spans], left=[s.start_s for s in spans],
-            color=["tab:orange" if s.source == "probes" else "tab:blue" for s in spans])
+    ax.barh(
+        names,
+        [s.end_s - s.start_s for s in spans],
+        left=[s.start_s for s in spans],
+        color=["tab:orange" if s.source == "probes" else "tab:blue" for s in spans],
+    )
     for i, s in enumerate(spans):
         ax.text(s.end_s, i, f" {s.end_s:.1f} s", va="center", fontsize=7)
     if threshold_s is not None:
@@ -107,10 +125,17 @@ def failover_timeline(spans: Sequence[PhaseSpan], threshold_s: float | None) -> 
     return _png(fig)
 
 
-def writes_over_time(ledger: Sequence[LedgerEntry], readback: Readback | None, lost_seqs: set[int], t0: float) -> bytes | None:
+def writes_over_time(
+    ledger: Sequence[LedgerEntry], readback: Readback | None, lost_seqs: set[int], t0: float
+) -> bytes | None:
     if not ledger:
         return None
-    groups: dict[str, list[float]] = {"acknowledged, kept": [], "acknowledged, LOST": [], "indeterminate": [], "failed": []}
+    groups: dict[str, list[float]] = {
+        "acknowledged, kept": [],
+        "acknowledged, LOST": [],
+        "indeterminate": [],
+        "failed": [],
+    }
     for e in ledger:
         t = e.t_send - t0
         if e.outcome == "acknowledged":
@@ -122,8 +147,19 @@ def writes_over_time(ledger: Sequence[LedgerEntry], readback: Readback | None, l
     fig = Figure(figsize=_SIZE)
     ax = fig.add_subplot()
     labels = [k for k, v in groups.items() if v]
-    colors = {"acknowledged, kept": "tab:green", "acknowledged, LOST": "tab:red", "indeterminate": "tab:gray", "failed": "tab:orange"}
-    ax.hist([groups[k] for k in labels], bins=bins, stacked=True, label=labels, color=[colors[k] for k in labels])
+    colors = {
+        "acknowledged, kept": "tab:green",
+        "acknowledged, LOST": "tab:red",
+        "indeterminate": "tab:gray",
+        "failed": "tab:orange",
+    }
+    ax.hist(
+        [groups[k] for k in labels],
+        bins=bins,
+        stacked=True,
+        label=labels,
+        color=[colors[k] for k in labels],
+    )
     ax.set_xlabel("seconds since start (send time)")
     ax.set_ylabel("writes per bin")
     title = "Ledger writes: acknowledged vs lost"

@@ -93,11 +93,21 @@ def _plots(results: Results, data: RunData) -> list[tuple[str, str | None]]:
     out = [
         ("latency percentiles over time", plots.latency_over_time(series, m.fault, t0, p95_target)),
         ("throughput and errors over time", plots.throughput_over_time(series, m.fault, t0)),
-        ("replicas per region", plots.replicas_over_time(replicas_timeline(data.events), m.fault, t0, t_end)),
-        ("failover timeline", plots.failover_timeline(
-            m.failover_timeline,
-            _threshold_s(failover_t.threshold) if failover_t is not None else None)),
-        ("acknowledged vs lost writes", plots.writes_over_time(data.ledger or [], data.readback, lost, t0)),
+        (
+            "replicas per region",
+            plots.replicas_over_time(replicas_timeline(data.events), m.fault, t0, t_end),
+        ),
+        (
+            "failover timeline",
+            plots.failover_timeline(
+                m.failover_timeline,
+                _threshold_s(failover_t.threshold) if failover_t is not None else None,
+            ),
+        ),
+        (
+            "acknowledged vs lost writes",
+            plots.writes_over_time(data.ledger or [], data.readback, lost, t0),
+        ),
     ]
     return [(title, base64.b64encode(png).decode("ascii") if png else None) for title, png in out]
 
@@ -115,8 +125,12 @@ def render(run_dir: Path, results: Results) -> list[Path]:
     data = load_run(run_dir, with_requests=results._series is None)
     md = markdown(results)
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    html = env.from_string(_HTML).render(r=results, images=_plots(results, data), md=md, fmt=fmt_value, mark=_MARK)
+    html = env.from_string(_HTML).render(
+        r=results, images=_plots(results, data), md=md, fmt=fmt_value, mark=_MARK
+    )
     paths = [run_dir / name for name in REPORT_FILES]
-    for path, text in zip(paths, (results.to_json() + "\n", md, html, junit_xml(results)), strict=True):
+    for path, text in zip(
+        paths, (results.to_json() + "\n", md, html, junit_xml(results)), strict=True
+    ):
         _write(path, text)
     return paths

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-RESULTS_SCHEMA = "gameday.results/1"
+RESULTS_SCHEMA: Literal["gameday.results/1"] = "gameday.results/1"
 Status = Literal["pass", "fail", "inconclusive", "not_applicable"]
 
 
@@ -26,7 +26,7 @@ class FaultInfo(_Model):
     t_mono: float
     rolled_back_wall: float | None = None
     rolled_back_mono: float | None = None
-    surviving_regions: list[str] | None = Field(None, description="None: any region counts")
+    surviving_regions: list[str] | None = Field(default=None, description="None: any region counts")
     faults_injected: int = 1
 
 
@@ -34,9 +34,13 @@ class RecoveryMeasure(_Model):
     """Failover time or RTO: fault -> start of a sustained window of good probes."""
 
     value_s: float | None = None
-    lower_bound_s: float | None = Field(None, description="set when recovery was not observed")
+    lower_bound_s: float | None = Field(
+        default=None, description="set when recovery was not observed"
+    )
     recovered_at_wall: float | None = None
-    resolution_s: float | None = Field(None, description="gap between last bad and first good probe")
+    resolution_s: float | None = Field(
+        default=None, description="gap between last bad and first good probe"
+    )
     probe_kinds: list[str]
     sustained_window_s: float
     probes_after_fault: int = 0
@@ -100,13 +104,13 @@ class Traffic(_Model):
     requests: int = 0
     ok: int = 0
     client_errors_4xx: int = 0
-    server_errors: int = Field(0, description="5xx, timeouts, connection errors")
-    late: int = Field(0, description="open model: could not be sent on time (excluded)")
+    server_errors: int = Field(default=0, description="5xx, timeouts, connection errors")
+    late: int = Field(default=0, description="open model: could not be sent on time (excluded)")
     availability: float | None = None
     error_rate: float | None = None
     duration_s: int = 0
     mean_rps: float | None = None
-    peak_rps: float | None = Field(None, description="best rolling mean of ok req/s")
+    peak_rps: float | None = Field(default=None, description="best rolling mean of ok req/s")
     peak_window_s: int = 30
     peak_window_start_wall: float | None = None
     outcomes: dict[str, int] = Field(default_factory=dict)
@@ -160,7 +164,9 @@ class SloResult(_Model):
     status: Status
     value: float | None = None
     unit: str = ""
-    value_is_lower_bound: bool = Field(False, description="recovery not observed: value is a lower bound")
+    value_is_lower_bound: bool = Field(
+        default=False, description="recovery not observed: value is a lower bound"
+    )
     message: str
     window: Window = Field(default_factory=Window)
     evidence: dict[str, Any] = Field(default_factory=dict)
@@ -197,7 +203,7 @@ class Series(BaseModel):
 
 
 class Results(_Model):
-    schema_: Literal["gameday.results/1"] = Field(RESULTS_SCHEMA, alias="schema")
+    schema_: Literal["gameday.results/1"] = Field(default=RESULTS_SCHEMA, alias="schema")
     generated_wall: float
     gameday_version: str
     run: RunInfo

@@ -91,7 +91,9 @@ def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def _get(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, *, null: bool = False) -> Any:
+def _get(
+    obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, *, null: bool = False
+) -> Any:
     if key not in obj:
         raise InputError(f"{where}: missing key '{key}'")
     value = obj[key]
@@ -203,7 +205,9 @@ def read_readback(path: Path) -> Readback | None:
         if r[0] > r[1]:
             raise InputError(f"{path}: key 'present_ranges[{i}]' has first > last")
         parsed.append((r[0], r[1]))
-    return Readback(client=str(o.get("client", "")), present_ranges=parsed, source=str(o.get("source", "")))
+    return Readback(
+        client=str(o.get("client", "")), present_ranges=parsed, source=str(o.get("source", ""))
+    )
 
 
 def read_requests(folder: Path) -> list[RequestLine] | None:

@@ -55,6 +55,17 @@ def _check_latency(text: Any) -> Threshold:
     return threshold
 
 
+PhaseName = Literal["baseline", "fault", "recovery"]
+
+
+def _kinds(*kinds: ProbeKind) -> list[ProbeKind]:
+    return list(kinds)
+
+
+def _default_latency() -> dict[PhaseName, list[str]]:
+    return {"baseline": ["p95 < 100ms"], "fault": ["p95 < 100ms"], "recovery": ["p95 < 100ms"]}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -62,26 +73,34 @@ class _Strict(BaseModel):
 class FailoverSettings(_Strict):
     """How failover time and RTO are read from the probes."""
 
-    sustained_window_s: float = Field(5.0, gt=0, description="success must hold this long")
-    probe_kinds: list[ProbeKind] = Field(default_factory=lambda: ["read"])
-    rto_probe_kinds: list[ProbeKind] = Field(default_factory=lambda: ["read", "write"])
-    max_probe_gap_s: float = Field(1.0, gt=0, description="a longer silence breaks a window")
+    sustained_window_s: float = Field(default=5.0, gt=0, description="success must hold this long")
+    probe_kinds: list[ProbeKind] = Field(default_factory=lambda: _kinds("read"))
+    rto_probe_kinds: list[ProbeKind] = Field(default_factory=lambda: _kinds("read", "write"))
+    max_probe_gap_s: float = Field(
+        default=1.0, gt=0, description="a longer silence breaks a window"
+    )
 
 
 class ScaleSettings(_Strict):
-    sustained_window_s: float = Field(10.0, gt=0, description="p95 back under target this long")
+    sustained_window_s: float = Field(
+        default=10.0, gt=0, description="p95 back under target this long"
+    )
 
 
 class ThroughputSettings(_Strict):
-    window_s: int = Field(30, ge=1, description="throughput = best rolling mean over this window")
+    window_s: int = Field(
+        default=30, ge=1, description="throughput = best rolling mean over this window"
+    )
 
 
 class BudgetSettings(_Strict):
-    window_days: float = Field(30.0, gt=0, description="error budget period")
+    window_days: float = Field(default=30.0, gt=0, description="error budget period")
 
 
 class ProfileScale(_Strict):
-    throughput: float = Field(1.0, gt=0, le=1.0, description="multiplier on the throughput target")
+    throughput: float = Field(
+        default=1.0, gt=0, le=1.0, description="multiplier on the throughput target"
+    )
 
 
 def _default_profiles() -> dict[str, ProfileScale]:
@@ -96,14 +115,12 @@ def _default_profiles() -> dict[str, ProfileScale]:
 class SloSpec(_Strict):
     """Targets (threshold strings) plus the measurement settings they rely on."""
 
-    schema_: Literal["gameday.slo/1"] = Field("gameday.slo/1", alias="schema")
+    schema_: Literal["gameday.slo/1"] = Field(default="gameday.slo/1", alias="schema")
     failover: str | None = "failover < 30s"
     rto: str | None = "rto < 30s"
     rpo: str | None = "rpo < 5min"
     scale_time: str | None = "scale_time < 2min"
-    latency: dict[Literal["baseline", "fault", "recovery"], list[str]] = Field(
-        default_factory=lambda: {p: ["p95 < 100ms"] for p in PHASES}
-    )
+    latency: dict[PhaseName, list[str]] = Field(default_factory=_default_latency)
     throughput: str | None = "throughput >= 5000/s"
     availability: str | None = "availability >= 99.95%"
     error_rate: str | None = "error_rate < 1%"
@@ -113,7 +130,9 @@ class SloSpec(_Strict):
     throughput_settings: ThroughputSettings = Field(default_factory=ThroughputSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
 
-    @field_validator("failover", "rto", "rpo", "scale_time", "throughput", "availability", "error_rate")
+    @field_validator(
+        "failover", "rto", "rpo", "scale_time", "throughput", "availability", "error_rate"
+    )
     @classmethod
     def _scalar(cls, value: str | None, info: Any) -> str | None:
         if value is not None:

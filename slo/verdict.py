@@ -17,7 +17,9 @@ from slo.results import RecoveryMeasure, SloResult, Status, Verdict, Window
 from slo.thresholds import Threshold
 
 
-def judge_value(threshold: Threshold, value: float | None, lower_bound: float | None = None) -> Status:
+def judge_value(
+    threshold: Threshold, value: float | None, lower_bound: float | None = None
+) -> Status:
     if value is not None:
         return "pass" if threshold.holds(value) else "fail"
     if lower_bound is not None and threshold.op in ("<", "<=") and not threshold.holds(lower_bound):
@@ -60,7 +62,9 @@ def recovery_result(
     )
 
 
-def missing(slo_id: str, title: str, threshold: Threshold, reason: str, *, applicable: bool = True) -> SloResult:
+def missing(
+    slo_id: str, title: str, threshold: Threshold, reason: str, *, applicable: bool = True
+) -> SloResult:
     return SloResult(
         id=slo_id,
         title=title,
@@ -75,20 +79,36 @@ def run_verdict(slos: Sequence[SloResult], expect: str) -> Verdict:
     failed = [s.id for s in judged if s.status == "fail"]
     unknown = [s.id for s in judged if s.status == "inconclusive"]
     if not judged:
-        return Verdict(status="inconclusive", exit_code=EXIT_INCONCLUSIVE, summary="no SLO could be judged")
+        return Verdict(
+            status="inconclusive", exit_code=EXIT_INCONCLUSIVE, summary="no SLO could be judged"
+        )
     if expect == "breach":
         if failed:
-            return Verdict(status="pass", exit_code=EXIT_OK,
-                           summary=f"negative control: breach detected as expected ({', '.join(failed)})")
+            return Verdict(
+                status="pass",
+                exit_code=EXIT_OK,
+                summary=f"negative control: breach detected as expected ({', '.join(failed)})",
+            )
         if unknown:
-            return Verdict(status="inconclusive", exit_code=EXIT_INCONCLUSIVE,
-                           summary=f"negative control: no breach seen, but inconclusive: {', '.join(unknown)}")
-        return Verdict(status="fail", exit_code=EXIT_SLO_FAILED,
-                       summary="negative control: a breach was expected and none was detected")
+            return Verdict(
+                status="inconclusive",
+                exit_code=EXIT_INCONCLUSIVE,
+                summary=f"negative control: no breach seen, but inconclusive: {', '.join(unknown)}",
+            )
+        return Verdict(
+            status="fail",
+            exit_code=EXIT_SLO_FAILED,
+            summary="negative control: a breach was expected and none was detected",
+        )
     if failed:
         extra = f"; inconclusive: {', '.join(unknown)}" if unknown else ""
-        return Verdict(status="fail", exit_code=EXIT_SLO_FAILED, summary=f"failed: {', '.join(failed)}{extra}")
+        return Verdict(
+            status="fail", exit_code=EXIT_SLO_FAILED, summary=f"failed: {', '.join(failed)}{extra}"
+        )
     if unknown:
-        return Verdict(status="inconclusive", exit_code=EXIT_INCONCLUSIVE,
-                       summary=f"inconclusive: {', '.join(unknown)}")
+        return Verdict(
+            status="inconclusive",
+            exit_code=EXIT_INCONCLUSIVE,
+            summary=f"inconclusive: {', '.join(unknown)}",
+        )
     return Verdict(status="pass", exit_code=EXIT_OK, summary=f"all {len(judged)} SLOs held")

@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def gameday(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gameday", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gameday", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_report_writes_files_and_exits_with_verdict(tmp_path: Path) -> None:
@@ -81,7 +86,9 @@ def test_rules_generate_valid_prometheus_rules(tmp_path: Path) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool not installed")
-    check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 

@@ -32,8 +32,16 @@ def test_42_lost_of_1000_acknowledged(tmp_path: Path) -> None:
 
 def test_rpo_breach_fails(tmp_path: Path) -> None:
     # 20 writes/s: 8,000 lost writes before the fault span 400 s > 5 min
-    write_run(tmp_path, duration_s=900, fault_at_s=500.0, rollback_at_s=700.0, acked_writes=12000,
-              lost=8000, requests=False, probes=False)
+    write_run(
+        tmp_path,
+        duration_s=900,
+        fault_at_s=500.0,
+        rollback_at_s=700.0,
+        acked_writes=12000,
+        lost=8000,
+        requests=False,
+        probes=False,
+    )
     rpo = evaluate(tmp_path).slo("rpo")
     assert rpo.status == "fail"
     assert rpo.value == pytest.approx(400.0, abs=0.1)
@@ -71,7 +79,12 @@ def test_loss_without_a_fault_fails() -> None:
 
 
 def test_indeterminate_and_failed_never_lost() -> None:
-    ledger = [_entry(1, 1.0), _entry(2, 2.0, "indeterminate"), _entry(3, 3.0, "failed"), _entry(4, 4.0)]
+    ledger = [
+        _entry(1, 1.0),
+        _entry(2, 2.0, "indeterminate"),
+        _entry(3, 3.0, "failed"),
+        _entry(4, 4.0),
+    ]
     d = measure_data_loss(ledger, Readback("c", [(1, 1), (3, 4)], "x"), 10.0)
     assert (d.lost, d.indeterminate, d.indeterminate_present, d.failed_but_present) == (0, 1, 0, 1)
     assert d.rpo_s == 0.0

@@ -14,7 +14,10 @@ from tests.slo_synth import write_run
 
 
 def _probes(times_ok: list[tuple[float, bool, str | None]], kind: str = "read") -> list[Probe]:
-    return [Probe(t, t, kind, ok, "ok" if ok else "conn_error", 0.001 if ok else None, region) for t, ok, region in times_ok]
+    return [
+        Probe(t, t, kind, ok, "ok" if ok else "conn_error", 0.001 if ok else None, region)
+        for t, ok, region in times_ok
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,9 @@ def test_rto_waits_for_writes(tmp_path: Path) -> None:
 
 
 def test_long_outage_fails_with_value(tmp_path: Path) -> None:
-    write_run(tmp_path, outage_s=33.0, rollback_at_s=55.0, duration_s=60, requests=False, ledger=False)
+    write_run(
+        tmp_path, outage_s=33.0, rollback_at_s=55.0, duration_s=60, requests=False, ledger=False
+    )
     results = evaluate(tmp_path)
     assert results.slo("failover").status == "fail"
     assert results.slo("failover").value == pytest.approx(33.0, abs=0.1)
@@ -62,13 +67,17 @@ def test_ok_from_the_lost_region_is_not_failover() -> None:
     # after the fault, probes still succeed from "primary" (the lost region) for 2 s
     rows = [(i * 0.1, True, "primary" if i < 20 else "secondary") for i in range(150)]
     probes = _probes(rows)
-    m = sustained_recovery(probes, 0.0, ["read"], lambda p: p.ok and p.region == "secondary", 5.0, 1.0)
+    m = sustained_recovery(
+        probes, 0.0, ["read"], lambda p: p.ok and p.region == "secondary", 5.0, 1.0
+    )
     assert m.value_s == pytest.approx(2.0)
 
 
 def test_a_silence_breaks_a_sustained_window() -> None:
     # fails until 3 s, good at 3.0-4.0, prober silent 4.0-9.0, good from 9.0 on
-    rows = [(i * 0.1, i >= 30, "b") for i in range(41)] + [(9.0 + i * 0.1, True, "b") for i in range(80)]
+    rows = [(i * 0.1, i >= 30, "b") for i in range(41)] + [
+        (9.0 + i * 0.1, True, "b") for i in range(80)
+    ]
     m = sustained_recovery(_probes(rows), 0.0, ["read"], lambda p: p.ok, 5.0, 1.0)
     assert m.value_s == pytest.approx(9.0)
 

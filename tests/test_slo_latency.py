@@ -49,7 +49,9 @@ def test_phase_bounds_are_per_phase(tmp_path: Path) -> None:
     from slo.spec import SloSpec
 
     write_run(tmp_path, requests=True, ledger=False)
-    spec = SloSpec(latency={"baseline": ["p95 < 20ms"], "fault": ["p95 < 50ms"], "recovery": ["p99 < 1s"]})
+    spec = SloSpec(
+        latency={"baseline": ["p95 < 20ms"], "fault": ["p95 < 50ms"], "recovery": ["p99 < 1s"]}
+    )
     results = evaluate(tmp_path, spec)
     assert results.slo("latency.baseline.p95").status == "pass"
     assert results.slo("latency.fault.p95").status == "fail"  # fault median is 30 ms

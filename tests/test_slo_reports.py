@@ -87,7 +87,9 @@ def test_rerender_from_results_json_recomputes_plots(rendered, tmp_path: Path) -
 
 
 def test_negative_control_junit(tmp_path: Path) -> None:
-    write_run(tmp_path, outage_s=45.0, rollback_at_s=58.0, duration_s=70, expect="breach", requests=False)
+    write_run(
+        tmp_path, outage_s=45.0, rollback_at_s=58.0, duration_s=70, expect="breach", requests=False
+    )
     slo.render(tmp_path, slo.evaluate(tmp_path))
     root = ET.parse(tmp_path / "junit.xml").getroot()
     cases = {c.get("name"): c for c in root.iter("testcase")}

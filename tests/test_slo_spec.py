@@ -66,7 +66,9 @@ def test_yaml_round_trip(tmp_path: Path) -> None:
 
 def test_override_and_disable(tmp_path: Path) -> None:
     path = tmp_path / "slo.yaml"
-    path.write_text('failover: "failover < 10s"\nscale_time: null\nlatency:\n  fault: ["p99 < 500ms"]\n')
+    path.write_text(
+        'failover: "failover < 10s"\nscale_time: null\nlatency:\n  fault: ["p99 < 500ms"]\n'
+    )
     spec = load_spec(path)
     assert spec.threshold("failover").value == 10
     assert spec.threshold("scale_time") is None
@@ -83,7 +85,13 @@ def test_every_problem_named_by_key(tmp_path: Path) -> None:
         load_spec(path)
     text = str(info.value)
     assert str(path) in text
-    for key in ("rto:", "rpo:", "latency.fault[0]:", "failover_settings.sustained_window_s:", "unknown_key:"):
+    for key in (
+        "rto:",
+        "rpo:",
+        "latency.fault[0]:",
+        "failover_settings.sustained_window_s:",
+        "unknown_key:",
+    ):
         assert key in text
     assert info.value.exit_code == 2
 

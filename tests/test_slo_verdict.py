@@ -35,7 +35,9 @@ def test_run_verdict(statuses: list[str], expect: str, verdict: str, code: int) 
 
 
 def test_negative_control_passes_when_breach_detected(tmp_path: Path) -> None:
-    write_run(tmp_path, outage_s=45.0, rollback_at_s=58.0, duration_s=70, expect="breach", requests=False)
+    write_run(
+        tmp_path, outage_s=45.0, rollback_at_s=58.0, duration_s=70, expect="breach", requests=False
+    )
     results = evaluate(tmp_path)
     assert results.slo("failover").status == "fail"
     assert results.verdict.status == "pass"
