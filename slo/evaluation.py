@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from gameday import __version__
+from gameday.errors import EXIT_INCONCLUSIVE
 from slo.budget import error_budget
 from slo.histograms import stat_ms
 from slo.measure_data import measure_data_loss
@@ -24,7 +25,7 @@ from slo.measure_failover import (
 )
 from slo.measure_load import LoadAggregate, aggregate_requests, run_phases
 from slo.measure_scale import measure_scale
-from slo.results import Measurements, Results, RunInfo, SloResult, Window
+from slo.results import Measurements, Results, RunInfo, SloResult, Verdict, Window
 from slo.runfolder import RunData, load_run
 from slo.spec import PHASES, SloSpec, load_spec
 from slo.verdict import judge_value, missing, recovery_result, run_verdict
@@ -156,18 +157,31 @@ def judge(data: RunData, spec: SloSpec) -> Results:
         avail_t.value if avail_t else 0.9995, spec.budget.window_days, outage, ratio
     )
 
+    verdict = run_verdict(slos, info.expect)
+    aborts = [e for e in data.events if e.kind == "abort"]
+    if aborts:
+        reason = str(aborts[0].detail.get("reason", "no reason given"))
+        notes.append(f"the run was aborted: {reason}")
+        if verdict.status == "pass":
+            # a cut-short run cannot prove the SLOs held over the planned run
+            verdict = Verdict(
+                status="inconclusive",
+                exit_code=EXIT_INCONCLUSIVE,
+                summary=f"run aborted ({reason}); measured SLOs held",
+            )
     results = Results(
         generated_wall=time.time(),
         gameday_version=__version__,
         run=info,
         spec=spec.model_dump(by_alias=True, mode="json"),
-        verdict=run_verdict(slos, info.expect),
+        verdict=verdict,
         slos=slos,
         measurements=m,
         notes=notes,
     )
     if agg is not None:
         results._series = agg.series
+    results._data = data
     return results
 
 

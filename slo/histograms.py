@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from hdrh.codec import HdrHistogramEncoder  # type: ignore[import-untyped]
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 LOWEST_US = 1
@@ -49,17 +50,27 @@ def counts_len() -> int:
 
 
 def decode_counts(encoded: str) -> np.ndarray:
-    """Decode one base64 histogram into a fresh int64 counts array (canonical layout)."""
-    h = HdrHistogram.decode(encoded)
-    if (h.lowest_trackable_value, h.highest_trackable_value, h.significant_figures) != (
+    """Decode one base64 histogram into an int64 counts array (canonical layout).
+
+    Fast path: decode the wire payload straight into a counts buffer and view it
+    with numpy (no HdrHistogram object, no copy). Other layouts go through hdrh.
+    """
+    payload = HdrHistogramEncoder.decode(encoded)
+    header = payload.payload
+    if (
+        header.lowest_trackable_value,
+        header.highest_trackable_value,
+        header.significant_figures,
+    ) == (
         LOWEST_US,
         HIGHEST_US,
         SIG_FIGS,
-    ) or h.counts_len != counts_len():
-        canonical = new_histogram()
-        canonical.add(h)
-        h = canonical
-    return np.ctypeslib.as_array(h.counts).astype(np.int64, copy=True)
+    ):
+        payload.init_counts(counts_len())
+        return np.frombuffer(payload.get_counts(), dtype=np.int64)
+    canonical = new_histogram()
+    canonical.add(HdrHistogram.decode(encoded))
+    return np.frombuffer(canonical.counts, dtype=np.int64).copy()
 
 
 def percentiles_ms(counts: np.ndarray, qs: tuple[float, ...]) -> list[float | None]:

@@ -18,7 +18,7 @@ from slo.runfolder import LedgerEntry, Readback
 LOST_SAMPLE = 50
 
 
-class _Present:
+class PresentSet:
     """Membership in a sorted list of inclusive ranges."""
 
     def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
@@ -47,7 +47,7 @@ def measure_data_loss(
         result.note = (
             f"{len(ledger) - len(entries)} ledger lines of other clients not read back, ignored"
         )
-    present = _Present(readback.present_ranges)
+    present = PresentSet(readback.present_ranges)
 
     acked = sorted(
         (e for e in entries if e.outcome == "acknowledged"), key=lambda e: (e.t_ack, e.seq)

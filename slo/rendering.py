@@ -16,7 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, select_autoescape
 
 from slo import plots
-from slo.measure_data import _Present
+from slo.measure_data import PresentSet
 from slo.measure_load import aggregate_requests, run_phases
 from slo.measure_scale import replicas_timeline
 from slo.reports import _MARK, fmt_value, junit_xml, markdown
@@ -88,7 +88,7 @@ def _plots(results: Results, data: RunData) -> list[tuple[str, str | None]]:
     failover_t = next((s for s in results.slos if s.id == "failover"), None)
     lost: set[int] = set()
     if data.ledger and data.readback:
-        present = _Present(data.readback.present_ranges)
+        present = PresentSet(data.readback.present_ranges)
         lost = {e.seq for e in data.ledger if e.outcome == "acknowledged" and e.seq not in present}
     out = [
         ("latency percentiles over time", plots.latency_over_time(series, m.fault, t0, p95_target)),
@@ -122,7 +122,9 @@ def _threshold_s(text: str) -> float | None:
 def render(run_dir: Path, results: Results) -> list[Path]:
     """Write the four report files into `run_dir`; return their paths."""
     run_dir = Path(run_dir)
-    data = load_run(run_dir, with_requests=results._series is None)
+    data = results._data
+    if data is None or (results._series is None and data.requests is None):
+        data = load_run(run_dir, with_requests=results._series is None)
     md = markdown(results)
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     html = env.from_string(_HTML).render(

@@ -213,6 +213,7 @@ class Results(_Model):
     measurements: Measurements
     notes: list[str] = Field(default_factory=list)
     _series: Series | None = PrivateAttr(default=None)
+    _data: Any = PrivateAttr(default=None)  # the RunData it was measured from (render reuses it)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

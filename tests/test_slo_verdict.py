@@ -75,3 +75,25 @@ def test_scale_waits_for_p95(tmp_path: Path) -> None:
 def test_run_without_load_step_scale_not_applicable(tmp_path: Path) -> None:
     write_run(tmp_path, scale_events=False, requests=False)
     assert evaluate(tmp_path).slo("scale_time").status == "not_applicable"
+
+
+def test_aborted_run_never_passes(tmp_path: Path) -> None:
+    import json
+
+    write_run(tmp_path, fault_at_s=None, experiment=None, lost=0)
+    with (tmp_path / "events.jsonl").open("a") as fh:
+        fh.write(
+            json.dumps(
+                {
+                    "t_wall": 1.0,
+                    "t_mono": 1.0,
+                    "kind": "abort",
+                    "source": "gameday",
+                    "detail": {"reason": "ctrl-c"},
+                }
+            )
+            + "\n"
+        )
+    results = evaluate(tmp_path)
+    assert results.verdict.status == "inconclusive"
+    assert "ctrl-c" in results.verdict.summary
