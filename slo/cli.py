@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from gameday.errors import EXIT_OK, EXIT_SLO_FAILED, InputError
+from gameday.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_SLO_FAILED, InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     slo = subparsers.add_parser("slo", help="SLO spec tools")
     sub = slo.add_subparsers(dest="slo_command", metavar="SLO_COMMAND")
+    slo.set_defaults(func=lambda args: _usage(slo))
     v = sub.add_parser("validate", help="validate an SLO spec YAML (exit 2 naming every bad key)")
     v.add_argument("file", type=Path, metavar="FILE")
     v.set_defaults(func=_validate)
@@ -60,6 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     r.set_defaults(func=_rules)
     d = sub.add_parser("defaults", help="print the default SLO spec as YAML")
     d.set_defaults(func=_defaults)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_BAD_INPUT
 
 
 def _spec(path: Path | None):  # type: ignore[no-untyped-def]

@@ -124,11 +124,16 @@ def sustained_recovery(
 
 
 def failover_good(fault: FaultInfo) -> Callable[[Probe], bool]:
-    """Good for failover: ok, answered by a surviving region when the fault took a region."""
-    surviving = set(fault.surviving_regions) if fault.surviving_regions is not None else None
-    if surviving is None:
+    """Good for failover: ok and, when the fault took a region, answered by another region.
+
+    "Another" rather than "one of run.json's regions", so a run.json without
+    `regions` still measures; a probe without a region header never counts.
+    """
+    target = fault.target or ""
+    if not target.startswith("region:"):
         return lambda p: p.ok
-    return lambda p: p.ok and p.region in surviving
+    lost = target.split(":", 1)[1]
+    return lambda p: p.ok and p.region is not None and p.region != lost
 
 
 def failover_timeline(

@@ -141,3 +141,11 @@ def test_bad_probe_line_names_file_and_key(tmp_path: Path) -> None:
         fh.write(json.dumps({"t_wall": 1.0, "kind": "read", "outcome": "ok"}) + "\n")
     with pytest.raises(InputError, match=r"probes.jsonl:\d+: missing key 't_mono'"):
         evaluate(tmp_path)
+
+
+def test_region_fault_needs_another_region_even_without_run_regions(tmp_path: Path) -> None:
+    write_run(tmp_path, outage_s=6.0, requests=False)
+    run = json.loads((tmp_path / "run.json").read_text())
+    del run["regions"]
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    assert evaluate(tmp_path).slo("failover").value == pytest.approx(6.0, abs=0.1)
