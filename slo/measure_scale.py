@@ -121,23 +121,36 @@ def measure_scale(
 
 
 def replicas_timeline(events: Sequence[Event]) -> dict[str, list[tuple[float, int]]]:
-    """Ready replicas per region as step points (t_wall, count), for the plot."""
+    """Ready replicas per region as step points (t_wall, count), for the plot.
+
+    Replicas that were up before any event are inferred from a scale.decision's
+    `current` (an offset), so the plot starts from the real count, not zero.
+    """
     ready: dict[str, set[str]] = {}
+    offset: dict[str, int] = {}
     points: dict[str, list[tuple[float, int]]] = {}
 
     def mark(region: str, t: float) -> None:
-        points.setdefault(region, []).append((t, len(ready.get(region, set()))))
+        count = len(ready.get(region, set())) + offset.get(region, 0)
+        points.setdefault(region, []).append((t, count))
 
     for e in events:
         region = e.detail.get("region")
         if e.kind == "replica.ready" and isinstance(region, str):
             ready.setdefault(region, set()).add(str(e.detail.get("replica")))
             mark(region, e.t_wall)
+        elif e.kind == "scale.decision" and isinstance(region, str):
+            current = _num(e.detail.get("current"))
+            known = len(ready.get(region, set())) + offset.get(region, 0)
+            if current is not None and known < current:
+                offset[region] = offset.get(region, 0) + int(current) - known
+                mark(region, e.t_wall)
         elif e.kind == "replica.stopped" and isinstance(region, str):
             ready.setdefault(region, set()).discard(str(e.detail.get("replica")))
             mark(region, e.t_wall)
         elif e.kind == "fault.injected" and str(e.detail.get("target", "")).startswith("region:"):
             lost = str(e.detail["target"]).split(":", 1)[1]
             ready[lost] = set()
+            offset[lost] = 0
             mark(lost, e.t_wall)
     return points

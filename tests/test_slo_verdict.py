@@ -97,3 +97,22 @@ def test_aborted_run_never_passes(tmp_path: Path) -> None:
     results = evaluate(tmp_path)
     assert results.verdict.status == "inconclusive"
     assert "ctrl-c" in results.verdict.summary
+
+
+def test_replicas_timeline_counts_preexisting_replicas() -> None:
+    from slo.measure_scale import replicas_timeline
+    from slo.runfolder import Event
+
+    def ev(t: float, kind: str, **detail: object) -> Event:
+        return Event(t, t, kind, "x", dict(detail))
+
+    points = replicas_timeline(
+        [
+            ev(1, "scale.decision", region="primary", current=3, desired=5),
+            ev(2, "replica.ready", region="primary", replica="api-3"),
+            ev(3, "replica.ready", region="primary", replica="api-4"),
+            ev(4, "replica.stopped", region="primary", replica="api-4"),
+            ev(5, "fault.injected", target="region:primary"),
+        ]
+    )
+    assert [n for _, n in points["primary"]] == [3, 4, 5, 4, 0]
