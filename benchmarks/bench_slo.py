@@ -179,6 +179,8 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
 def measure(run_dir: Path) -> None:
     t0 = time.perf_counter()
     import slo
+    import slo.evaluation
+    import slo.rendering  # noqa: F401  (numpy, matplotlib: timed apart)
 
     t1 = time.perf_counter()
     results = slo.evaluate(run_dir)

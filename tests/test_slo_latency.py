@@ -92,3 +92,18 @@ def test_phases_derived_from_fault_without_phase_events(tmp_path: Path) -> None:
     write_run(tmp_path, phase_events=False, ledger=False)
     names = [p.name for p in evaluate(tmp_path).measurements.phases]
     assert names == ["baseline", "fault", "recovery"]
+
+
+def test_outcome_classes_late_and_4xx() -> None:
+    from slo.measure_load import traffic_from
+    from slo.results import Series
+
+    series = Series(t=[10, 11, 13], ok=[90, 100, 80], errors=[0, 0, 0])
+    t = traffic_from(
+        series, {"ok": 270, "http_404": 10, "http_503": 5, "timeout": 3, "late": 40}, 2
+    )
+    assert t.requests == 288 and t.late == 40
+    assert t.availability == pytest.approx(1 - 8 / 288)
+    assert t.error_rate == pytest.approx(18 / 288)
+    assert t.duration_s == 4  # the silent second 12 counts as zero throughput
+    assert t.peak_rps == pytest.approx(95.0)
