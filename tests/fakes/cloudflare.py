@@ -29,7 +29,12 @@ def _now() -> str:
 def _err(status: int, code: int, message: str) -> Response:
     return Response.json(
         status,
-        {"success": False, "errors": [{"code": code, "message": message}], "messages": [], "result": None},
+        {
+            "success": False,
+            "errors": [{"code": code, "message": message}],
+            "messages": [],
+            "result": None,
+        },
     )
 
 
@@ -92,7 +97,9 @@ class FakeCloudflare(FakeHTTPServer):
                         {
                             "code": 6003,
                             "message": "Invalid request headers",
-                            "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}],
+                            "error_chain": [
+                                {"code": 6111, "message": "Invalid format for Authorization header"}
+                            ],
                         }
                     ],
                     "messages": [],
@@ -130,7 +137,13 @@ class FakeCloudflare(FakeHTTPServer):
             and (name is None or r["name"] == name)
             and (rtype is None or r["type"] == rtype)
         ]
-        info = {"page": 1, "per_page": 100, "count": len(found), "total_count": len(found), "total_pages": 1}
+        info = {
+            "page": 1,
+            "per_page": 100,
+            "count": len(found),
+            "total_count": len(found),
+            "total_pages": 1,
+        }
         return _ok(found, result_info=info)
 
     def _one(self, zone_id: str, rid: str, request: Request) -> Response:
@@ -159,7 +172,9 @@ class FakeCloudflare(FakeHTTPServer):
             try:
                 ipaddress.IPv4Address(str(new["content"]))
             except ValueError:
-                return _err(400, 9005, "Content for A record is invalid. Must be a valid IPv4 address")
+                return _err(
+                    400, 9005, "Content for A record is invalid. Must be a valid IPv4 address"
+                )
         new["modified_on"] = _now()
         self.records[rid] = new
         return _ok(new)

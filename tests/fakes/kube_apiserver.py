@@ -39,8 +39,16 @@ from tests.fakes._http import FakeHTTPServer, Request, Response
 RESOURCES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("/api/v1", "pods"): ("v1", "Pod", ""),
     ("/apis/apps/v1", "deployments"): ("apps/v1", "Deployment", "apps"),
-    ("/apis/networking.k8s.io/v1", "ingresses"): ("networking.k8s.io/v1", "Ingress", "networking.k8s.io"),
-    ("/apis/coordination.k8s.io/v1", "leases"): ("coordination.k8s.io/v1", "Lease", "coordination.k8s.io"),
+    ("/apis/networking.k8s.io/v1", "ingresses"): (
+        "networking.k8s.io/v1",
+        "Ingress",
+        "networking.k8s.io",
+    ),
+    ("/apis/coordination.k8s.io/v1", "leases"): (
+        "coordination.k8s.io/v1",
+        "Lease",
+        "coordination.k8s.io",
+    ),
 }
 _PATH = re.compile(
     r"^(?P<prefix>/api/v1|/apis/[^/]+/[^/]+)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)"
@@ -168,7 +176,11 @@ def label_selector_matches(selector: str, labels: dict[str, str]) -> bool:
 
 class FakeKubeApiServer(FakeHTTPServer):
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, ready_delay_s: float = 0.0, token: str | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ready_delay_s: float = 0.0,
+        token: str | None = None,
     ) -> None:
         super().__init__(host, port)
         self.ready_delay_s = ready_delay_s
@@ -209,7 +221,9 @@ class FakeKubeApiServer(FakeHTTPServer):
             "labels": dict(labels or {}),
         }
 
-    def add_deployment(self, ns: str, name: str, replicas: int, labels: dict[str, str] | None = None) -> None:
+    def add_deployment(
+        self, ns: str, name: str, replicas: int, labels: dict[str, str] | None = None
+    ) -> None:
         labels = labels or {"app": name}
         obj = {
             "apiVersion": "apps/v1",
@@ -232,7 +246,13 @@ class FakeKubeApiServer(FakeHTTPServer):
     def add_object(self, plural: str, ns: str, obj: dict[str, Any]) -> None:
         obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
-        meta.update({k: v for k, v in self._meta(ns, meta["name"], meta.get("labels")).items() if k not in meta})
+        meta.update(
+            {
+                k: v
+                for k, v in self._meta(ns, meta["name"], meta.get("labels")).items()
+                if k not in meta
+            }
+        )
         with self.lock:
             self.objects[(plural, ns, meta["name"])] = obj
 
@@ -299,7 +319,12 @@ class FakeKubeApiServer(FakeHTTPServer):
             "metadata": {
                 **self._meta(ns, pname, labels),
                 "ownerReferences": [
-                    {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": dname, "uid": dep["metadata"]["uid"]}
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "ReplicaSet",
+                        "name": dname,
+                        "uid": dep["metadata"]["uid"],
+                    }
                 ],
             },
             "spec": copy.deepcopy(dep["spec"]["template"]["spec"]),
@@ -311,7 +336,10 @@ class FakeKubeApiServer(FakeHTTPServer):
 
     # ---- HTTP -------------------------------------------------------------
     def handle(self, request: Request) -> Response:
-        if self.token is not None and request.headers.get("authorization") != f"Bearer {self.token}":
+        if (
+            self.token is not None
+            and request.headers.get("authorization") != f"Bearer {self.token}"
+        ):
             return status_error(401, "Unauthorized", "Unauthorized")
         m = _PATH.match(request.path)
         if not m or (m.group("prefix"), m.group("plural")) not in RESOURCES:
@@ -325,7 +353,9 @@ class FakeKubeApiServer(FakeHTTPServer):
                     return self._list(plural, ns, api_version, kind, request)
                 if request.method == "POST" and plural != "pods":
                     return self._create(plural, ns, api_version, kind, group, request)
-                return status_error(405, "MethodNotAllowed", "the server does not allow this method")
+                return status_error(
+                    405, "MethodNotAllowed", "the server does not allow this method"
+                )
             key = (plural, ns, name)
             obj = self.objects.get(key)
             if obj is None:
@@ -335,36 +365,48 @@ class FakeKubeApiServer(FakeHTTPServer):
                 )  # fmt: skip
             if sub == "scale":
                 if plural != "deployments":
-                    return status_error(404, "NotFound", "the server could not find the requested resource")
+                    return status_error(
+                        404, "NotFound", "the server could not find the requested resource"
+                    )
                 return self._scale(key, obj, request)
             if sub == "status":
                 if request.method == "GET":
                     return Response.json(200, obj)
-                return status_error(405, "MethodNotAllowed", "the server does not allow this method")
+                return status_error(
+                    405, "MethodNotAllowed", "the server does not allow this method"
+                )
             if request.method == "GET":
                 return Response.json(200, obj)
             if request.method == "DELETE":
                 if plural != "pods":
-                    return status_error(405, "MethodNotAllowed", "the server does not allow this method")
+                    return status_error(
+                        405, "MethodNotAllowed", "the server does not allow this method"
+                    )
                 del self.objects[key]
                 self._reconcile()  # the ReplicaSet replaces it, as on a real cluster
                 return Response.json(200, obj)
             if plural == "pods":
-                return status_error(405, "MethodNotAllowed", "the server does not allow this method")
+                return status_error(
+                    405, "MethodNotAllowed", "the server does not allow this method"
+                )
             if request.method == "PUT":
                 return self._replace(key, obj, group, request)
             if request.method == "PATCH":
                 return self._patch(key, obj, group, request)
         return status_error(405, "MethodNotAllowed", "the server does not allow this method")
 
-    def _list(self, plural: str, ns: str, api_version: str, kind: str, request: Request) -> Response:
+    def _list(
+        self, plural: str, ns: str, api_version: str, kind: str, request: Request
+    ) -> Response:
         selector = request.q("labelSelector")
         items = [
             o
             for (p, n, _), o in sorted(self.objects.items())
             if p == plural
             and n == ns
-            and (not selector or label_selector_matches(selector, o["metadata"].get("labels") or {}))
+            and (
+                not selector or label_selector_matches(selector, o["metadata"].get("labels") or {})
+            )
         ]
         body = {
             "apiVersion": api_version,
@@ -374,20 +416,34 @@ class FakeKubeApiServer(FakeHTTPServer):
         }
         return Response.json(200, body)
 
-    def _create(self, plural: str, ns: str, api_version: str, kind: str, group: str, request: Request) -> Response:
+    def _create(
+        self, plural: str, ns: str, api_version: str, kind: str, group: str, request: Request
+    ) -> Response:
         try:
             body = request.json()
             name = body["metadata"]["name"]
         except (ValueError, KeyError, TypeError):
-            return status_error(400, "BadRequest", "the object provided is unrecognized or has no name")
+            return status_error(
+                400, "BadRequest", "the object provided is unrecognized or has no name"
+            )
         key = (plural, ns, name)
         if key in self.objects:
             return status_error(
-                409, "AlreadyExists", f'{plural}.{group} "{name}" already exists', name=name, group=group, kind=plural
+                409,
+                "AlreadyExists",
+                f'{plural}.{group} "{name}" already exists',
+                name=name,
+                group=group,
+                kind=plural,
             )
         meta = body["metadata"]
         meta.update(
-            {"namespace": ns, "uid": str(uuid.uuid4()), "resourceVersion": self._next_rv(), "creationTimestamp": _ts()}
+            {
+                "namespace": ns,
+                "uid": str(uuid.uuid4()),
+                "resourceVersion": self._next_rv(),
+                "creationTimestamp": _ts(),
+            }
         )
         meta.setdefault("generation", 1)
         body["apiVersion"], body["kind"] = api_version, kind
@@ -406,7 +462,9 @@ class FakeKubeApiServer(FakeHTTPServer):
             kind=plural,
         )
 
-    def _store(self, key: tuple[str, str, str], old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    def _store(
+        self, key: tuple[str, str, str], old: dict[str, Any], new: dict[str, Any]
+    ) -> dict[str, Any]:
         meta = new.setdefault("metadata", {})
         for k in ("name", "namespace", "uid", "creationTimestamp"):
             meta[k] = old["metadata"][k]
@@ -421,7 +479,9 @@ class FakeKubeApiServer(FakeHTTPServer):
         self._reconcile()
         return self.objects[key]
 
-    def _replace(self, key: tuple[str, str, str], obj: dict[str, Any], group: str, request: Request) -> Response:
+    def _replace(
+        self, key: tuple[str, str, str], obj: dict[str, Any], group: str, request: Request
+    ) -> Response:
         try:
             body = request.json()
         except ValueError:
@@ -448,9 +508,15 @@ class FakeKubeApiServer(FakeHTTPServer):
                 return merge_patch(doc, patch)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             return status_error(422, "Invalid", f"the patch could not be applied: {exc}")
-        return status_error(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}")
+        return status_error(
+            415,
+            "UnsupportedMediaType",
+            f"the body of the request was in an unknown format: {ctype}",
+        )
 
-    def _patch(self, key: tuple[str, str, str], obj: dict[str, Any], group: str, request: Request) -> Response:
+    def _patch(
+        self, key: tuple[str, str, str], obj: dict[str, Any], group: str, request: Request
+    ) -> Response:
         new = self._apply_patch(obj, request)
         if isinstance(new, Response):
             return new
@@ -465,7 +531,8 @@ class FakeKubeApiServer(FakeHTTPServer):
             "apiVersion": "autoscaling/v1",
             "kind": "Scale",
             "metadata": {
-                k: dep["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                k: dep["metadata"][k]
+                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
             },
             "spec": {"replicas": dep["spec"].get("replicas", 1)},
             "status": {
@@ -494,7 +561,9 @@ class FakeKubeApiServer(FakeHTTPServer):
             return self._conflict("deployments", "apps", key[2])
         replicas = (new.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            return status_error(422, "Invalid", "spec.replicas: Invalid value: must be greater than or equal to 0")
+            return status_error(
+                422, "Invalid", "spec.replicas: Invalid value: must be greater than or equal to 0"
+            )
         updated = copy.deepcopy(dep)
         updated["spec"]["replicas"] = replicas
         self._store(key, dep, updated)

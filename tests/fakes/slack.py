@@ -16,7 +16,9 @@ from tests.fakes._http import FakeHTTPServer, Request, Response
 
 
 class FakeSlackWebhook(FakeHTTPServer):
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, path: str = "/services/T000/B000/XXXX"):
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, path: str = "/services/T000/B000/XXXX"
+    ):
         super().__init__(host, port)
         self.path = path
         self.revoked = False
