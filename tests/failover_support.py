@@ -180,7 +180,7 @@ class RegionServer:
         self.httpd.daemon_threads = True
         self.addr = "{}:{}".format(*self.httpd.server_address[:2])
         self.health_url = f"http://{self.addr}/health"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=lambda: self.httpd.serve_forever(poll_interval=0.05), daemon=True).start()
 
     def stop(self) -> None:
         self.httpd.shutdown()
