@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,8 @@ class KubernetesLeaseLock(LeaderLock):
         self._seen_rv: str | None = None
         self._seen_at = 0.0
         self._holder: str | None = None
+        # the loop renews while the failover worker writes state: one CAS at a time
+        self._mutex = threading.RLock()
 
     def _now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
@@ -99,6 +102,10 @@ class KubernetesLeaseLock(LeaderLock):
         return self._holder
 
     def try_acquire(self) -> bool:
+        with self._mutex:
+            return self._try_acquire()
+
+    def _try_acquire(self) -> bool:
         from kubernetes.client.rest import ApiException
 
         lease = self._read()
@@ -140,14 +147,16 @@ class KubernetesLeaseLock(LeaderLock):
         return self._replace(lease)
 
     def release(self) -> None:
-        lease = self._read()
-        if lease is not None and lease.spec.holder_identity == self.identity:
-            lease.spec.holder_identity = None
-            lease.spec.lease_duration_seconds = 1
-            self._replace(lease)
+        with self._mutex:
+            lease = self._read()
+            if lease is not None and lease.spec.holder_identity == self.identity:
+                lease.spec.holder_identity = None
+                lease.spec.lease_duration_seconds = 1
+                self._replace(lease)
 
     def read_state(self) -> dict[str, Any] | None:
-        lease = self._read()
+        with self._mutex:
+            lease = self._read()
         raw = (
             ((lease.metadata.annotations or {}).get(STATE_ANNOTATION))
             if lease is not None
@@ -162,6 +171,10 @@ class KubernetesLeaseLock(LeaderLock):
         return state if isinstance(state, dict) else None
 
     def write_state(self, state: dict[str, Any]) -> None:
+        with self._mutex:
+            self._write_state(state)
+
+    def _write_state(self, state: dict[str, Any]) -> None:
         for _ in range(3):
             lease = self._read()
             if lease is None or lease.spec.holder_identity != self.identity:
