@@ -330,6 +330,11 @@ class Controller:
                 "active_region": self.active,
                 "home_region": self.cfg.home_region,
                 "last_switch_wall": self.last_switch_wall,
+                "policy": {
+                    "cooldown_s": self.cfg.policy.cooldown_s,
+                    "failback": self.cfg.policy.failback,
+                    "period_s": self.cfg.period_s,
+                },
                 "failback_requested": self.failback_requested,
                 "operation": self.operation.to_dict() if self.operation else None,
                 "current_step": self.operation.current_step

@@ -138,7 +138,7 @@ class HAProxy(Process):
 class RegionServer:
     """One region's API stand-in: `/health` (reference API shape) and `/` answering with X-Region."""
 
-    def __init__(self, region: str, host: str) -> None:
+    def __init__(self, region: str, host: str, port: int = 0) -> None:
         self.region = region
         self.healthy = True
         self.database = "connected"
@@ -176,7 +176,7 @@ class RegionServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
         self.addr = "{}:{}".format(*self.httpd.server_address[:2])
         self.health_url = f"http://{self.addr}/health"
@@ -185,3 +185,12 @@ class RegionServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+
+if __name__ == "__main__":  # `python -m tests.failover_support NAME HOST PORT`: a stand-in region process
+    import sys
+
+    _name, _host, _port = sys.argv[1:4]
+    RegionServer(_name, _host, int(_port))
+    threading.Event().wait()
