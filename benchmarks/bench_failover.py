@@ -83,15 +83,25 @@ def prepare(args: argparse.Namespace, home: str) -> None:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.post(u + "/failback", timeout=2).status_code == 202:
                     break
-    _wait(lambda: _edge_region(args.edge_url, args.path) == home, args.timeout_s, f"edge serving from {home}")
-    _wait(lambda: (_status(args.controller_url) or {}).get("current_step") is None, args.timeout_s, "no operation")
+    _wait(
+        lambda: _edge_region(args.edge_url, args.path) == home,
+        args.timeout_s,
+        f"edge serving from {home}",
+    )
+    _wait(
+        lambda: (_status(args.controller_url) or {}).get("current_step") is None,
+        args.timeout_s,
+        "no operation",
+    )
     st = _status(args.controller_url) or {}
     last, cooldown = st.get("last_switch_wall"), st.get("policy", {}).get("cooldown_s", 0)
     if last is not None:
         time.sleep(max(0.0, last + cooldown - time.time()) + 0.5)
 
 
-def trial(args: argparse.Namespace, kill: Callable[[], None], target: str) -> tuple[float | None, float | None]:
+def trial(
+    args: argparse.Namespace, kill: Callable[[], None], target: str
+) -> tuple[float | None, float | None]:
     t_kill = time.time()
     kill()
     decision_s = edge_s = None
@@ -120,16 +130,24 @@ def _shell(cmd: str) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def self_test_stack(workdir: Path) -> Iterator[tuple[argparse.Namespace, Callable[[], None], Callable[[], None]]]:
+def self_test_stack(
+    workdir: Path,
+) -> Iterator[tuple[argparse.Namespace, Callable[[], None], Callable[[], None]]]:
     import yaml
 
     from tests.failover_support import Etcd, HAProxy, Process, free_port, wait_for
 
-    regions = {"primary": ("127.0.7.3", free_port("127.0.7.3")), "secondary": ("127.0.7.4", free_port("127.0.7.4"))}
+    regions = {
+        "primary": ("127.0.7.3", free_port("127.0.7.3")),
+        "secondary": ("127.0.7.4", free_port("127.0.7.4")),
+    }
 
     def region_proc(name: str) -> Process:
         host, port = regions[name]
-        p = Process([sys.executable, "-m", "tests.failover_support", name, host, str(port)], workdir / f"{name}.log")
+        p = Process(
+            [sys.executable, "-m", "tests.failover_support", name, host, str(port)],
+            workdir / f"{name}.log",
+        )
         p.spawn()
         wait_for(lambda: _get(f"http://{host}:{port}/health") is not None, 10, f"region {name}")
         return p
@@ -144,20 +162,31 @@ def self_test_stack(workdir: Path) -> Iterator[tuple[argparse.Namespace, Callabl
             "identity": name,
             "listen": {"host": "127.0.7.20", "port": port},
             "events_path": str(workdir / "events.jsonl"),
-            "regions": {n: {"health_url": f"http://{h}:{p}/health", "target_replicas": 1} for n, (h, p) in regions.items()},
+            "regions": {
+                n: {"health_url": f"http://{h}:{p}/health", "target_replicas": 1}
+                for n, (h, p) in regions.items()
+            },
             "home_region": "primary",
-            "detection": {"timeout_s": 0.8, "down_after": 3, "up_after": 3},  # as manifests/local/topology.yaml
+            "detection": {
+                "timeout_s": 0.8,
+                "down_after": 3,
+                "up_after": 3,
+            },  # as manifests/local/topology.yaml
             "policy": {"cooldown_s": 5},
             "traffic": {"kind": "haproxy", "socket": str(edge.socket)},
             "lock": {"kind": "etcd", "endpoints": [etcd.client_url], "ttl_s": 3},
         }
         path = workdir / f"{name}.yaml"
         path.write_text(yaml.safe_dump(cfg))
-        p = Process([sys.executable, "-m", "failover", "--config", str(path)], workdir / f"{name}.log")
+        p = Process(
+            [sys.executable, "-m", "failover", "--config", str(path)], workdir / f"{name}.log"
+        )
         p.spawn()
         ctls.append(p)
         ctl_urls.append(f"http://127.0.7.20:{port}")
-    args = argparse.Namespace(edge_url=edge.url, controller_url=ctl_urls, admin_socket=str(edge.socket))
+    args = argparse.Namespace(
+        edge_url=edge.url, controller_url=ctl_urls, admin_socket=str(edge.socket)
+    )
 
     def kill() -> None:
         procs["primary"].kill()
@@ -176,15 +205,21 @@ def self_test_stack(workdir: Path) -> Iterator[tuple[argparse.Namespace, Callabl
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--self-test", action="store_true", help="build a small real stack in 127.0.7.0/24")
+    ap.add_argument(
+        "--self-test", action="store_true", help="build a small real stack in 127.0.7.0/24"
+    )
     ap.add_argument("--edge-url")
-    ap.add_argument("--admin-socket", help="edge HAProxy admin socket (reported, checks be_regions)")
+    ap.add_argument(
+        "--admin-socket", help="edge HAProxy admin socket (reported, checks be_regions)"
+    )
     ap.add_argument("--controller-url", action="append", default=[])
     ap.add_argument("--kill-cmd")
     ap.add_argument("--restore-cmd")
     ap.add_argument("--home", default="primary")
     ap.add_argument("--target", default="secondary")
-    ap.add_argument("--path", default="/health", help="edge path probed; answers must carry X-Region")
+    ap.add_argument(
+        "--path", default="/health", help="edge path probed; answers must carry X-Region"
+    )
     ap.add_argument("--trials", type=int, default=5)
     ap.add_argument("--sustain-s", type=float, default=2.0)
     ap.add_argument("--timeout-s", type=float, default=60.0)
@@ -192,13 +227,17 @@ def main(argv: list[str] | None = None) -> int:
 
     with contextlib.ExitStack() as stack:
         if args.self_test:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-failover-")))
+            workdir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-failover-"))
+            )
             handles, kill, restore = stack.enter_context(self_test_stack(workdir))
             for k, v in vars(handles).items():
                 setattr(args, k, v)
         else:
             if not (args.edge_url and args.controller_url and args.kill_cmd and args.restore_cmd):
-                ap.error("give --edge-url, --controller-url, --kill-cmd and --restore-cmd (or --self-test)")
+                ap.error(
+                    "give --edge-url, --controller-url, --kill-cmd and --restore-cmd (or --self-test)"
+                )
             kill, restore = _shell(args.kill_cmd), _shell(args.restore_cmd)
         decisions, edges, failed = [], [], 0
         for i in range(1, args.trials + 1):
@@ -214,9 +253,14 @@ def main(argv: list[str] | None = None) -> int:
             restore()
         if args.self_test:
             prepare(args, args.home)
-    for name, xs in (("kill -> decision", decisions), (f"kill -> edge serving from {args.target}", edges)):
+    for name, xs in (
+        ("kill -> decision", decisions),
+        (f"kill -> edge serving from {args.target}", edges),
+    ):
         if xs:
-            print(f"{name}: median {statistics.median(xs):.2f} s, max {max(xs):.2f} s over {len(xs)} trials")
+            print(
+                f"{name}: median {statistics.median(xs):.2f} s, max {max(xs):.2f} s over {len(xs)} trials"
+            )
         else:
             print(f"{name}: no data (inconclusive)")
     if failed:

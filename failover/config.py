@@ -184,6 +184,10 @@ class Listen(_Model):
     port: int = Field(default=0, ge=0, le=65535)
 
 
+def _default_notifiers() -> list[NotifierConfig]:
+    return [LogNotifierConfig(kind="log")]
+
+
 class FailoverConfig(_Model):
     identity: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     period_s: float = Field(default=1.0, gt=0, le=60)
@@ -196,7 +200,7 @@ class FailoverConfig(_Model):
     traffic: SwitchConfig
     load_balancer: SwitchConfig | None = None
     scaler: ScalerConfig = Field(default_factory=lambda: NoScalerConfig(kind="none"))
-    notifiers: list[NotifierConfig] = Field(default_factory=lambda: [LogNotifierConfig(kind="log")])
+    notifiers: list[NotifierConfig] = Field(default_factory=lambda: _default_notifiers())
     lock: LockConfig = Field(default_factory=lambda: NoLockConfig(kind="none"))
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
 

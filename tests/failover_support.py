@@ -89,7 +89,10 @@ class Etcd(Process):
 
         def ready() -> bool:
             try:
-                return httpx.get(self.client_url + "/health", timeout=0.5).json().get("health") == "true"
+                return (
+                    httpx.get(self.client_url + "/health", timeout=0.5).json().get("health")
+                    == "true"
+                )
             except (httpx.HTTPError, ValueError):
                 return False
 
@@ -126,7 +129,9 @@ class HAProxy(Process):
             for i, (name, addr) in enumerate(regions.items())
         )
         cfg = workdir / "edge.cfg"
-        cfg.write_text(HAPROXY_CFG.format(sock=self.socket, host=host, port=self.port, servers=servers))
+        cfg.write_text(
+            HAPROXY_CFG.format(sock=self.socket, host=host, port=self.port, servers=servers)
+        )
         super().__init__(["haproxy", "-f", str(cfg), "-db"], workdir / "haproxy.log")
 
     def start(self, max_wait_s: float = 10.0) -> HAProxy:
@@ -180,15 +185,18 @@ class RegionServer:
         self.httpd.daemon_threads = True
         self.addr = "{}:{}".format(*self.httpd.server_address[:2])
         self.health_url = f"http://{self.addr}/health"
-        threading.Thread(target=lambda: self.httpd.serve_forever(poll_interval=0.05), daemon=True).start()
+        threading.Thread(
+            target=lambda: self.httpd.serve_forever(poll_interval=0.05), daemon=True
+        ).start()
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
-
-if __name__ == "__main__":  # `python -m tests.failover_support NAME HOST PORT`: a stand-in region process
+if (
+    __name__ == "__main__"
+):  # `python -m tests.failover_support NAME HOST PORT`: a stand-in region process
     import sys
 
     _name, _host, _port = sys.argv[1:4]

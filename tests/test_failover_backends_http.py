@@ -12,10 +12,10 @@ from failover.backends.kube import DeploymentScaler, IngressSwitch
 from failover.backends.lease_lock import KubernetesLeaseLock
 from failover.backends.simple import FanoutNotifier, LogNotifier, SlackNotifier
 from failover.errors import LeadershipLost, NotifierError, ScalerError, TrafficSwitchError
+from tests.failover_support import wait_for
 from tests.fakes.cloudflare import FakeCloudflare
 from tests.fakes.kube_apiserver import FakeKubeApiServer
 from tests.fakes.slack import FakeSlackWebhook
-from tests.failover_support import wait_for
 
 NS = "twinme-prod"
 
@@ -28,7 +28,9 @@ def slack():
 
 
 def test_slack_delivers_text(slack):
-    SlackNotifier(SecretStr(slack.webhook_url)).notify("failing over to secondary", level="critical")
+    SlackNotifier(SecretStr(slack.webhook_url)).notify(
+        "failing over to secondary", level="critical"
+    )
     assert slack.messages == [{"text": ":rotating_light: failing over to secondary"}]
 
 
@@ -127,13 +129,20 @@ INGRESS = {
 def kube():
     with FakeKubeApiServer(ready_delay_s=0.2) as fake:
         fake.add_deployment(NS, "twinme-api-primary", 3, {"app": "twinme-api", "region": "primary"})
-        fake.add_deployment(NS, "twinme-api-secondary", 1, {"app": "twinme-api", "region": "secondary"})
+        fake.add_deployment(
+            NS, "twinme-api-secondary", 1, {"app": "twinme-api", "region": "secondary"}
+        )
         fake.add_object("ingresses", NS, INGRESS)
         yield fake
 
 
 def test_ingress_switch_repoints_every_path(kube):
-    sw = IngressSwitch(kube.api_client(), NS, "twinme-api", {"primary": "api-primary", "secondary": "api-secondary"})
+    sw = IngressSwitch(
+        kube.api_client(),
+        NS,
+        "twinme-api",
+        {"primary": "api-primary", "secondary": "api-secondary"},
+    )
     assert sw.current() == "primary"
     sw.switch_to("secondary")
     paths = kube.get_object("ingresses", NS, "twinme-api")["spec"]["rules"][0]["http"]["paths"]
@@ -150,7 +159,9 @@ def test_ingress_missing_is_a_switch_error(kube):
 
 def test_deployment_scaler_scales_and_reads_readiness(kube):
     scaler = DeploymentScaler(
-        kube.api_client(), NS, {"primary": "twinme-api-primary", "secondary": "twinme-api-secondary"}
+        kube.api_client(),
+        NS,
+        {"primary": "twinme-api-primary", "secondary": "twinme-api-secondary"},
     )
     scaler.scale("secondary", 5)
     assert kube.get_object("deployments", NS, "twinme-api-secondary")["spec"]["replicas"] == 5
@@ -177,8 +188,12 @@ class Clock:
 
 def test_lease_lock_one_winner_handover_on_expiry_and_state_cas(kube):
     clock = Clock()
-    a = KubernetesLeaseLock(kube.api_client(), NS, "failover", "ctl-a", lease_duration_s=10, clock=clock)
-    b = KubernetesLeaseLock(kube.api_client(), NS, "failover", "ctl-b", lease_duration_s=10, clock=clock)
+    a = KubernetesLeaseLock(
+        kube.api_client(), NS, "failover", "ctl-a", lease_duration_s=10, clock=clock
+    )
+    b = KubernetesLeaseLock(
+        kube.api_client(), NS, "failover", "ctl-b", lease_duration_s=10, clock=clock
+    )
     assert a.try_acquire() is True
     assert b.try_acquire() is False and b.holder() == "ctl-a"
     a.write_state({"active": "secondary", "operation": {"id": "op1"}})
@@ -202,13 +217,19 @@ def test_lease_lock_one_winner_handover_on_expiry_and_state_cas(kube):
 
 def test_lease_lock_concurrent_takeover_only_one_wins(kube):
     clock = Clock()
-    old = KubernetesLeaseLock(kube.api_client(), NS, "race", "ctl-old", lease_duration_s=2, clock=clock)
+    old = KubernetesLeaseLock(
+        kube.api_client(), NS, "race", "ctl-old", lease_duration_s=2, clock=clock
+    )
     contenders = [
-        KubernetesLeaseLock(kube.api_client(), NS, "race", f"ctl-{i}", lease_duration_s=2, clock=clock)
+        KubernetesLeaseLock(
+            kube.api_client(), NS, "race", f"ctl-{i}", lease_duration_s=2, clock=clock
+        )
         for i in range(4)
     ]
     assert old.try_acquire()
-    assert not any(lk.try_acquire() for lk in contenders)  # each observes the current resourceVersion
+    assert not any(
+        lk.try_acquire() for lk in contenders
+    )  # each observes the current resourceVersion
     clock.t = 10.0  # the holder died: every contender sees the lease expired and races to CAS it
     barrier = threading.Barrier(len(contenders))
     results: dict[str, bool] = {}

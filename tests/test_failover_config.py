@@ -23,7 +23,11 @@ def test_minimal_config_has_the_documented_defaults(tmp_path):
     f.write_text(BASE)
     cfg = load_config(f)
     assert cfg.period_s == 1.0
-    assert (cfg.detection.down_after, cfg.detection.up_after, cfg.detection.timeout_s) == (3, 3, 0.8)
+    assert (cfg.detection.down_after, cfg.detection.up_after, cfg.detection.timeout_s) == (
+        3,
+        3,
+        0.8,
+    )
     assert cfg.policy.failback == "manual" and cfg.policy.scale_down_source is False
     assert cfg.lock.kind == "none" and cfg.scaler.kind == "none"
     assert cfg.region_names == ["primary", "secondary"]
@@ -58,9 +62,17 @@ traffic: {kind: carrier-pigeon}
 
 def test_cross_checks_name_the_key():
     data = {
-        "regions": {"primary": {"health_url": "http://a/health"}, "secondary": {"health_url": "http://b/health"}},
+        "regions": {
+            "primary": {"health_url": "http://a/health"},
+            "secondary": {"health_url": "http://b/health"},
+        },
         "home_region": "mars",
-        "traffic": {"kind": "k8s_ingress", "namespace": "n", "ingress": "i", "services": {"primary": "s"}},
+        "traffic": {
+            "kind": "k8s_ingress",
+            "namespace": "n",
+            "ingress": "i",
+            "services": {"primary": "s"},
+        },
     }
     with pytest.raises(ConfigError) as err:
         parse_config(data, "x.yaml")
@@ -70,10 +82,15 @@ def test_cross_checks_name_the_key():
 
 def test_a_literal_secret_in_the_file_is_refused():
     data = {
-        "regions": {"primary": {"health_url": "http://a/health"}, "secondary": {"health_url": "http://b/health"}},
+        "regions": {
+            "primary": {"health_url": "http://a/health"},
+            "secondary": {"health_url": "http://b/health"},
+        },
         "home_region": "primary",
         "traffic": {"kind": "haproxy", "socket": "/tmp/s"},
-        "notifiers": [{"kind": "slack", "webhook_url": "https://hooks.slack.com/services/T/B/SECRET"}],
+        "notifiers": [
+            {"kind": "slack", "webhook_url": "https://hooks.slack.com/services/T/B/SECRET"}
+        ],
     }
     with pytest.raises(ConfigError) as err:
         parse_config(data)
@@ -103,7 +120,9 @@ def test_secrets_come_from_env_or_file_and_never_show(tmp_path, monkeypatch, cap
         logging.getLogger("failover").info("config %s %s %r", token, url, url)
     assert "secret" not in caplog.text.replace("SecretStr", "")
     monkeypatch.delenv("SLACK_WEBHOOK_URL")
-    with pytest.raises(ConfigError, match="notifiers.0.webhook_url.env: variable SLACK_WEBHOOK_URL is not set"):
+    with pytest.raises(
+        ConfigError, match="notifiers.0.webhook_url.env: variable SLACK_WEBHOOK_URL is not set"
+    ):
         cfg.notifiers[0].webhook_url.resolve("notifiers.0.webhook_url")
 
 

@@ -37,7 +37,10 @@ class Health:
         self.ok = {"primary": True, "secondary": True}
 
     def __call__(self) -> dict[str, ProbeResult]:
-        return {r: ProbeResult(ok, "ok" if ok else "conn_error", 0.001, time.time()) for r, ok in self.ok.items()}
+        return {
+            r: ProbeResult(ok, "ok" if ok else "conn_error", 0.001, time.time())
+            for r, ok in self.ok.items()
+        }
 
 
 class Clock:
@@ -58,7 +61,12 @@ def config(**policy: object):
             "home_region": "primary",
             "detection": {"down_after": 3, "up_after": 3},
             "policy": {"ready_poll_s": 0.05, "step_retry_s": 0.05, **policy},
-            "traffic": {"kind": "k8s_ingress", "namespace": NS, "ingress": "twinme-api", "services": SERVICES},
+            "traffic": {
+                "kind": "k8s_ingress",
+                "namespace": NS,
+                "ingress": "twinme-api",
+                "services": SERVICES,
+            },
         }
     )
 
@@ -67,7 +75,9 @@ def config(**policy: object):
 def kube():
     with FakeKubeApiServer(ready_delay_s=0.1) as fake:
         fake.add_deployment(NS, "twinme-api-primary", 3, {"app": "twinme-api", "region": "primary"})
-        fake.add_deployment(NS, "twinme-api-secondary", 1, {"app": "twinme-api", "region": "secondary"})
+        fake.add_deployment(
+            NS, "twinme-api-secondary", 1, {"app": "twinme-api", "region": "secondary"}
+        )
         fake.add_object("ingresses", NS, INGRESS)
         yield fake
 
@@ -78,7 +88,9 @@ def slack():
         yield fake
 
 
-def make(kube, slack, events: Path, health: Health, lock, clock: Clock, **policy: object) -> Controller:
+def make(
+    kube, slack, events: Path, health: Health, lock, clock: Clock, **policy: object
+) -> Controller:
     api = kube.api_client()
     return Controller(
         config(**policy),
@@ -107,7 +119,9 @@ def drive(ctl: Controller, clock: Clock, until, timeout_s: float = 20.0) -> list
 
 def settled(ctl: Controller) -> bool:
     """The operation finished and its worker has been reaped (events and notifications sent)."""
-    return ctl.operation is not None and ctl.operation.status != "in_progress" and ctl._future is None
+    return (
+        ctl.operation is not None and ctl.operation.status != "in_progress" and ctl._future is None
+    )
 
 
 def kinds(path: Path) -> list[str]:
@@ -115,9 +129,9 @@ def kinds(path: Path) -> list[str]:
 
 
 def ingress_service(kube) -> str:
-    return kube.get_object("ingresses", NS, "twinme-api")["spec"]["rules"][0]["http"]["paths"][0]["backend"][
-        "service"
-    ]["name"]
+    return kube.get_object("ingresses", NS, "twinme-api")["spec"]["rules"][0]["http"]["paths"][0][
+        "backend"
+    ]["service"]["name"]
 
 
 def test_failover_runs_every_step_and_records_events(kube, slack, tmp_path):
@@ -137,7 +151,9 @@ def test_failover_runs_every_step_and_records_events(kube, slack, tmp_path):
     assert lines[1]["detail"]["reasons"]["primary"] == "conn_error"
     assert ingress_service(kube) == "api-secondary"
     assert kube.get_object("deployments", NS, "twinme-api-secondary")["spec"]["replicas"] == 4
-    assert kube.get_object("deployments", NS, "twinme-api-primary")["spec"]["replicas"] == 3  # not scaled down
+    assert (
+        kube.get_object("deployments", NS, "twinme-api-primary")["spec"]["replicas"] == 3
+    )  # not scaled down
     assert ctl.active == "secondary"
     assert any("failing over" in m["text"] for m in slack.messages)
     assert any("completed" in m["text"] for m in slack.messages)
@@ -190,8 +206,12 @@ def test_both_down_no_switch_one_alert(kube, slack, tmp_path):
 def test_standby_takes_over_mid_failover_and_finishes_it(kube, slack, tmp_path):
     clock, events = Clock(), tmp_path / "events.jsonl"
     health_a, health_b = Health(), Health()
-    lock_a = KubernetesLeaseLock(kube.api_client(), NS, "failover", "ctl-a", lease_duration_s=5, clock=clock)
-    lock_b = KubernetesLeaseLock(kube.api_client(), NS, "failover", "ctl-b", lease_duration_s=5, clock=clock)
+    lock_a = KubernetesLeaseLock(
+        kube.api_client(), NS, "failover", "ctl-a", lease_duration_s=5, clock=clock
+    )
+    lock_b = KubernetesLeaseLock(
+        kube.api_client(), NS, "failover", "ctl-b", lease_duration_s=5, clock=clock
+    )
     a = make(kube, slack, events, health_a, lock_a, clock)
     b = make(kube, slack, events, health_b, lock_b, clock)
     for _ in range(4):
@@ -207,7 +227,10 @@ def test_standby_takes_over_mid_failover_and_finishes_it(kube, slack, tmp_path):
     a._runner_stop.set()
     drive(a, clock, lambda: a._future is None)
     state = lock_b.read_state()
-    assert state["operation"]["status"] == "in_progress" and state["operation"]["done"] == ["traffic_switched", "scaled"]
+    assert state["operation"]["status"] == "in_progress" and state["operation"]["done"] == [
+        "traffic_switched",
+        "scaled",
+    ]
     clock.t += 6  # past the lease duration: b takes over and resumes
     sentence = b.run_cycle()
     assert "resumes failover primary->secondary" in sentence
@@ -217,8 +240,15 @@ def test_standby_takes_over_mid_failover_and_finishes_it(kube, slack, tmp_path):
     k = kinds(events)
     assert k.count("failover.detected") == 1 and k.count("failover.traffic_switched") == 1
     assert k.count("failover.completed") == 1 and "failover.resumed" in k
-    leaders = [json.loads(x)["detail"] for x in events.read_text().splitlines() if '"controller.leader"' in x]
-    assert [(d["identity"], d["role"]) for d in leaders] == [("ctl-a", "leader"), ("ctl-b", "leader")]
+    leaders = [
+        json.loads(x)["detail"]
+        for x in events.read_text().splitlines()
+        if '"controller.leader"' in x
+    ]
+    assert [(d["identity"], d["role"]) for d in leaders] == [
+        ("ctl-a", "leader"),
+        ("ctl-b", "leader"),
+    ]
     assert ingress_service(kube) == "api-secondary"
     b.shutdown()
     a.shutdown()
@@ -247,10 +277,17 @@ def test_status_metrics_and_manual_failback_over_http(kube, slack, tmp_path):
         assert kinds(events)[-1] == "failback.completed"
         status = httpx.get(server.url + "/status").json()
         assert status["active_region"] == "primary" and status["leader"] is True
-        assert status["regions"]["primary"]["state"] == "up" and status["regions"]["primary"]["history"]
+        assert (
+            status["regions"]["primary"]["state"] == "up"
+            and status["regions"]["primary"]["history"]
+        )
         metrics = httpx.get(server.url + "/metrics").text
-        assert 'gameday_failover_failovers_total{kind="failover",outcome="completed"} 1.0' in metrics
-        assert 'gameday_failover_failovers_total{kind="failback",outcome="completed"} 1.0' in metrics
+        assert (
+            'gameday_failover_failovers_total{kind="failover",outcome="completed"} 1.0' in metrics
+        )
+        assert (
+            'gameday_failover_failovers_total{kind="failback",outcome="completed"} 1.0' in metrics
+        )
         assert 'gameday_failover_active_region{region="primary"} 1.0' in metrics
         assert "gameday_failover_leader 1.0" in metrics
         assert 'gameday_failover_last_step_seconds{step="ready"}' in metrics

@@ -22,19 +22,28 @@ from tests.failover_support import Etcd, HAProxy, Process, RegionServer, free_po
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def controller_config(tmp: Path, name: str, etcd: Etcd, edge: HAProxy, regions: dict[str, RegionServer]) -> Path:
+def controller_config(
+    tmp: Path, name: str, etcd: Etcd, edge: HAProxy, regions: dict[str, RegionServer]
+) -> Path:
     host = "127.0.7.20"
     cfg = {
         "identity": name,
         "period_s": 0.5,
         "listen": {"host": host, "port": free_port(host)},
         "events_path": str(tmp / "events.jsonl"),
-        "regions": {r: {"health_url": s.health_url, "target_replicas": 1} for r, s in regions.items()},
+        "regions": {
+            r: {"health_url": s.health_url, "target_replicas": 1} for r, s in regions.items()
+        },
         "home_region": "primary",
         "detection": {"timeout_s": 0.3, "down_after": 3, "up_after": 2},
         "policy": {"cooldown_s": 5},
         "traffic": {"kind": "haproxy", "socket": str(edge.socket)},
-        "lock": {"kind": "etcd", "endpoints": [etcd.client_url], "ttl_s": 2, "prefix": f"/fo-{tmp.name}"},
+        "lock": {
+            "kind": "etcd",
+            "endpoints": [etcd.client_url],
+            "ttl_s": 2,
+            "prefix": f"/fo-{tmp.name}",
+        },
         "notifiers": [{"kind": "log"}],
     }
     path = tmp / f"{name}.yaml"
@@ -57,13 +66,18 @@ def events(tmp: Path) -> list[dict]:
 
 @pytest.fixture
 def stack(tmp_path):
-    regions = {"primary": RegionServer("primary", "127.0.7.3"), "secondary": RegionServer("secondary", "127.0.7.4")}
+    regions = {
+        "primary": RegionServer("primary", "127.0.7.3"),
+        "secondary": RegionServer("secondary", "127.0.7.4"),
+    }
     etcd = Etcd(tmp_path, host="127.0.7.10").start()
     edge = HAProxy(tmp_path, {r: s.addr for r, s in regions.items()}).start()
     ctls = []
     for name in ("ctl-1", "ctl-2"):
         cfg = controller_config(tmp_path, name, etcd, edge, regions)
-        proc = Process([sys.executable, "-m", "failover", "--config", str(cfg)], tmp_path / f"{name}.log")
+        proc = Process(
+            [sys.executable, "-m", "failover", "--config", str(cfg)], tmp_path / f"{name}.log"
+        )
         proc.spawn()
         ctls.append((name, cfg, proc))
     yield tmp_path, regions, edge, ctls
@@ -79,17 +93,27 @@ def test_kill_primary_one_controller_switches_the_edge_then_leader_handover(stac
     tmp, regions, edge, ctls = stack
     wait_for(lambda: all(status(cfg).get("regions", {}).get("primary", {}).get("state") == "up"
                          for _, cfg, _ in ctls), 30, "both controllers see primary up")  # fmt: skip
-    leader = wait_for(lambda: next((n for n, cfg, _ in ctls if status(cfg).get("leader")), None), 10, "a leader")
+    leader = wait_for(
+        lambda: next((n for n, cfg, _ in ctls if status(cfg).get("leader")), None), 10, "a leader"
+    )
     assert httpx.get(edge.url + "/", timeout=2).headers["X-Region"] == "primary"
 
     regions["primary"].healthy = False  # /health 503: the region is sick
     wait_for(lambda: httpx.get(edge.url + "/", timeout=2).headers.get("X-Region") == "secondary", 20,
              "edge serving from secondary")  # fmt: skip
-    wait_for(lambda: any(e["kind"] == "failover.completed" for e in events(tmp)), 10, "failover completed")
+    wait_for(
+        lambda: any(e["kind"] == "failover.completed" for e in events(tmp)),
+        10,
+        "failover completed",
+    )
     ev = events(tmp)
     detected = [e for e in ev if e["kind"] == "failover.detected"]
-    assert len(detected) == 1 and detected[0]["detail"]["by"] == leader  # exactly one controller acted
-    assert {e["detail"]["by"] for e in ev if e["kind"].startswith("failover.") and "by" in e["detail"]} == {leader}
+    assert (
+        len(detected) == 1 and detected[0]["detail"]["by"] == leader
+    )  # exactly one controller acted
+    assert {
+        e["detail"]["by"] for e in ev if e["kind"].startswith("failover.") and "by" in e["detail"]
+    } == {leader}
 
     # the leader is stopped cleanly: it releases the lock and the other leads at once
     name_to = {n: (cfg, proc) for n, cfg, proc in ctls}
@@ -97,19 +121,31 @@ def test_kill_primary_one_controller_switches_the_edge_then_leader_handover(stac
     name_to[leader][1].proc.send_signal(signal.SIGTERM)
     assert name_to[leader][1].proc.wait(10) == 0
     wait_for(lambda: status(name_to[other][0]).get("leader") is True, 10, "the standby to lead")
-    assert status(name_to[other][0])["active_region"] == "secondary"  # state handed over through etcd
-    roles = [(e["detail"]["identity"], e["detail"]["role"]) for e in events(tmp) if e["kind"] == "controller.leader"]
+    assert (
+        status(name_to[other][0])["active_region"] == "secondary"
+    )  # state handed over through etcd
+    roles = [
+        (e["detail"]["identity"], e["detail"]["role"])
+        for e in events(tmp)
+        if e["kind"] == "controller.leader"
+    ]
     assert (leader, "released") in roles and roles[-1] == (other, "leader")
 
     # manual failback through the CLI once the primary is healthy again
     regions["primary"].healthy = True
-    wait_for(lambda: status(name_to[other][0])["regions"]["primary"]["state"] == "up", 10, "primary up")
+    wait_for(
+        lambda: status(name_to[other][0])["regions"]["primary"]["state"] == "up", 10, "primary up"
+    )
     out = subprocess.run(
         [sys.executable, "-m", "gameday", "failover", "failback", "--config", str(name_to[other][0])],
         capture_output=True, text=True, timeout=30, cwd=ROOT,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    wait_for(lambda: httpx.get(edge.url + "/", timeout=2).headers.get("X-Region") == "primary", 20, "failback")
+    wait_for(
+        lambda: httpx.get(edge.url + "/", timeout=2).headers.get("X-Region") == "primary",
+        20,
+        "failback",
+    )
     st = subprocess.run(
         [sys.executable, "-m", "gameday", "failover", "status", "--config", str(name_to[other][0])],
         capture_output=True, text=True, timeout=30, cwd=ROOT,
@@ -121,7 +157,11 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("regions: {primary: {health_url: nope}}\nhome_region: primary\n")
     out = subprocess.run(
-        [sys.executable, "-m", "failover", "--config", str(bad)], capture_output=True, text=True, timeout=30, cwd=ROOT
+        [sys.executable, "-m", "failover", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
     )
     assert out.returncode == 2
     assert "regions.primary.health_url" in out.stderr and "traffic" in out.stderr

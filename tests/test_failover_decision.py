@@ -10,10 +10,12 @@ from __future__ import annotations
 from failover.decision import Decision, Policy, View, decide
 from failover.health import ProbeResult, RegionTracker, judge
 
+DEFAULT = Policy()
+
 
 def simulate(
     script: dict[str, str],
-    policy: Policy = Policy(),
+    policy: Policy = DEFAULT,
     down_after: int = 3,
     up_after: int = 3,
     home: str = "primary",
@@ -27,7 +29,9 @@ def simulate(
     for i in range(cycles):
         now = float(i)
         for region, seq in script.items():
-            trackers[region].observe(ProbeResult(seq[i] == "o", "ok" if seq[i] == "o" else "timeout", 0.001), now)
+            trackers[region].observe(
+                ProbeResult(seq[i] == "o", "ok" if seq[i] == "o" else "timeout", 0.001), now
+            )
         d = decide(
             View(
                 now=now,
@@ -58,7 +62,9 @@ def test_blip_shorter_than_down_after_never_fails_over():
 def test_sustained_failure_fails_over_after_exactly_down_after_probes():
     script = {"primary": "oooxxxxxxx", "secondary": "oooooooooo"}
     switches, decisions = simulate(script)
-    assert switches == [(5, "failover", "primary", "secondary")]  # 3rd failed probe (cycles 3, 4, 5)
+    assert switches == [
+        (5, "failover", "primary", "secondary")
+    ]  # 3rd failed probe (cycles 3, 4, 5)
     assert "failing over to secondary" in decisions[5].sentence
 
 
@@ -123,7 +129,10 @@ def test_auto_failback_after_sustained_health_and_cooldown():
     script = {"primary": "oooxxx" + "o" * 30, "secondary": "o" * 36}
     switches, _ = simulate(script, policy)
     # failover at 5; primary up again at 8 (3 good probes); healthy 10 s at 18; cooldown ends at 25
-    assert switches == [(5, "failover", "primary", "secondary"), (25, "failback", "secondary", "primary")]
+    assert switches == [
+        (5, "failover", "primary", "secondary"),
+        (25, "failback", "secondary", "primary"),
+    ]
 
 
 def test_auto_failback_waits_for_a_continuous_healthy_period():
@@ -131,7 +140,10 @@ def test_auto_failback_waits_for_a_continuous_healthy_period():
     # home comes back at 8, blips down at 14..16 (3 fails: down), back up at 19, healthy 10 s at 29
     script = {"primary": "oooxxx" + "ooooooooxxx" + "o" * 16, "secondary": "o" * 33}
     switches, _ = simulate(script, policy)
-    assert switches == [(5, "failover", "primary", "secondary"), (29, "failback", "secondary", "primary")]
+    assert switches == [
+        (5, "failover", "primary", "secondary"),
+        (29, "failback", "secondary", "primary"),
+    ]
 
 
 def test_in_progress_means_no_new_decision():
@@ -150,7 +162,10 @@ def test_tracker_hysteresis_counts():
 
 
 def test_health_rule_follows_the_seed():
-    assert judge(200, {"status": "healthy", "database": "connected", "redis": "connected"}) == (True, "ok")
+    assert judge(200, {"status": "healthy", "database": "connected", "redis": "connected"}) == (
+        True,
+        "ok",
+    )
     assert judge(200, {"status": "healthy", "database": "disconnected", "redis": "connected"}) == (
         False,
         "database=disconnected",

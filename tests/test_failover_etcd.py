@@ -75,6 +75,8 @@ def test_unreachable_etcd_is_a_lock_error():
 
 
 def test_second_endpoint_is_used_when_the_first_is_down(etcd):
-    lk = EtcdLock(["http://127.0.7.11:9", etcd.client_url], "ctl-a", prefix="/t4", ttl_s=2, timeout_s=0.3)
+    lk = EtcdLock(
+        ["http://127.0.7.11:9", etcd.client_url], "ctl-a", prefix="/t4", ttl_s=2, timeout_s=0.3
+    )
     assert lk.try_acquire()
     lk.release()

@@ -12,7 +12,10 @@ from tests.failover_support import HAProxy, RegionServer, wait_for
 
 @pytest.fixture
 def edge(tmp_path):
-    regions = {"primary": RegionServer("primary", "127.0.7.3"), "secondary": RegionServer("secondary", "127.0.7.4")}
+    regions = {
+        "primary": RegionServer("primary", "127.0.7.3"),
+        "secondary": RegionServer("secondary", "127.0.7.4"),
+    }
     proxy = HAProxy(tmp_path, {name: srv.addr for name, srv in regions.items()}).start()
     yield proxy, regions
     proxy.stop()
@@ -61,6 +64,8 @@ def test_wrong_backend_and_missing_socket_are_switch_errors(edge, tmp_path):
 def test_dead_primary_edge_serves_from_secondary_after_switch(edge):
     proxy, regions = edge
     regions["primary"].stop()  # the region dies: the edge answers 503 (no server check, retries 0)
-    assert wait_for(lambda: httpx.get(proxy.url + "/", timeout=2).status_code >= 500, 5, "edge failing")
+    assert wait_for(
+        lambda: httpx.get(proxy.url + "/", timeout=2).status_code >= 500, 5, "edge failing"
+    )
     HAProxyRuntimeSwitch(proxy.socket).switch_to("secondary")
     assert served_by(proxy.url) == "secondary"

@@ -55,6 +55,7 @@ class LeaderLock(ABC):
     """
 
     identity: str
+    ttl_s: float = 0.0  # how long a renewed lock stays ours without renewal (0: never lost)
 
     @abstractmethod
     def try_acquire(self) -> bool:

@@ -29,6 +29,11 @@ from failover.errors import LeadershipLost, LockError
 STATE_ANNOTATION = "gameday.io/failover-state"
 
 
+def _rv(obj: Any) -> str | None:
+    meta = obj.metadata
+    return meta.resource_version if meta is not None else None
+
+
 class KubernetesLeaseLock(LeaderLock):
     name = "k8s_lease"
 
@@ -48,7 +53,8 @@ class KubernetesLeaseLock(LeaderLock):
         self.namespace = namespace
         self.lease_name = name
         self.identity = identity
-        self.ttl_s = lease_duration_s
+        self.lease_duration_s = lease_duration_s
+        self.ttl_s = float(lease_duration_s)
         self.clock = clock
         self._seen_rv: str | None = None
         self._seen_at = 0.0
@@ -74,10 +80,10 @@ class KubernetesLeaseLock(LeaderLock):
             raise LockError(
                 f"read lease {self.namespace}/{self.lease_name}: {type(exc).__name__}"
             ) from exc
-        rv = lease.metadata.resource_version
+        rv = _rv(lease)
         if rv != self._seen_rv:
             self._seen_rv, self._seen_at = rv, self.clock()
-        self._holder = lease.spec.holder_identity if lease.spec else None
+        self._holder = lease.spec.holder_identity if lease.spec is not None else None
         return lease
 
     def _replace(self, lease: Any) -> bool:
@@ -94,8 +100,8 @@ class KubernetesLeaseLock(LeaderLock):
             ) from exc
         except Exception as exc:
             raise LockError(f"replace lease: {type(exc).__name__}") from exc
-        self._seen_rv, self._seen_at = new.metadata.resource_version, self.clock()
-        self._holder = new.spec.holder_identity
+        self._seen_rv, self._seen_at = _rv(new), self.clock()
+        self._holder = new.spec.holder_identity if new.spec is not None else None
         return True
 
     def holder(self) -> str | None:
@@ -115,7 +121,7 @@ class KubernetesLeaseLock(LeaderLock):
                 metadata=self.client.V1ObjectMeta(name=self.lease_name, namespace=self.namespace),
                 spec=self.client.V1LeaseSpec(
                     holder_identity=self.identity,
-                    lease_duration_seconds=self.ttl_s,
+                    lease_duration_seconds=self.lease_duration_s,
                     acquire_time=now,
                     renew_time=now,
                     lease_transitions=0,
@@ -127,22 +133,22 @@ class KubernetesLeaseLock(LeaderLock):
                 if exc.status == 409:
                     return False
                 raise LockError(f"create lease: HTTP {exc.status}") from exc
-            self._seen_rv, self._seen_at = created.metadata.resource_version, self.clock()
+            self._seen_rv, self._seen_at = _rv(created), self.clock()
             self._holder = self.identity
             return True
         spec = lease.spec
         if spec.holder_identity == self.identity:
             spec.renew_time = now
-            spec.lease_duration_seconds = self.ttl_s
+            spec.lease_duration_seconds = self.lease_duration_s
             return self._replace(lease)
-        duration = spec.lease_duration_seconds or self.ttl_s
+        duration = spec.lease_duration_seconds or self.lease_duration_s
         expired = not spec.holder_identity or self.clock() - self._seen_at > duration
         if not expired:
             return False
         spec.holder_identity = self.identity
         spec.acquire_time = now
         spec.renew_time = now
-        spec.lease_duration_seconds = self.ttl_s
+        spec.lease_duration_seconds = self.lease_duration_s
         spec.lease_transitions = (spec.lease_transitions or 0) + 1
         return self._replace(lease)
 
@@ -190,7 +196,6 @@ class KubernetesLeaseLock(LeaderLock):
 
 class LocalLock(LeaderLock):
     name = "local"
-    ttl_s = 0
 
     def __init__(self, identity: str, state_file: Path | None = None) -> None:
         self.identity = identity

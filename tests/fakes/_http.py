@@ -112,7 +112,9 @@ class FakeHTTPServer:
         self._server = ThreadingHTTPServer((self._host, self._port), Handler)
         self._server.daemon_threads = True
         server = self._server
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), daemon=True
+        )
         self._thread.start()
         return self
 
