@@ -71,6 +71,9 @@ class Policy(_Model):
     ready_timeout_s: float = Field(default=120.0, gt=0)
     ready_poll_s: float = Field(default=0.5, gt=0)
     scale_down_source: bool = False
+    retry_failed_after_s: float = Field(
+        default=10.0, ge=0, description="wait after a failover that failed before moving traffic"
+    )
     step_attempts: int = Field(default=3, ge=1)
     step_retry_s: float = Field(default=0.5, ge=0)
 

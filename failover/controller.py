@@ -83,7 +83,8 @@ class Controller:
         )  # fmt: skip
         # shared state (mirrors what the lock store holds)
         self.active = cfg.home_region
-        self.last_switch_wall: float | None = None
+        self.last_switch_wall: float | None = None  # when traffic last moved (cooldown)
+        self.last_failed_wall: float | None = None  # when an operation failed before moving traffic
         self.operation: Operation | None = None
         self.failback_requested = False
         self.is_leader = False
@@ -97,6 +98,7 @@ class Controller:
         return {
             "active": self.active,
             "last_switch_wall": self.last_switch_wall,
+            "last_failed_wall": self.last_failed_wall,
             "operation": self.operation.to_dict() if self.operation else None,
             "failback_requested": self.failback_requested,
             "leader": self.lock.identity,
@@ -108,6 +110,7 @@ class Controller:
             return
         self.active = state.get("active") or self.active
         self.last_switch_wall = state.get("last_switch_wall")
+        self.last_failed_wall = state.get("last_failed_wall")
         op = state.get("operation")
         self.operation = Operation.from_dict(op) if op else None
         self.failback_requested = bool(state.get("failback_requested"))
@@ -118,6 +121,8 @@ class Controller:
             self.operation = op
             if op.traffic_on_target:
                 self.active = op.target
+                if (self.last_switch_wall or 0.0) < op.started_wall:
+                    self.last_switch_wall = self.clock()  # the cooldown runs from the switch
             self._update_active_metric()
             state = self._state_dict()
         self.lock.write_state(state)
@@ -216,6 +221,9 @@ class Controller:
             log.exception("failover worker crashed")
             return f"failover worker crashed: {exc!r}"
         self.metrics.failovers.labels(op.kind, op.status).inc()
+        if op.status == "failed" and not op.traffic_on_target:
+            with self._lock:
+                self.last_failed_wall = self.clock()  # retry after policy.retry_failed_after_s
         for step, secs in op.step_s.items():
             self.metrics.step_seconds.labels(step).set(secs)
         return f"{op.describe()} {op.status}" + (f": {op.error}" if op.error else "")
@@ -249,12 +257,14 @@ class Controller:
                 regions={r: t.state for r, t in self.trackers.items()},
                 healthy_for_s={r: t.healthy_for(self.clock()) for r, t in self.trackers.items()},
                 last_switch_at=self.last_switch_wall,
+                last_failed_at=self.last_failed_wall,
                 in_progress=self.operation.describe() if running and self.operation else None,
                 failback_requested=self.failback_requested,
                 policy=decision.Policy(
                     self.cfg.policy.cooldown_s,
                     self.cfg.policy.failback,
                     self.cfg.policy.failback_healthy_s,
+                    self.cfg.policy.retry_failed_after_s,
                 ),
             )
         d = decision.decide(view)
@@ -274,18 +284,14 @@ class Controller:
         assert d.source and d.target
         op = Operation(kind=d.action, source=d.source, target=d.target, started_wall=self.clock())
         with self._lock:
-            previous = (self.operation, self.last_switch_wall, self.failback_requested)
-            self.operation, self.last_switch_wall, self.failback_requested = (
-                op,
-                op.started_wall,
-                False,
-            )
+            previous = (self.operation, self.failback_requested)
+            self.operation, self.failback_requested = op, False
             state = self._state_dict()
         try:
             self.lock.write_state(state)  # the decision is durable before anything moves
         except (LeadershipLost, LockError) as exc:
             with self._lock:
-                self.operation, self.last_switch_wall, self.failback_requested = previous
+                self.operation, self.failback_requested = previous
             return f"{d.sentence}, but the decision could not be stored ({exc}): not acting"
         reasons = {r: (t.last.reason if t.last else None) for r, t in self.trackers.items()}
         kind = "failover.detected" if d.action == "failover" else "failback.started"

@@ -11,6 +11,8 @@ Rules:
   (regions in priority order);
 - active down, no standby up: no switch, a loud alert (`all_down`);
 - active down, standby up but inside the cooldown: no switch, alert (flap guard);
+  the cooldown runs from the last time traffic actually moved;
+- an attempt that failed before moving traffic is retried after `retry_failed_after_s`;
 - active up and not home: fail back when asked (manual, home must be up) or, in
   `auto` mode, after home has been up `failback_healthy_s` and the cooldown is over;
 - active `unknown` (too few probes yet): wait.
@@ -31,6 +33,7 @@ class Policy:
     cooldown_s: float = 120.0
     failback: Literal["manual", "auto"] = "manual"
     failback_healthy_s: float = 60.0
+    retry_failed_after_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,8 @@ class View:
     home: str
     regions: dict[str, RegionState]  # in priority order
     healthy_for_s: dict[str, float] = field(default_factory=dict)
-    last_switch_at: float | None = None
+    last_switch_at: float | None = None  # when traffic last moved
+    last_failed_at: float | None = None  # when an operation failed before moving traffic
     in_progress: str | None = None  # e.g. "failover primary->secondary (step scaled)"
     failback_requested: bool = False
     policy: Policy = Policy()
@@ -84,6 +88,14 @@ def decide(view: View) -> Decision:
                 f"{view.policy.cooldown_s - left:.0f} s ago (cooldown {view.policy.cooldown_s:.0f} s): not switching",
                 alert="cooldown_blocks_failover",
             )
+        if view.last_failed_at is not None:
+            wait = view.policy.retry_failed_after_s - (view.now - view.last_failed_at)
+            if wait > 0:
+                return Decision(
+                    "none",
+                    f"active region {view.active} is down; the last failover attempt failed "
+                    f"{view.now - view.last_failed_at:.0f} s ago: retrying in {wait:.0f} s",
+                )
         return Decision(
             "failover",
             f"active region {view.active} is down and {up_others[0]} is up: failing over to {up_others[0]}",

@@ -51,10 +51,14 @@ def controller_config(
     return path
 
 
-def status(cfg: Path) -> dict:
+def url_of(cfg: Path) -> str:
     c = yaml.safe_load(cfg.read_text())["listen"]
+    return f"http://{c['host']}:{c['port']}"
+
+
+def status(cfg: Path) -> dict:
     try:
-        return httpx.get(f"http://{c['host']}:{c['port']}/status", timeout=1).json()
+        return httpx.get(url_of(cfg) + "/status", timeout=1).json()
     except httpx.HTTPError:
         return {}
 
@@ -97,6 +101,16 @@ def test_kill_primary_one_controller_switches_the_edge_then_leader_handover(stac
         lambda: next((n for n, cfg, _ in ctls if status(cfg).get("leader")), None), 10, "a leader"
     )
     assert httpx.get(edge.url + "/", timeout=2).headers["X-Region"] == "primary"
+    # a standby refuses to act and points at the leader; the CLI follows it once
+    by_name = {n: cfg for n, cfg, _ in ctls}
+    standby = next(n for n in by_name if n != leader)
+    r = httpx.post(url_of(by_name[standby]) + "/failback", timeout=2)
+    assert r.status_code == 409 and r.json()["leader_url"] == url_of(by_name[leader])
+    refused = subprocess.run(
+        [sys.executable, "-m", "gameday", "failover", "failback", "--url", url_of(by_name[standby])],
+        capture_output=True, text=True, timeout=30, cwd=ROOT,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "already serving from home region primary" in refused.stderr
 
     regions["primary"].healthy = False  # /health 503: the region is sick
     wait_for(lambda: httpx.get(edge.url + "/", timeout=2).headers.get("X-Region") == "secondary", 20,

@@ -6,7 +6,8 @@ Behaviour reproduced from Cloudflare's documentation: the `{success, errors,
 messages, result}` envelope; `Authorization: Bearer <token>` checked (missing ->
 400 code 6003/6111, wrong -> 403 code 10000 "Authentication error"); unknown
 zone -> 400 code 7003; unknown record -> 404 code 81044; an A record whose
-content is not an IPv4 address -> 400 code 9005; `modified_on` updated on change.
+content is not an IPv4 address -> 400 code 9005; `modified_on` updated on change;
+rate limiting (429, code 971, `Retry-After`) or a 5xx on demand (`fail_next`).
 Limits: one page of results, no pagination parameters, A/AAAA/CNAME only.
 """
 
@@ -51,6 +52,7 @@ class FakeCloudflare(FakeHTTPServer):
         self.zones: dict[str, str] = {}  # zone id -> zone name
         self.records: dict[str, dict[str, Any]] = {}  # record id -> record
         self._ids = itertools.count(1)
+        self.fail_next: list[int] = []  # statuses (429, 500) to answer to the next writes
 
     @property
     def api_base(self) -> str:
@@ -154,6 +156,16 @@ class FakeCloudflare(FakeHTTPServer):
             return _ok(rec)
         if request.method not in ("PATCH", "PUT"):
             return _err(405, 10405, "Method not allowed for this endpoint")
+        if self.fail_next:
+            status = self.fail_next.pop(0)
+            if status == 429:
+                return Response.json(
+                    429,
+                    {"success": False, "errors": [{"code": 971, "message": "Please wait and consider throttling your request speed"}],
+                     "messages": [], "result": None},
+                    {"Retry-After": "1"},
+                )  # fmt: skip
+            return _err(status, 10000 + status, "Internal Server Error")
         try:
             body = request.json()
         except ValueError:
