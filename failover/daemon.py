@@ -41,6 +41,7 @@ from failover.config import (
 from failover.controller import Controller
 from failover.events import EventLog
 from failover.server import StatusServer
+from gameday.errors import SetupError
 
 log = logging.getLogger("failover")
 
@@ -116,7 +117,11 @@ def run(cfg: FailoverConfig) -> int:
     controller = build(cfg)
     server: StatusServer | None = None
     if cfg.listen is not None:
-        server = StatusServer(controller, cfg.listen.host, cfg.listen.port).start()
+        try:
+            server = StatusServer(controller, cfg.listen.host, cfg.listen.port).start()
+        except OSError as exc:
+            controller.shutdown()
+            raise SetupError(f"listen {cfg.listen.host}:{cfg.listen.port}: {exc.strerror}") from exc
         controller.advertise_url = server.url
         log.info("%s: /status and /metrics on %s", cfg.identity, server.url)
 

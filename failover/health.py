@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Literal
 
@@ -72,14 +73,21 @@ class HealthProber:
         self.urls = urls
         self.timeout_s = timeout_s
         self._clients = {r: httpx.Client(timeout=timeout_s) for r in urls}
-        self._pool = ThreadPoolExecutor(max_workers=len(urls), thread_name_prefix="probe")
+        # spare workers: a probe stuck past its deadline must not delay the next cycle's
+        self._pool = ThreadPoolExecutor(max_workers=len(urls) * 3, thread_name_prefix="probe")
 
     def probe_all(self) -> dict[str, ProbeResult]:
         futures = {
             r: self._pool.submit(probe, self._clients[r], url, self.timeout_s)
             for r, url in self.urls.items()
         }
-        return {r: f.result() for r, f in futures.items()}
+        out = {}
+        for region, fut in futures.items():
+            try:
+                out[region] = fut.result(timeout=self.timeout_s * 2)
+            except FutureTimeout:  # httpx's timeout is per operation; this bounds the total
+                out[region] = ProbeResult(False, "timeout", None, time.time())
+        return out
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -255,3 +255,31 @@ def test_lease_lock_release_lets_standby_take_over_at_once(kube):
     assert a.try_acquire() and not b.try_acquire()
     a.release()
     assert b.try_acquire()
+
+
+def test_kube_client_from_a_kubeconfig_with_a_context_allowlist(kube, tmp_path):
+    from failover.backends.kube import make_api_client
+    from failover.config import KubernetesConfig
+    from gameday.errors import InputError
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        f"""
+apiVersion: v1
+kind: Config
+clusters: [{{name: fake, cluster: {{server: "{kube.url}"}}}}]
+users: [{{name: me, user: {{token: t0ken}}}}]
+contexts: [{{name: fake-ctx, context: {{cluster: fake, user: me}}}}]
+current-context: fake-ctx
+"""
+    )
+    with pytest.raises(InputError, match="'fake-ctx' is not in allowed_contexts"):
+        make_api_client(KubernetesConfig(kubeconfig=kubeconfig, allowed_contexts=["kind-test"]))
+    api = make_api_client(KubernetesConfig(kubeconfig=kubeconfig, allowed_contexts=["fake-ctx"]))
+    sw = IngressSwitch(
+        api, NS, "twinme-api", {"primary": "api-primary", "secondary": "api-secondary"}
+    )
+    assert sw.current() == "primary"
+    assert kube.requests[-1].headers["authorization"] == "Bearer t0ken"
+    with pytest.raises(InputError, match="cannot load the cluster config"):
+        make_api_client(KubernetesConfig(kubeconfig=tmp_path / "absent"))

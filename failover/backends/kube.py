@@ -23,25 +23,26 @@ from gameday.errors import InputError
 
 def make_api_client(cfg: KubernetesConfig) -> Any:
     from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
 
     if cfg.host:
         conf = client.Configuration()
         conf.host = cfg.host
         return client.ApiClient(conf)
-    if cfg.in_cluster:
-        config.load_incluster_config()
-        return client.ApiClient()
-    contexts, current = config.list_kube_config_contexts(
-        config_file=str(cfg.kubeconfig) if cfg.kubeconfig else None
-    )
-    name = cfg.context or (current or {}).get("name")
-    if cfg.allowed_contexts and name not in cfg.allowed_contexts:
-        raise InputError(
-            f"kubernetes.context: {name!r} is not in allowed_contexts {cfg.allowed_contexts}"
-        )
-    return config.new_client_from_config(
-        config_file=str(cfg.kubeconfig) if cfg.kubeconfig else None, context=name
-    )
+    try:
+        if cfg.in_cluster:
+            config.load_incluster_config()
+            return client.ApiClient()
+        path = str(cfg.kubeconfig) if cfg.kubeconfig else None
+        _, current = config.list_kube_config_contexts(config_file=path)
+        name = cfg.context or (current or {}).get("name")
+        if cfg.allowed_contexts and name not in cfg.allowed_contexts:
+            raise InputError(
+                f"kubernetes.context: {name!r} is not in allowed_contexts {cfg.allowed_contexts}"
+            )
+        return config.new_client_from_config(config_file=path, context=name)
+    except ConfigException as exc:
+        raise InputError(f"kubernetes: cannot load the cluster config: {exc}") from exc
 
 
 def _wrap(exc: Exception, what: str, err: type[FailoverError]) -> FailoverError:
