@@ -71,10 +71,7 @@ def test_analysis_and_report(tmp_path: Path) -> None:
     expected = max(r for (_, r) in target.calls if r < 475)
     assert knee.rps == pytest.approx(expected)
     assert report.answers is not None
-    assert (
-        report.answers.replicas_needed == -(-5000 // int(expected))
-        or report.answers.replicas_needed >= 1
-    )
+    assert report.answers.replicas_needed == math.ceil(5000 / expected)
     assert report.startup_s == 2.5
     assert len(report.predictions) == 2
     long_spike, k6_spike = report.predictions
