@@ -222,8 +222,14 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         target = _factory(args.target, "--target")(
             profile=args.profile, out_dir=str(out), **_options(args.target_opt, "--target-opt")
         )
-        steps = run_ladder(target, profile, p95_target_ms=args.p95_target_ms, progress=print)
-        startup = list(target.measure_startup())
+        try:
+            steps = run_ladder(target, profile, p95_target_ms=args.p95_target_ms, progress=print)
+            startup = list(target.measure_startup())
+        except BaseException:
+            close = getattr(target, "close", None)
+            if callable(close):
+                close()
+            raise
     if args.startup_s:
         startup = list(args.startup_s)
     report = analyse(

@@ -77,7 +77,9 @@ class Profile:
     local_spike: LocalSpikePlan | None
 
 
-_LOCAL = LocalSpikePlan(Spike(baseline_rps=150, peak_rps=600, at_s=20, hold_s=60, after_s=40))
+_LOCAL = LocalSpikePlan(
+    Spike(baseline_rps=150, peak_rps=600, at_s=20, hold_s=60, after_s=40), rate_window_s=5.0
+)
 PROFILES = {
     "ci": Profile("ci", (1,), 50, 1.6, 4000, 8, _LOCAL),
     "nightly": Profile("nightly", (1, 2), 25, 1.4, 6000, 20, _LOCAL),
