@@ -79,10 +79,11 @@ def find_kustomization(folder: Path) -> Path:
 
 def render(folder: Path | str) -> list[Obj]:
     """Build the kustomization in `folder`; objects in kustomize's legacy order."""
-    objects = _build(Path(folder).resolve(), stack=())
+    root = Path(folder).resolve()
+    objects = _build(root, stack=())
     for obj in objects:
         obj.pop(_ORIGINAL_NAME, None)
-    _check_unique(objects, str(folder))
+    _check_unique(objects, str(find_kustomization(root)))
     return sorted(objects, key=_order_key)
 
 
