@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sub = parser.add_subparsers(dest="k8s_command", metavar="K8S_COMMAND", required=True)
 
     p_render = sub.add_parser("render", help="print an overlay's rendered objects as YAML")
-    p_render.add_argument("overlay", help=f"one of {', '.join(overlays.list_overlays())} or a folder")
+    p_render.add_argument(
+        "overlay", help=f"one of {', '.join(overlays.list_overlays())} or a folder"
+    )
     p_render.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     _renderer_option(p_render)
     p_render.set_defaults(func=cmd_render)

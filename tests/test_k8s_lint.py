@@ -31,45 +31,206 @@ C0 = "/spec/template/spec/containers/0"
 CASES = [
     ("probes", *API, [{"op": "remove", "path": f"{C0}/readinessProbe"}], "no readinessProbe"),
     ("probes", *API, [{"op": "remove", "path": f"{C0}/livenessProbe"}], "no livenessProbe"),
-    ("probes", "Deployment", "locust-worker", [{"op": "remove", "path": "/metadata/annotations"}], "locust-worker"),
-    ("resources", *API, [{"op": "remove", "path": f"{C0}/resources/requests/cpu"}], "no requests.cpu"),
-    ("resources", "CronJob", "gameday-nightly",
-     [{"op": "remove", "path": "/spec/jobTemplate/spec/template/spec/containers/0/resources/limits"}], "no limits.memory"),
-    ("non-root", *API, [{"op": "remove", "path": "/spec/template/spec/securityContext/runAsNonRoot"}], "runAsNonRoot is not true"),
-    ("non-root", *API, [{"op": "replace", "path": f"{C0}/securityContext/allowPrivilegeEscalation", "value": True}], "allowPrivilegeEscalation"),
-    ("pinned-images", *API, [{"op": "replace", "path": f"{C0}/image", "value": "twinme/api:latest"}], "uses :latest"),
-    ("pinned-images", *API, [{"op": "replace", "path": f"{C0}/image", "value": "registry:5000/twinme/api"}], "has no tag"),
-    ("pinned-images", "RedisCluster", "twinme-redis",
-     [{"op": "replace", "path": "/spec/redisExporter/image", "value": "oliver006/redis_exporter:latest"}], "spec.redisExporter.image"),
-    ("failover-rbac", "Role", "failover-controller",
-     [{"op": "add", "path": "/rules/-", "value": {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "delete"]}}],
-     "grants delete on pods (core), which the controller never calls"),
-    ("failover-rbac", "Role", "failover-controller",
-     [{"op": "replace", "path": "/rules/1/verbs", "value": ["*"]}], "grants * on deployments/scale"),
-    ("failover-rbac", "Role", "failover-controller",
-     [{"op": "remove", "path": "/rules/2/resourceNames"}], "patch on ingresses is not limited by resourceNames"),
-    ("failover-rbac", "Deployment", "failover-controller",
-     [{"op": "replace", "path": "/spec/template/spec/serviceAccountName", "value": "gameday-runner"}], "runs as 'gameday-runner'"),
-    ("references", "HorizontalPodAutoscaler", "twinme-api-hpa",
-     [{"op": "replace", "path": "/spec/scaleTargetRef/name", "value": "twinme-api"}], "no Deployment twinme-prod/twinme-api"),
-    ("references", "Ingress", "twinme-api-ingress",
-     [{"op": "replace", "path": "/spec/rules/0/http/paths/0/backend/service/name", "value": "twinme-api-lb"}], "no Service twinme-prod/twinme-api-lb"),
-    ("references", *API, [{"op": "replace", "path": f"{C0}/env/1/valueFrom/configMapKeyRef/key", "value": "DB_URL"}], "no key 'DB_URL'"),
-    ("references", "PodDisruptionBudget", "twinme-api",
-     [{"op": "replace", "path": "/spec/selector/matchLabels/app", "value": "twinme"}], "matches no pods"),
-    ("references", "ServiceMonitor", "twinme-api",
-     [{"op": "replace", "path": "/spec/endpoints/0/port", "value": "metrics"}], "no selected Service has port 'metrics'"),
-    ("references", "Role", "failover-controller",
-     [{"op": "replace", "path": "/rules/1/resourceNames", "value": ["twinme-api-secondary"]}], "no Deployment twinme-prod/twinme-api-secondary"),
-    ("ingress", "Ingress", "twinme-api-ingress",
-     [{"op": "add", "path": "/metadata/annotations/kubernetes.io~1ingress.class", "value": "nginx"}], "deprecated"),
-    ("ingress", "Ingress", "twinme-api-ingress", [{"op": "remove", "path": "/spec/tls"}], "has no TLS"),
-    ("region-zone", *API,
-     [{"op": "replace", "path": "/spec/template/spec/nodeSelector", "value": {"topology.kubernetes.io/zone": "eu-west-3"}}],
-     "'eu-west-3' is a region"),
-    ("autoscaled-ha", *API, [{"op": "remove", "path": "/spec/template/spec/topologySpreadConstraints/0"}], "no topology spread"),
-    ("autoscaled-ha", "PodDisruptionBudget", "twinme-api",
-     [{"op": "replace", "path": "/spec/selector/matchLabels", "value": {"app": "locust"}}], "no PodDisruptionBudget covers it"),
+    (
+        "probes",
+        "Deployment",
+        "locust-worker",
+        [{"op": "remove", "path": "/metadata/annotations"}],
+        "locust-worker",
+    ),
+    (
+        "resources",
+        *API,
+        [{"op": "remove", "path": f"{C0}/resources/requests/cpu"}],
+        "no requests.cpu",
+    ),
+    (
+        "resources",
+        "CronJob",
+        "gameday-nightly",
+        [
+            {
+                "op": "remove",
+                "path": "/spec/jobTemplate/spec/template/spec/containers/0/resources/limits",
+            }
+        ],
+        "no limits.memory",
+    ),
+    (
+        "non-root",
+        *API,
+        [{"op": "remove", "path": "/spec/template/spec/securityContext/runAsNonRoot"}],
+        "runAsNonRoot is not true",
+    ),
+    (
+        "non-root",
+        *API,
+        [
+            {
+                "op": "replace",
+                "path": f"{C0}/securityContext/allowPrivilegeEscalation",
+                "value": True,
+            }
+        ],
+        "allowPrivilegeEscalation",
+    ),
+    (
+        "pinned-images",
+        *API,
+        [{"op": "replace", "path": f"{C0}/image", "value": "twinme/api:latest"}],
+        "uses :latest",
+    ),
+    (
+        "pinned-images",
+        *API,
+        [{"op": "replace", "path": f"{C0}/image", "value": "registry:5000/twinme/api"}],
+        "has no tag",
+    ),
+    (
+        "pinned-images",
+        "RedisCluster",
+        "twinme-redis",
+        [
+            {
+                "op": "replace",
+                "path": "/spec/redisExporter/image",
+                "value": "oliver006/redis_exporter:latest",
+            }
+        ],
+        "spec.redisExporter.image",
+    ),
+    (
+        "failover-rbac",
+        "Role",
+        "failover-controller",
+        [
+            {
+                "op": "add",
+                "path": "/rules/-",
+                "value": {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "delete"]},
+            }
+        ],
+        "grants delete on pods (core), which the controller never calls",
+    ),
+    (
+        "failover-rbac",
+        "Role",
+        "failover-controller",
+        [{"op": "replace", "path": "/rules/1/verbs", "value": ["*"]}],
+        "grants * on deployments/scale",
+    ),
+    (
+        "failover-rbac",
+        "Role",
+        "failover-controller",
+        [{"op": "remove", "path": "/rules/2/resourceNames"}],
+        "patch on ingresses is not limited by resourceNames",
+    ),
+    (
+        "failover-rbac",
+        "Deployment",
+        "failover-controller",
+        [
+            {
+                "op": "replace",
+                "path": "/spec/template/spec/serviceAccountName",
+                "value": "gameday-runner",
+            }
+        ],
+        "runs as 'gameday-runner'",
+    ),
+    (
+        "references",
+        "HorizontalPodAutoscaler",
+        "twinme-api-hpa",
+        [{"op": "replace", "path": "/spec/scaleTargetRef/name", "value": "twinme-api"}],
+        "no Deployment twinme-prod/twinme-api",
+    ),
+    (
+        "references",
+        "Ingress",
+        "twinme-api-ingress",
+        [
+            {
+                "op": "replace",
+                "path": "/spec/rules/0/http/paths/0/backend/service/name",
+                "value": "twinme-api-lb",
+            }
+        ],
+        "no Service twinme-prod/twinme-api-lb",
+    ),
+    (
+        "references",
+        *API,
+        [{"op": "replace", "path": f"{C0}/env/1/valueFrom/configMapKeyRef/key", "value": "DB_URL"}],
+        "no key 'DB_URL'",
+    ),
+    (
+        "references",
+        "PodDisruptionBudget",
+        "twinme-api",
+        [{"op": "replace", "path": "/spec/selector/matchLabels/app", "value": "twinme"}],
+        "matches no pods",
+    ),
+    (
+        "references",
+        "ServiceMonitor",
+        "twinme-api",
+        [{"op": "replace", "path": "/spec/endpoints/0/port", "value": "metrics"}],
+        "no selected Service has port 'metrics'",
+    ),
+    (
+        "references",
+        "Role",
+        "failover-controller",
+        [{"op": "replace", "path": "/rules/1/resourceNames", "value": ["twinme-api-secondary"]}],
+        "no Deployment twinme-prod/twinme-api-secondary",
+    ),
+    (
+        "ingress",
+        "Ingress",
+        "twinme-api-ingress",
+        [
+            {
+                "op": "add",
+                "path": "/metadata/annotations/kubernetes.io~1ingress.class",
+                "value": "nginx",
+            }
+        ],
+        "deprecated",
+    ),
+    (
+        "ingress",
+        "Ingress",
+        "twinme-api-ingress",
+        [{"op": "remove", "path": "/spec/tls"}],
+        "has no TLS",
+    ),
+    (
+        "region-zone",
+        *API,
+        [
+            {
+                "op": "replace",
+                "path": "/spec/template/spec/nodeSelector",
+                "value": {"topology.kubernetes.io/zone": "eu-west-3"},
+            }
+        ],
+        "'eu-west-3' is a region",
+    ),
+    (
+        "autoscaled-ha",
+        *API,
+        [{"op": "remove", "path": "/spec/template/spec/topologySpreadConstraints/0"}],
+        "no topology spread",
+    ),
+    (
+        "autoscaled-ha",
+        "PodDisruptionBudget",
+        "twinme-api",
+        [{"op": "replace", "path": "/spec/selector/matchLabels", "value": {"app": "locust"}}],
+        "no PodDisruptionBudget covers it",
+    ),
 ]
 
 
@@ -90,8 +251,15 @@ def test_every_rule_is_exercised() -> None:
 
 def test_zones_are_not_mistaken_for_regions(primary: list[dict]) -> None:
     objs = _mutated(
-        primary, *API,
-        [{"op": "replace", "path": "/spec/template/spec/nodeSelector", "value": {"topology.kubernetes.io/zone": "eu-west-3a"}}],
+        primary,
+        *API,
+        [
+            {
+                "op": "replace",
+                "path": "/spec/template/spec/nodeSelector",
+                "value": {"topology.kubernetes.io/zone": "eu-west-3a"},
+            }
+        ],
     )
     assert RULES["region-zone"](objs) == []
 
@@ -112,7 +280,9 @@ def test_image_pinning(image: str, problem: str | None) -> None:
 
 
 def test_failover_role_grants_exactly_the_controllers_calls(primary: list[dict]) -> None:
-    role = next(o for o in primary if o["kind"] == "Role" and o["metadata"]["name"] == "failover-controller")
+    role = next(
+        o for o in primary if o["kind"] == "Role" and o["metadata"]["name"] == "failover-controller"
+    )
     granted = {
         (g, r, v)
         for rule in role["rules"]

@@ -57,7 +57,12 @@ def _write(folder: Path, files: dict[str, object]) -> Path:
     return folder
 
 
-CM = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns"}, "data": {"k": "v"}}
+CM = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "c", "namespace": "ns"},
+    "data": {"k": "v"},
+}
 
 
 def test_renders_resources_generator_patches_labels(tmp_path: Path) -> None:
@@ -65,7 +70,10 @@ def test_renders_resources_generator_patches_labels(tmp_path: Path) -> None:
         tmp_path / "base",
         {
             "cm.yaml": CM,
-            "kustomization.yaml": {"resources": ["cm.yaml"], "labels": [{"pairs": {"tier": "base"}}]},
+            "kustomization.yaml": {
+                "resources": ["cm.yaml"],
+                "labels": [{"pairs": {"tier": "base"}}],
+            },
         },
     )
     _write(
@@ -89,7 +97,10 @@ def test_renders_resources_generator_patches_labels(tmp_path: Path) -> None:
                         "patch": "- {op: replace, path: /metadata/name, value: c2}",
                     },
                     # targets the original name after the rename, as kustomize allows
-                    {"target": {"kind": "ConfigMap", "name": "c"}, "patch": "- {op: add, path: /data/z, value: '9'}"},
+                    {
+                        "target": {"kind": "ConfigMap", "name": "c"},
+                        "patch": "- {op: add, path: /data/z, value: '9'}",
+                    },
                 ],
                 "labels": [{"pairs": {"env": "ov"}, "includeSelectors": False}],
             },
@@ -108,12 +119,20 @@ def test_renders_resources_generator_patches_labels(tmp_path: Path) -> None:
     [
         ({"resources": ["cm.yaml"], "namePrefix": "x-"}, {}, "namePrefix: not supported"),
         (
-            {"resources": ["cm.yaml"], "patches": [{"target": {"kind": "ConfigMap", "name": "c"}, "patch": "data: {k: w}"}]},
+            {
+                "resources": ["cm.yaml"],
+                "patches": [
+                    {"target": {"kind": "ConfigMap", "name": "c"}, "patch": "data: {k: w}"}
+                ],
+            },
             {},
             "only RFC 6902 JSON patches",
         ),
         (
-            {"resources": ["cm.yaml"], "patches": [{"target": {"kind": "ConfigMap", "name": "typo"}, "patch": "[]"}]},
+            {
+                "resources": ["cm.yaml"],
+                "patches": [{"target": {"kind": "ConfigMap", "name": "typo"}, "patch": "[]"}],
+            },
             {},
             "no ConfigMap named typo",
         ),
@@ -153,7 +172,10 @@ def test_bundled_overlays_exist() -> None:
 def test_python_renderer_matches_kubectl_kustomize(overlay: str) -> None:
     out = subprocess.run(
         ["kubectl", "kustomize", str(OVERLAYS_DIR / overlay)],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
     reference = {object_id(o): o for o in yaml.safe_load_all(out) if o}
     ours = {object_id(o): o for o in render(OVERLAYS_DIR / overlay)}

@@ -57,28 +57,120 @@ def _mutated(objects: list[dict], kind: str, name: str, ops: list[dict]) -> list
 # (kind, name, JSON patch, text the problem must contain): one required field
 # removed or one wrong field added per built-in and custom kind.
 SCHEMA_BREAKS = [
-    ("Deployment", "twinme-api-primary", [{"op": "remove", "path": "/spec/selector"}], "'selector' is a required property"),
-    ("Deployment", "twinme-api-primary", [{"op": "remove", "path": "/spec/template/spec/containers/0/name"}], "'name' is a required property"),
-    ("Deployment", "twinme-api-primary", [{"op": "add", "path": "/spec/replicaz", "value": 3}], "replicaz"),
-    ("HorizontalPodAutoscaler", "twinme-api-hpa", [{"op": "remove", "path": "/spec/maxReplicas"}], "'maxReplicas' is a required property"),
-    ("Ingress", "twinme-api-ingress", [{"op": "remove", "path": "/spec/rules/0/http/paths/0/pathType"}], "'pathType' is a required property"),
-    ("Role", "failover-controller", [{"op": "remove", "path": "/rules/0/verbs"}], "'verbs' is a required property"),
-    ("CronJob", "gameday-nightly", [{"op": "remove", "path": "/spec/schedule"}], "'schedule' is a required property"),
-    ("PodDisruptionBudget", "twinme-api", [{"op": "add", "path": "/spec/maxUnavailible", "value": 1}], "maxUnavailible"),
-    ("Cluster", "twinme-postgres", [{"op": "remove", "path": "/spec/instances"}], "'instances' is a required property"),
-    ("Cluster", "twinme-postgres", [{"op": "add", "path": "/spec/monitoring/enabled", "value": True}], "'enabled' was unexpected"),
-    ("Cluster", "twinme-postgres", [{"op": "remove", "path": "/spec/backup/barmanObjectStore/destinationPath"}], "'destinationPath' is a required property"),
-    ("ScheduledBackup", "twinme-postgres-daily", [{"op": "replace", "path": "/spec/schedule", "value": "0 2 * * *"}], "does not match"),
-    ("RedisCluster", "twinme-redis", [{"op": "remove", "path": "/spec/kubernetesConfig"}], "'kubernetesConfig' is a required property"),
-    ("RedisCluster", "twinme-redis", [{"op": "add", "path": "/spec/config", "value": {"timeout": "0"}}], "'config' was unexpected"),
-    ("VerticalPodAutoscaler", "twinme-api-vpa", [{"op": "remove", "path": "/spec/targetRef"}], "'targetRef' is a required property"),
-    ("ServiceMonitor", "twinme-api", [{"op": "remove", "path": "/spec/endpoints"}], "'endpoints' is a required property"),
-    ("PrometheusRule", "twinme-slo", [{"op": "remove", "path": "/spec/groups/1/rules/0/expr"}], "'expr' is a required property"),
-    ("PrometheusRule", "twinme-slo", [{"op": "replace", "path": "/spec/groups/1/rules/0/for", "value": "2 minutes"}], "does not match"),
+    (
+        "Deployment",
+        "twinme-api-primary",
+        [{"op": "remove", "path": "/spec/selector"}],
+        "'selector' is a required property",
+    ),
+    (
+        "Deployment",
+        "twinme-api-primary",
+        [{"op": "remove", "path": "/spec/template/spec/containers/0/name"}],
+        "'name' is a required property",
+    ),
+    (
+        "Deployment",
+        "twinme-api-primary",
+        [{"op": "add", "path": "/spec/replicaz", "value": 3}],
+        "replicaz",
+    ),
+    (
+        "HorizontalPodAutoscaler",
+        "twinme-api-hpa",
+        [{"op": "remove", "path": "/spec/maxReplicas"}],
+        "'maxReplicas' is a required property",
+    ),
+    (
+        "Ingress",
+        "twinme-api-ingress",
+        [{"op": "remove", "path": "/spec/rules/0/http/paths/0/pathType"}],
+        "'pathType' is a required property",
+    ),
+    (
+        "Role",
+        "failover-controller",
+        [{"op": "remove", "path": "/rules/0/verbs"}],
+        "'verbs' is a required property",
+    ),
+    (
+        "CronJob",
+        "gameday-nightly",
+        [{"op": "remove", "path": "/spec/schedule"}],
+        "'schedule' is a required property",
+    ),
+    (
+        "PodDisruptionBudget",
+        "twinme-api",
+        [{"op": "add", "path": "/spec/maxUnavailible", "value": 1}],
+        "maxUnavailible",
+    ),
+    (
+        "Cluster",
+        "twinme-postgres",
+        [{"op": "remove", "path": "/spec/instances"}],
+        "'instances' is a required property",
+    ),
+    (
+        "Cluster",
+        "twinme-postgres",
+        [{"op": "add", "path": "/spec/monitoring/enabled", "value": True}],
+        "'enabled' was unexpected",
+    ),
+    (
+        "Cluster",
+        "twinme-postgres",
+        [{"op": "remove", "path": "/spec/backup/barmanObjectStore/destinationPath"}],
+        "'destinationPath' is a required property",
+    ),
+    (
+        "ScheduledBackup",
+        "twinme-postgres-daily",
+        [{"op": "replace", "path": "/spec/schedule", "value": "0 2 * * *"}],
+        "does not match",
+    ),
+    (
+        "RedisCluster",
+        "twinme-redis",
+        [{"op": "remove", "path": "/spec/kubernetesConfig"}],
+        "'kubernetesConfig' is a required property",
+    ),
+    (
+        "RedisCluster",
+        "twinme-redis",
+        [{"op": "add", "path": "/spec/config", "value": {"timeout": "0"}}],
+        "'config' was unexpected",
+    ),
+    (
+        "VerticalPodAutoscaler",
+        "twinme-api-vpa",
+        [{"op": "remove", "path": "/spec/targetRef"}],
+        "'targetRef' is a required property",
+    ),
+    (
+        "ServiceMonitor",
+        "twinme-api",
+        [{"op": "remove", "path": "/spec/endpoints"}],
+        "'endpoints' is a required property",
+    ),
+    (
+        "PrometheusRule",
+        "twinme-slo",
+        [{"op": "remove", "path": "/spec/groups/1/rules/0/expr"}],
+        "'expr' is a required property",
+    ),
+    (
+        "PrometheusRule",
+        "twinme-slo",
+        [{"op": "replace", "path": "/spec/groups/1/rules/0/for", "value": "2 minutes"}],
+        "does not match",
+    ),
 ]
 
 
-@pytest.mark.parametrize("kind, name, ops, expected", SCHEMA_BREAKS, ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "kind, name, ops, expected", SCHEMA_BREAKS, ids=lambda v: v if isinstance(v, str) else None
+)
 def test_schema_validation_fails_when_a_field_is_broken(
     rendered: dict, kind: str, name: str, ops: list[dict], expected: str
 ) -> None:

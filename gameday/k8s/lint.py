@@ -174,7 +174,9 @@ def rule_pinned_images(objects: list[Obj]) -> list[str]:
 
 def rule_failover_rbac(objects: list[Obj]) -> list[str]:
     problems = []
-    roles = [o for o in objects if o.get("kind") == "Role" and o["metadata"]["name"] == FAILOVER_ROLE]
+    roles = [
+        o for o in objects if o.get("kind") == "Role" and o["metadata"]["name"] == FAILOVER_ROLE
+    ]
     if not roles:
         return [f"failover-rbac: no Role named {FAILOVER_ROLE}"]
     for role in roles:
@@ -255,15 +257,20 @@ def rule_references(objects: list[Obj]) -> list[str]:
                     refs.append((field, "Service", str(svc.get("name"))))
                     target = idx.get(("Service", ns, str(svc.get("name"))))
                     port = (svc.get("port") or {}).get("name")
-                    if target and port and port not in {
-                        sp.get("name") for sp in target["spec"].get("ports") or []
-                    }:
+                    if (
+                        target
+                        and port
+                        and port not in {sp.get("name") for sp in target["spec"].get("ports") or []}
+                    ):
                         problems.append(f"references: {_name(obj)}: {field}: no port {port!r}")
         if kind == "Role":
             for i, rule in enumerate(obj.get("rules") or []):
                 for res in rule.get("resources") or []:
-                    target_kind = {"deployments": "Deployment", "deployments/scale": "Deployment",
-                                   "ingresses": "Ingress"}.get(res)
+                    target_kind = {
+                        "deployments": "Deployment",
+                        "deployments/scale": "Deployment",
+                        "ingresses": "Ingress",
+                    }.get(res)
                     for name in rule.get("resourceNames") or []:
                         if target_kind:
                             refs.append((f"rules[{i}].resourceNames", target_kind, str(name)))
@@ -301,8 +308,10 @@ def rule_references(objects: list[Obj]) -> list[str]:
             selector = (spec.get("selector") or {}).get("matchLabels") or {}
             namespaces = (spec.get("namespaceSelector") or {}).get("matchNames") or [ns]
             services = [
-                o for o in objects
-                if o.get("kind") == "Service" and _ns(o) in namespaces
+                o
+                for o in objects
+                if o.get("kind") == "Service"
+                and _ns(o) in namespaces
                 and _selects(selector, (o.get("metadata") or {}).get("labels") or {})
             ]
             ports = {p.get("port") for p in spec.get("endpoints") or []}
@@ -313,7 +322,9 @@ def rule_references(objects: list[Obj]) -> list[str]:
                     port in {sp.get("name") for sp in s["spec"].get("ports") or []}
                     for s in services
                 ):
-                    problems.append(f"references: {_name(obj)}: no selected Service has port {port!r}")
+                    problems.append(
+                        f"references: {_name(obj)}: no selected Service has port {port!r}"
+                    )
         for field, target_kind, name in refs:
             if (target_kind, ns, name) not in idx:
                 problems.append(f"references: {_name(obj)}: {field}: no {target_kind} {ns}/{name}")
@@ -349,7 +360,9 @@ def rule_region_zone(objects: list[Obj]) -> list[str]:
                 values = [value]
             if key == "matchExpressions" and isinstance(value, list):
                 values = [
-                    v for e in value if isinstance(e, dict) and e.get("key") == ZONE_LABEL
+                    v
+                    for e in value
+                    if isinstance(e, dict) and e.get("key") == ZONE_LABEL
                     for v in e.get("values") or []
                 ]
             for v in values:
@@ -376,8 +389,10 @@ def rule_autoscaled_ha(objects: list[Obj]) -> list[str]:
         if not any(c.get("topologyKey") == ZONE_LABEL for c in spread):
             problems.append(f"autoscaled-ha: {_name(dep)}: no topology spread over {ZONE_LABEL}")
         pdbs = [
-            o for o in objects
-            if o.get("kind") == "PodDisruptionBudget" and _ns(o) == _ns(dep)
+            o
+            for o in objects
+            if o.get("kind") == "PodDisruptionBudget"
+            and _ns(o) == _ns(dep)
             and _selects((o["spec"].get("selector") or {}).get("matchLabels") or {}, labels)
         ]
         if not pdbs:

@@ -97,7 +97,12 @@ def object_id(obj: Obj) -> tuple[str, str, str, str]:
     api_version = str(obj.get("apiVersion", ""))
     group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
     meta = obj.get("metadata") or {}
-    return (group, str(obj.get("kind", "")), str(meta.get("namespace", "")), str(meta.get("name", "")))
+    return (
+        group,
+        str(obj.get("kind", "")),
+        str(meta.get("namespace", "")),
+        str(meta.get("name", "")),
+    )
 
 
 def _order_key(obj: Obj) -> tuple[int, str, str, str]:
