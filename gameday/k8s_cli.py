@@ -1,4 +1,9 @@
-"""`gameday k8s`: render the bundled Kubernetes manifests and validate them offline."""
+"""`gameday k8s`: render and validate the bundled manifests offline; dry-run faults.
+
+gameday k8s render OVERLAY          rendered objects as YAML
+gameday k8s validate [OVERLAY...]   schemas (strict), custom resource schemas, lint
+gameday k8s plan TARGET FAULT...    which resources the faults would hit (no API call)
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 from gameday.errors import ConfigError
 from gameday.k8s import overlays
 from gameday.k8s.render import to_yaml
+from gameday.k8s.target import FAULTS, Fault, KubernetesTarget, load_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p_validate.add_argument("overlays", nargs="*", help="overlays to check (default: all)")
     _renderer_option(p_validate)
     p_validate.set_defaults(func=cmd_validate)
+    register_target(sub)
 
 
 def _renderer_option(parser: argparse.ArgumentParser) -> None:
@@ -65,4 +72,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems.extend(f"{name}: {p}" for p in found)
     if problems:
         raise ConfigError("manifests/k8s", problems)
+    return 0
+
+
+def register_target(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p_plan = sub.add_parser(
+        "plan",
+        help="dry run: list the resources the given faults would hit on the Kubernetes "
+        "target (after the kube context allowlist check; no API call)",
+    )
+    p_plan.add_argument("config", type=Path, help="the Kubernetes target file (YAML)")
+    p_plan.add_argument(
+        "faults",
+        nargs="+",
+        metavar="KIND:REGION[:COUNT]",
+        help=f"faults: {', '.join(FAULTS)}",
+    )
+    p_plan.set_defaults(func=cmd_plan)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    faults = [Fault.parse(f) for f in args.faults]
+    target = KubernetesTarget(load_settings(args.config))
+    for fault in faults:
+        target.chaos_secrets(fault.region)  # InputError on an unknown region
+    for call in target.plan(faults):
+        print(call)
     return 0
