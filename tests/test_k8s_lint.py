@@ -292,3 +292,20 @@ def test_failover_role_grants_exactly_the_controllers_calls(primary: list[dict])
     }
     assert granted == set(FAILOVER_CONTROLLER_CALLS)
     assert lint(primary) == []
+
+
+def test_double_scraping_and_selector_mismatch_are_caught(primary: list[dict]) -> None:
+    objs = _mutated(
+        primary,
+        "Service",
+        "twinme-api-primary-lb",
+        [{"op": "replace", "path": "/metadata/labels/app", "value": "twinme-api"}],
+    )
+    assert any(
+        "selects 2 Services (twinme-api, twinme-api-primary-lb)" in p
+        for p in RULES["references"](objs)
+    )
+    objs = _mutated(
+        primary, *API, [{"op": "replace", "path": "/spec/selector/matchLabels/app", "value": "api"}]
+    )
+    assert any("does not match the template's labels" in p for p in RULES["references"](objs))

@@ -275,6 +275,14 @@ def rule_references(objects: list[Obj]) -> list[str]:
                         if target_kind:
                             refs.append((f"rules[{i}].resourceNames", target_kind, str(name)))
         template = pod_template(obj)
+        if template is not None and kind != "CronJob" and "selector" in spec:
+            match = (spec.get("selector") or {}).get("matchLabels") or {}
+            labels = (template.get("metadata") or {}).get("labels") or {}
+            if not _selects(match, labels):
+                problems.append(
+                    f"references: {_name(obj)}: spec.selector {match} does not match the "
+                    f"template's labels {labels}"
+                )
         if template is not None:
             tspec = template.get("spec") or {}
             for where, c in _containers(template):
@@ -317,6 +325,12 @@ def rule_references(objects: list[Obj]) -> list[str]:
             ports = {p.get("port") for p in spec.get("endpoints") or []}
             if not services:
                 problems.append(f"references: {_name(obj)}: selector {selector} matches no Service")
+            if len(services) > 1:
+                names = ", ".join(sorted(s["metadata"]["name"] for s in services))
+                problems.append(
+                    f"references: {_name(obj)}: selects {len(services)} Services ({names}): "
+                    "their pods would be scraped once per Service and counted twice"
+                )
             for port in ports:
                 if services and not any(
                     port in {sp.get("name") for sp in s["spec"].get("ports") or []}
