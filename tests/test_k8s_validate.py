@@ -142,6 +142,12 @@ SCHEMA_BREAKS = [
         "'config' was unexpected",
     ),
     (
+        "RedisCluster",
+        "twinme-redis",
+        [{"op": "add", "path": "/spec/nodeSelector", "value": {"node-type": "redis"}}],
+        "'nodeSelector' was unexpected",
+    ),
+    (
         "VerticalPodAutoscaler",
         "twinme-api-vpa",
         [{"op": "remove", "path": "/spec/targetRef"}],
