@@ -29,9 +29,9 @@ def test_validate_all_overlays() -> None:
     done = _gameday("validate")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "dev: 33 objects, ok",
-        "primary: 39 objects, ok",
-        "secondary: 39 objects, ok",
+        "dev: 34 objects, ok",
+        "primary: 40 objects, ok",
+        "secondary: 40 objects, ok",
     ]
 
 

@@ -40,6 +40,7 @@ def test_every_custom_kind_in_the_overlays_has_a_schema(rendered: dict) -> None:
         ("redis.redis.opstreelabs.in/v1beta2", "RedisCluster"),
         ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler"),
         ("monitoring.coreos.com/v1", "ServiceMonitor"),
+        ("monitoring.coreos.com/v1", "PodMonitor"),
         ("monitoring.coreos.com/v1", "PrometheusRule"),
     }
     assert expected <= used and expected == custom
@@ -114,7 +115,7 @@ SCHEMA_BREAKS = [
     (
         "Cluster",
         "twinme-postgres",
-        [{"op": "add", "path": "/spec/monitoring/enabled", "value": True}],
+        [{"op": "add", "path": "/spec/monitoring", "value": {"enabled": True}}],
         "'enabled' was unexpected",
     ),
     (
@@ -122,6 +123,12 @@ SCHEMA_BREAKS = [
         "twinme-postgres",
         [{"op": "remove", "path": "/spec/backup/barmanObjectStore/destinationPath"}],
         "'destinationPath' is a required property",
+    ),
+    (
+        "PodMonitor",
+        "twinme-postgres",
+        [{"op": "remove", "path": "/spec/podMetricsEndpoints"}],
+        "'podMetricsEndpoints' is a required property",
     ),
     (
         "ScheduledBackup",
