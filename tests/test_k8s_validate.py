@@ -230,3 +230,23 @@ def test_the_seeds_manifests_fail_for_the_documented_defects() -> None:
     ]
     missing = [e for e in expected if e not in text]
     assert missing == [], text
+
+
+def test_the_hpa_keeps_the_seeds_values(rendered: dict) -> None:
+    """base/hpa.yaml is also read by the local autoscaler: it stays the seed's HPA."""
+    seed_hpa = next(
+        d
+        for d in yaml.safe_load_all(SEED.read_text())
+        if d and d["kind"] == "HorizontalPodAutoscaler"
+    )
+    base = yaml.safe_load((OVERLAYS_DIR.parent / "base" / "hpa.yaml").read_text())
+    assert base == seed_hpa
+    primary = next(o for o in rendered["primary"] if o["kind"] == "HorizontalPodAutoscaler")
+    secondary = next(o for o in rendered["secondary"] if o["kind"] == "HorizontalPodAutoscaler")
+    assert primary["spec"] == dict(
+        seed_hpa["spec"],
+        scaleTargetRef=dict(seed_hpa["spec"]["scaleTargetRef"], name="twinme-api-primary"),
+    )
+    assert secondary["spec"]["minReplicas"] == 2
+    assert secondary["spec"]["metrics"] == seed_hpa["spec"]["metrics"]
+    assert secondary["spec"]["behavior"] == seed_hpa["spec"]["behavior"]
