@@ -116,5 +116,7 @@ def test_per_second_series_matches_each_seconds_samples(run) -> None:
     # samples_us lists one array per (second, endpoint), in order, per phase
     flat = [arr for phase in ("baseline", "fault", "recovery") for arr in truth.samples_us[phase]]
     for s in (0, 19, 20, 33, 59):
-        exact = np.percentile(np.concatenate(flat[s * len(ENDPOINTS) : (s + 1) * len(ENDPOINTS)]), 95)
+        exact = np.percentile(
+            np.concatenate(flat[s * len(ENDPOINTS) : (s + 1) * len(ENDPOINTS)]), 95
+        )
         assert series.p95_ms[s] == pytest.approx(exact / 1000, rel=0.02)
