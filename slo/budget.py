@@ -3,7 +3,7 @@
 Budget = (1 - availability target) x period, e.g. 99.95 % over 30 days = 21.6 min
 of allowed unavailability. A run's share is its client-visible outage (probe
 time during which reads or writes failed) over that budget; the request error
-ratio over (1 - target) is the burn rate (1x spends the budget exactly in the period).
+ratio of unavailable requests (5xx, timeouts, connection errors) over (1 - target) is the burn rate (1x spends the budget exactly in the period).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def error_budget(
         )
     if burn is not None and request_error_ratio is not None:
         parts.append(
-            f"its failed-request ratio {request_error_ratio * 100:.3f} % burns budget at {burn:.2f}x the sustainable rate"
+            f"its unavailable-request ratio {request_error_ratio * 100:.3f} % burns budget at {burn:.2f}x the sustainable rate"
         )
     sentence = "; ".join(parts)
     sentence = sentence[0].upper() + sentence[1:] + "."

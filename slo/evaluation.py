@@ -148,10 +148,9 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     outage = (
         outage_seconds(data.probes, ("read", "write"), -math.inf, math.inf) if data.probes else None
     )
+    # the budget is an availability budget: only unavailable requests spend it (not 4xx)
     ratio = (
-        (m.traffic.requests - m.traffic.ok) / m.traffic.requests
-        if m.traffic and m.traffic.requests
-        else None
+        1.0 - m.traffic.availability if m.traffic and m.traffic.availability is not None else None
     )
     m.error_budget = error_budget(
         avail_t.value if avail_t else 0.9995, spec.budget.window_days, outage, ratio

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gameday.errors import InputError
-from slo.histograms import counts_len, decode_counts, max_ms, mean_ms, percentiles_ms
+from slo.histograms import counts_len, decode_span, max_ms, mean_ms, percentiles_ms
 from slo.results import FaultInfo, LatencyStats, PhaseLatency, Series, Traffic
 from slo.runfolder import Event, RequestLine
 
@@ -117,30 +117,35 @@ def aggregate_requests(
     series = Series()
     second_counts = np.zeros(n, dtype=np.int64)
     unknown: set[str] = set()
+
+    s_lo, s_hi = n, -1
+
+    def acc_for(store: dict, key: object) -> np.ndarray:  # type: ignore[type-arg]
+        acc = store.get(key)
+        if acc is None:
+            acc = store[key] = np.zeros(n, dtype=np.int64)
+        return acc
+
     for t, group in groupby(lines, key=lambda r: r.t):
-        second_counts[:] = 0
         ok = err = 0
+        if s_hi >= 0:
+            second_counts[s_lo : s_hi + 1] = 0  # only the last second's span is non-zero
+        s_lo, s_hi = n, -1
         phase = _phase_of(t, phases)
         for line in group:
             try:
-                counts = decode_counts(line.hist_b64)
+                counts, lo, hi = decode_span(line.hist_b64)
             except Exception as exc:  # hdrh raises several types for a corrupt blob
                 raise InputError(
                     f"{line.where}: key 'hist' is not an HdrHistogram ({exc})"
                 ) from None
-            second_counts += counts
-            ep = per_ep.get(line.endpoint)
-            if ep is None:
-                per_ep[line.endpoint] = counts.copy()
-            else:
-                ep += counts
-            if phase is not None:
-                key = (phase, line.endpoint)
-                acc = per_phase_ep.get(key)
-                if acc is None:
-                    per_phase_ep[key] = counts
-                else:
-                    acc += counts
+            if hi >= 0:
+                span = counts[lo : hi + 1]
+                s_lo, s_hi = min(s_lo, lo), max(s_hi, hi)
+                second_counts[lo : hi + 1] += span
+                acc_for(per_ep, line.endpoint)[lo : hi + 1] += span
+                if phase is not None:
+                    acc_for(per_phase_ep, (phase, line.endpoint))[lo : hi + 1] += span
             for outcome, count in line.outcomes.items():
                 outcomes_total[outcome] += count
                 kind = classify(outcome)
@@ -157,12 +162,15 @@ def aggregate_requests(
                     unknown.add(outcome)
         if phase is not None:
             phase_seconds[phase] += 1
-            acc = per_phase.get(phase)
-            if acc is None:
-                per_phase[phase] = second_counts.copy()
+            if s_hi >= 0:
+                acc_for(per_phase, phase)[s_lo : s_hi + 1] += second_counts[s_lo : s_hi + 1]
             else:
-                acc += second_counts
-        p50, p95, p99 = percentiles_ms(second_counts, (50.0, 95.0, 99.0))
+                acc_for(per_phase, phase)
+        p50, p95, p99 = (
+            percentiles_ms(second_counts[s_lo : s_hi + 1], (50.0, 95.0, 99.0), s_lo)
+            if s_hi >= 0
+            else [None, None, None]
+        )
         series.t.append(t)
         series.p50_ms.append(p50)
         series.p95_ms.append(p95)

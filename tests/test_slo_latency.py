@@ -107,3 +107,16 @@ def test_outcome_classes_late_and_4xx() -> None:
     assert t.error_rate == pytest.approx(18 / 288)
     assert t.duration_s == 4  # the silent second 12 counts as zero throughput
     assert t.peak_rps == pytest.approx(95.0)
+
+
+def test_per_second_series_matches_each_seconds_samples(run) -> None:
+    _, truth, results = run
+    series = results._series
+    assert series is not None and len(series.t) == 60
+    # samples_us lists one array per (second, endpoint), in order, per phase
+    flat = [arr for phase in ("baseline", "fault", "recovery") for arr in truth.samples_us[phase]]
+    for s in (0, 19, 20, 33, 59):
+        exact = np.percentile(
+            np.concatenate(flat[s * len(ENDPOINTS) : (s + 1) * len(ENDPOINTS)]), 95
+        )
+        assert series.p95_ms[s] == pytest.approx(exact / 1000, rel=0.02)
