@@ -79,6 +79,8 @@ def register(sub: Any) -> None:
     ]:
         q = ssub.add_parser(name, help=help_text)
         q.add_argument("region")
+        if name == "restore-region":
+            q.add_argument("--failback", action="store_true", help="then bring traffic and the DB leader back")
         q.set_defaults(func=cmd_stack)
     q = ssub.add_parser(
         "kill-db-leader", help="hard-kill the Patroni leader (Patroni and PostgreSQL)"
@@ -214,6 +216,8 @@ def cmd_stack(args: argparse.Namespace) -> int:
     elif action == "restore-region":
         stack.restore_region(args.region)
         result = {"restored": args.region}
+        if args.failback:
+            result["failback"] = stack.failback(args.region)
     elif action == "kill-db-leader":
         result = stack.kill_db_leader()
     elif action == "kill-redis-master":
@@ -225,10 +229,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
         stack.switch_edge(args.region)
         result = {"edge": args.region}
     else:  # leaders
-        result = {
-            "db_leader": stack.db_leader(),
-            "redis_masters": stack.redis_masters(),
-            "edge_active": stack.edge_active_regions(),
-        }
+        status = stack.status()
+        result = {k: status[k] for k in ("db_leader", "redis_masters", "edge_active")}
     print(json.dumps(result))
     return 0

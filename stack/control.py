@@ -39,6 +39,11 @@ class ProcessInfo:
     healthy: bool | None
 
 
+def open_stack(state_dir: str | Path | None = None) -> Stack:
+    """Factory for controllers configured with `module:callable` (the failover scaler)."""
+    return Stack.open(state_dir)
+
+
 class Stack:
     def __init__(self, handles: dict[str, Any]) -> None:
         self.handles = handles
@@ -314,12 +319,42 @@ class Stack:
         if member and self.switchover(member, deadline_s):
             moved["db_leader"] = member
         if self.edge_active_regions() != [region]:
-            self.switch_edge(region)
+            if self.handles.get("failover_urls") and self._controllers_alive():
+                self._controller_failback(region, deadline_s)
+            else:
+                self.switch_edge(region)
             moved["edge"] = region
         self._wait(
             "entry point healthy", lambda: self._get_ok(f"{self.entry_url}/health"), deadline_s
         )
         return moved
+
+    def _controllers_alive(self) -> bool:
+        return any(self._get_ok(f"{url}/status") for url in self.handles.get("failover_urls", []))
+
+    def _controller_failback(self, region: str, deadline_s: float) -> None:
+        """Ask the leading failover controller to fail back (it owns the edge)."""
+        end = time.monotonic() + deadline_s
+        last = ""
+        while time.monotonic() < end:
+            if self.edge_active_regions() == [region]:
+                return
+            for url in self.handles["failover_urls"]:
+                try:
+                    resp = httpx.post(f"{url}/failback", timeout=2)
+                except httpx.HTTPError as exc:
+                    last = f"{url}: {type(exc).__name__}"
+                    continue
+                if resp.status_code == 202:
+                    self._wait(
+                        f"edge back on {region}",
+                        lambda: self.edge_active_regions() == [region],
+                        max(1.0, end - time.monotonic()),
+                    )
+                    return
+                last = f"{url}: HTTP {resp.status_code} {resp.text[:160]}"
+            time.sleep(0.5)
+        raise ActionError(f"failover controllers did not fail back to {region}: {last}")
 
     def restore_all(self, deadline_s: float = 120.0) -> dict[str, Any]:
         """Undo every fault: thaw, start what should run, no latency, traffic and leader home."""
@@ -342,6 +377,9 @@ class Stack:
             )
             self._apply_replica_slots(region)
             self.set_latency(region, 0)
+            initial = int(self.handles["regions"][region].get("api_replicas", self.replicas(region)))
+            if self.replicas(region) != initial:
+                self.scale(region, initial)
         moved = self.failback(self.home_region(), deadline_s)
         return {"started": started, "moved": moved}
 
@@ -482,15 +520,12 @@ class Stack:
     def _apply_replica_slots(self, region: str) -> None:
         info = self.handles["regions"][region]
         sock = Path(info["admin_socket"])
-        self._wait(f"haproxy {region} admin socket", sock.exists, 10)
+        # A restarted HAProxy leaves the old socket file until it binds the new one.
+        self._wait(f"haproxy {region} admin socket", self._quietly(lambda: haproxy.command(sock, "show info")), 15)
         desired = self._desired_replicas()[region]
         for name in self._programs(region=region, role="api"):
             verb = "enable" if self.programs[name]["index"] < desired else "disable"
-            try:
-                haproxy.command(sock, f"{verb} server be_api/{name}")
-            except ActionError:
-                time.sleep(0.2)
-                haproxy.command(sock, f"{verb} server be_api/{name}")
+            haproxy.command(sock, f"{verb} server be_api/{name}")
 
     def _write_targets(self, desired: dict[str, int]) -> None:
         from stack.topology import load_topology

@@ -219,6 +219,9 @@ def redis_config(t: Topology, layout: Layout, region: str, host: str) -> str:
             f"cluster-node-timeout {spec.node_timeout_ms}",
             # A replica may always take over: the data here is a cache.
             "cluster-replica-validity-factor 0",
+            # Redis 7 waits 5 s before a replica's first sync; a replica that never
+            # synced cannot be promoted.
+            "repl-diskless-sync-delay 0",
         ]
     return "\n".join(lines) + "\n"
 
@@ -376,14 +379,18 @@ def api_database_url(t: Topology, region: str) -> str:
 def api_programs(t: Topology, layout: Layout) -> list[Program]:
     programs = []
     for region in t.api_regions:
-        redis_host = t.redis_hosts(region)[0]
+        # Every cluster node as a start-up node: a replica restarted while one
+        # master is dead must still find the cluster.
+        redis_urls = " ".join(
+            f"--redis-url redis://{h}:{t.ports.redis}" for h in t.redis_hosts(region)
+        )
         cluster = " --redis-cluster" if t.redis[region].mode == "cluster" else ""
         for i in range(t.regions[region].api_max_replicas):
             name = f"api-{region}-{i}"
             cmd = (
                 f"{sys.executable} -m stack.api --host {t.api_host(region)} --port {t.api_port(i)} "
                 f"--region {region} --replica {name} --database-url {api_database_url(t, region)} "
-                f"--redis-url redis://{redis_host}:{t.ports.redis}{cluster}"
+                f"{redis_urls}{cluster}"
             )
             programs.append(
                 Program(name, cmd, region, "api", autorestart=True, index=i, stopwaitsecs=5)

@@ -96,6 +96,8 @@ class FailoverTimings(_Strict):
     check_timeout_s: float = Field(0.8, gt=0, le=30)
     down_after: int = Field(3, ge=1, le=100)
     up_after: int = Field(3, ge=1, le=100)
+    cooldown_s: float = Field(10.0, ge=0, le=3600)
+    controllers: int = Field(2, ge=0, le=2)
 
 
 class Topology(_Strict):

@@ -23,6 +23,7 @@ import psutil
 
 from gameday.errors import InputError, SetupError
 from stack import render
+from stack.controllers import write_configs
 from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
 from stack.render import Layout, Program
 from stack.supervisor import Supervisor
@@ -45,12 +46,10 @@ def supervisor_for(layout: Layout) -> Supervisor:
 
 
 def extra_programs(t: Topology, layout: Layout) -> list[Program]:
-    """Programs from areas that may not exist in this checkout (controllers)."""
-    try:
-        from failover.local import local_controller_programs  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    return list(local_controller_programs(t, layout))
+    """The failover controllers (two, one leading)."""
+    from stack.controllers import controller_programs
+
+    return controller_programs(t, layout)
 
 
 # -- port checks ------------------------------------------------------------------
@@ -129,6 +128,7 @@ def render_all(t: Topology, layout: Layout, programs: list[Program]) -> None:
     if not layout.api_targets.exists():
         running = {r: list(range(t.regions[r].api_replicas)) for r in t.api_regions}
         _write(layout.api_targets, render.api_targets(t, running))
+    write_configs(t, layout)
     _write(layout.supervisor_conf, render.supervisord_config(layout, programs))
 
 
@@ -153,6 +153,7 @@ def write_handles(t: Topology, layout: Layout, source: Path, programs: list[Prog
                 "role": t.regions[r].role,
                 "url": f"http://{t.lb_host(r)}:{t.ports.lb_http}",
                 "admin_socket": str(layout.haproxy_sock(r)),
+                "api_replicas": t.regions[r].api_replicas,
                 "api_max_replicas": t.regions[r].api_max_replicas,
                 "api_host": t.api_host(r),
                 "api_base_port": t.ports.api_base,
@@ -165,6 +166,10 @@ def write_handles(t: Topology, layout: Layout, source: Path, programs: list[Prog
             for m in t.postgres.members
         },
         "redis_cluster": {r: [f"{h}:{t.ports.redis}" for h in t.redis_hosts(r)] for r in t.redis},
+        "failover_urls": [
+            f"http://{g.address}:{port}" for port in g.failover_ports[: t.failover.controllers]
+        ],
+        "events_dir": str(layout.root / "events"),
         "programs": {
             p.name: {"region": p.region, "role": p.role, "index": p.index} for p in programs
         },
