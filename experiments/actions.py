@@ -29,6 +29,8 @@ __all__ = [
     "hold_fault",
     "start_program",
     "restore_all",
+    "kill_failover_leader",
+    "wait_for_failover_in_progress",
 ]
 
 Configuration = dict[str, Any] | None
@@ -181,3 +183,39 @@ def restore_all(configuration: Configuration = None) -> dict[str, Any]:
         raise ActivityFailed(f"restore_all: {exc}") from None
     _rolled_back(configuration, "all", **done)
     return done
+
+
+def _controller_status(stack: Any) -> list[dict[str, Any]]:
+    out = []
+    for url in stack.handles.get("failover_urls", []):
+        try:
+            resp = httpx.get(f"{url}/status", timeout=0.5)
+            if resp.status_code == 200:
+                out.append({"url": url, **resp.json()})
+        except httpx.HTTPError:
+            continue
+    return out
+
+
+def wait_for_failover_in_progress(deadline_s: float = 20.0, configuration: Configuration = None) -> dict[str, Any]:
+    """Block until a controller reports a failover operation in progress; return its status."""
+    stack = open_stack(configuration)
+    end = time.monotonic() + float(deadline_s)
+    while time.monotonic() < end:
+        for status in _controller_status(stack):
+            op = status.get("operation") or {}
+            if status.get("leader") and op.get("kind") == "failover" and op.get("status") == "in_progress":
+                return {"identity": status["identity"], "operation": op.get("id"), "step": status.get("current_step")}
+        time.sleep(0.05)
+    raise ActivityFailed(f"no failover in progress after {deadline_s} s")
+
+
+def kill_failover_leader(configuration: Configuration = None) -> dict[str, Any]:
+    """SIGKILL the leading failover controller (the standby must take over and finish)."""
+    stack = open_stack(configuration)
+    leaders = [s for s in _controller_status(stack) if s.get("leader")]
+    if not leaders:
+        raise ActivityFailed("no failover controller reports itself leader")
+    identity = str(leaders[0]["identity"])
+    program = f"failover-{identity.rsplit('-', 1)[-1]}"
+    return _fault(configuration, f"controller:{identity}", lambda: {"program": program, "pids": stack.kill(program)})
