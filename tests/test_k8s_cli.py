@@ -29,7 +29,7 @@ def test_validate_all_overlays() -> None:
     done = _gameday("validate")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "dev: 34 objects, ok",
+        "dev: 40 objects, ok",
         "primary: 40 objects, ok",
         "secondary: 40 objects, ok",
     ]
@@ -52,17 +52,17 @@ def test_a_broken_overlay_exits_2_naming_each_problem(tmp_path: Path) -> None:
     shutil.copytree(MANIFESTS_DIR, tmp_path / "k8s")
     deployment = tmp_path / "k8s" / "base" / "api-deployment.yaml"
     text = deployment.read_text()
-    text = text.replace("        image: twinme/api:1.0.0\n", "        image: twinme/api:latest\n")
-    text = text.replace(
-        "  selector:\n    matchLabels:\n      app: twinme-api\n  template:", "  template:"
+    broken = text.replace(
+        "      - name: api\n        image: twinme/api:1.0.0\n", "      - image: twinme/api:latest\n"
     )
-    deployment.write_text(text)
+    assert broken != text
+    deployment.write_text(broken)
     done = _gameday("validate", str(tmp_path / "k8s" / "overlays" / "primary"))
     assert done.returncode == 2
-    assert "1 objects" not in done.stdout and "problem(s)" in done.stdout
+    assert "problem(s)" in done.stdout
     assert (
-        "Deployment twinme-prod/twinme-api-primary: spec: 'selector' is a required property"
-        in done.stderr
+        "Deployment twinme-prod/twinme-api-primary: spec.template.spec.containers.0: "
+        "'name' is a required property" in done.stderr
     )
     assert "twinme/api:latest uses :latest" in done.stderr
 

@@ -183,8 +183,8 @@ def test_dry_run_lists_every_resource_and_calls_nothing(
     assert lines == [
         "[prod-eu-west-3] get deployments/scale twinme-prod/twinme-api-primary: remember replicas",
         "[prod-eu-west-3] patch deployments/scale twinme-prod/twinme-api-primary: replicas -> 0 (rollback: back to the remembered count)",
-        "[prod-eu-central-1] list pods twinme-prod/-l app=twinme-api: pick pods",
-        "[prod-eu-central-1] delete pods twinme-prod/-l app=twinme-api: 2 pod(s), grace period 0",
+        "[prod-eu-central-1] list pods twinme-prod/-l app=twinme-api,region=secondary: pick pods",
+        "[prod-eu-central-1] delete pods twinme-prod/-l app=twinme-api,region=secondary: 2 pod(s), grace period 0",
         "[prod-eu-central-1] get leases twinme-prod/twinme-failover: find the leader",
         "[prod-eu-central-1] delete pods twinme-prod/-l app=failover-controller: the pod named by the Lease's holderIdentity",
         "[prod-eu-west-3] list pods twinme-prod/-l cnpg.io/cluster=twinme-postgres,cnpg.io/instanceRole=primary: find the primary",

@@ -78,7 +78,7 @@ SCHEMA_BREAKS = [
     ),
     (
         "HorizontalPodAutoscaler",
-        "twinme-api-hpa",
+        "twinme-api-primary-hpa",
         [{"op": "remove", "path": "/spec/maxReplicas"}],
         "'maxReplicas' is a required property",
     ),
@@ -102,7 +102,7 @@ SCHEMA_BREAKS = [
     ),
     (
         "PodDisruptionBudget",
-        "twinme-api",
+        "twinme-api-primary",
         [{"op": "add", "path": "/spec/maxUnavailible", "value": 1}],
         "maxUnavailible",
     ),
@@ -156,7 +156,7 @@ SCHEMA_BREAKS = [
     ),
     (
         "VerticalPodAutoscaler",
-        "twinme-api-vpa",
+        "twinme-api-primary-vpa",
         [{"op": "remove", "path": "/spec/targetRef"}],
         "'targetRef' is a required property",
     ),
@@ -250,3 +250,23 @@ def test_the_hpa_keeps_the_seeds_values(rendered: dict) -> None:
     assert secondary["spec"]["minReplicas"] == 2
     assert secondary["spec"]["metrics"] == seed_hpa["spec"]["metrics"]
     assert secondary["spec"]["behavior"] == seed_hpa["spec"]["behavior"]
+
+
+@pytest.mark.parametrize("overlay", ["primary", "secondary", "dev"])
+def test_failover_config_parses_with_the_controllers_own_schema(
+    rendered: dict, overlay: str
+) -> None:
+    """The ConfigMap the controller reads is valid for failover/config.py (once merged)."""
+    failover_config = pytest.importorskip(
+        "failover.config", reason="failover/ not in this checkout"
+    )
+    config_map = next(
+        o
+        for o in rendered[overlay]
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "failover-config"
+    )
+    config = failover_config.parse_config(
+        yaml.safe_load(config_map["data"]["config.yaml"]), overlay
+    )
+    assert config.lock.kind == "kubernetes" and config.lock.name == "twinme-failover"
+    assert config.kubernetes.in_cluster

@@ -8,7 +8,8 @@ field. The rules:
   resources       every pod template's containers request CPU and memory and cap memory
   non-root        every pod runs as non-root without privilege escalation
   pinned-images   no image without a tag or digest, no `:latest` (CRD image fields too)
-  failover-rbac   the failover controller's Role grants only FAILOVER_CONTROLLER_CALLS
+  failover-rbac   the failover controller's Role grants exactly the calls its
+                  failover-config makes (failover_controller_calls), on those names
   references      HPA/VPA targets, Ingress backends, PDB/Service/ServiceMonitor
                   selectors, ConfigMap references and Role resourceNames resolve
   ingress         ingressClassName (not the deprecated annotation) and TLS
@@ -24,28 +25,56 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import yaml
+
 Obj = dict[str, Any]
 
 PROBES_EXEMPT = "gameday.twinme.ai/probes-exempt"
 FAILOVER_ROLE = "failover-controller"
 FAILOVER_SERVICE_ACCOUNT = "failover-controller"
 
-# What the failover controller's Kubernetes backends call, as (API group,
-# resource, verb) -> whether the rule must be limited by resourceNames.
-# kubernetes client calls: read_namespaced_deployment; read/patch_namespaced_
-# deployment_scale; read/patch_namespaced_ingress; read/replace/create_
-# namespaced_lease. Create cannot be limited by name (the name is not known to
-# the authorizer before the object exists).
-FAILOVER_CONTROLLER_CALLS: dict[tuple[str, str, str], bool] = {
-    ("apps", "deployments", "get"): True,
-    ("apps", "deployments/scale", "get"): True,
-    ("apps", "deployments/scale", "patch"): True,
-    ("networking.k8s.io", "ingresses", "get"): True,
-    ("networking.k8s.io", "ingresses", "patch"): True,
-    ("coordination.k8s.io", "leases", "get"): True,
-    ("coordination.k8s.io", "leases", "update"): True,
-    ("coordination.k8s.io", "leases", "create"): False,
-}
+FAILOVER_CONFIG_MAP = "failover-config"
+FAILOVER_CONFIG_KEY = "config.yaml"
+
+Call = tuple[str, str, str]  # (API group, resource, verb)
+
+
+def failover_controller_calls(config: dict[str, Any]) -> dict[Call, frozenset[str] | None]:
+    """The API calls the failover controller makes with this config, and on which names.
+
+    Mirrors failover/backends: kube.py (IngressSwitch: read/patch_namespaced_ingress;
+    DeploymentScaler: patch_namespaced_deployment_scale, read_namespaced_deployment_status)
+    and lease_lock.py (read/replace/create_namespaced_lease). None: not limitable by
+    name (create: the authorizer does not know the name before the object exists).
+    """
+    calls: dict[Call, set[str] | None] = {}
+
+    def need(call: Call, name: str | None) -> None:
+        if name is None:
+            calls[call] = None
+        else:
+            names = calls.setdefault(call, set())
+            if names is not None:
+                names.add(str(name))
+
+    for key in ("traffic", "load_balancer"):
+        switch = config.get(key) or {}
+        if switch.get("kind") == "k8s_ingress":
+            need(("networking.k8s.io", "ingresses", "get"), switch.get("ingress"))
+            need(("networking.k8s.io", "ingresses", "patch"), switch.get("ingress"))
+    scaler = config.get("scaler") or {}
+    if scaler.get("kind") == "kubernetes":
+        for deployment in (scaler.get("deployments") or {}).values():
+            need(("apps", "deployments/scale", "patch"), deployment)
+            need(("apps", "deployments/status", "get"), deployment)
+    lock = config.get("lock") or {}
+    if lock.get("kind") == "kubernetes":
+        name = lock.get("name", "gameday-failover")
+        need(("coordination.k8s.io", "leases", "get"), name)
+        need(("coordination.k8s.io", "leases", "update"), name)
+        need(("coordination.k8s.io", "leases", "create"), None)
+    return {c: (frozenset(n) if n is not None else None) for c, n in calls.items()}
+
 
 POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"}
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -172,33 +201,84 @@ def rule_pinned_images(objects: list[Obj]) -> list[str]:
     return problems
 
 
+def _failover_config(objects: list[Obj]) -> tuple[dict[str, Any] | None, str | None]:
+    for obj in objects:
+        if obj.get("kind") == "ConfigMap" and obj["metadata"]["name"] == FAILOVER_CONFIG_MAP:
+            text = (obj.get("data") or {}).get(FAILOVER_CONFIG_KEY)
+            if text is None:
+                return None, f"ConfigMap {FAILOVER_CONFIG_MAP} has no {FAILOVER_CONFIG_KEY}"
+            try:
+                config = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                return (
+                    None,
+                    f"ConfigMap {FAILOVER_CONFIG_MAP}: {FAILOVER_CONFIG_KEY} is not YAML: {exc}",
+                )
+            if not isinstance(config, dict):
+                return (
+                    None,
+                    f"ConfigMap {FAILOVER_CONFIG_MAP}: {FAILOVER_CONFIG_KEY} is not a mapping",
+                )
+            return config, None
+    return None, f"no ConfigMap named {FAILOVER_CONFIG_MAP}"
+
+
 def rule_failover_rbac(objects: list[Obj]) -> list[str]:
-    problems = []
+    """The controller's Role grants exactly the calls its config makes, on those names."""
     roles = [
         o for o in objects if o.get("kind") == "Role" and o["metadata"]["name"] == FAILOVER_ROLE
     ]
     if not roles:
         return [f"failover-rbac: no Role named {FAILOVER_ROLE}"]
+    config, error = _failover_config(objects)
+    if config is None:
+        return [f"failover-rbac: {error}"]
+    needed = failover_controller_calls(config)
+    problems = []
     for role in roles:
+        granted: dict[Call, set[str] | None] = {}
         for i, rule in enumerate(role.get("rules") or []):
             where = f"{_name(role)}: rules[{i}]"
             if rule.get("nonResourceURLs"):
                 problems.append(f"failover-rbac: {where}: grants non-resource URLs")
-            named = bool(rule.get("resourceNames"))
+            names = [str(n) for n in rule.get("resourceNames") or []]
             for group in rule.get("apiGroups") or []:
                 for resource in rule.get("resources") or []:
                     for verb in rule.get("verbs") or []:
                         call = (group, resource, verb)
-                        if call not in FAILOVER_CONTROLLER_CALLS:
+                        what = f"{verb} on {resource} ({group or 'core'})"
+                        if call not in needed:
                             problems.append(
-                                f"failover-rbac: {where}: grants {verb} on "
-                                f"{resource} ({group or 'core'}), which the controller never calls"
+                                f"failover-rbac: {where}: grants {what}, which the controller "
+                                "never calls with this failover-config"
                             )
-                        elif FAILOVER_CONTROLLER_CALLS[call] and not named:
+                            continue
+                        allowed = needed[call]
+                        if allowed is not None and not names:
                             problems.append(
-                                f"failover-rbac: {where}: {verb} on {resource} is not "
-                                "limited by resourceNames"
+                                f"failover-rbac: {where}: {what} is not limited by resourceNames"
                             )
+                        extra = sorted(set(names) - allowed) if allowed is not None else []
+                        if extra:
+                            problems.append(
+                                f"failover-rbac: {where}: {what} on {extra}, which the "
+                                "controller never touches"
+                            )
+                        have = granted.setdefault(call, set())
+                        if have is not None:
+                            if names:
+                                have.update(names)
+                            else:
+                                granted[call] = None
+        for call, allowed in sorted(needed.items()):
+            have = granted.get(call, set())
+            missing = sorted(allowed - have) if allowed is not None and have is not None else []
+            if call not in granted or missing:
+                on = f" on {missing}" if missing else ""
+                problems.append(
+                    f"failover-rbac: {_name(role)}: does not grant {call[2]} on {call[1]} "
+                    f"({call[0] or 'core'}){on}, which the controller calls"
+                )
     for obj in objects:
         kind = obj.get("kind")
         if kind == "ClusterRoleBinding" and any(
@@ -269,6 +349,7 @@ def rule_references(objects: list[Obj]) -> list[str]:
                     target_kind = {
                         "deployments": "Deployment",
                         "deployments/scale": "Deployment",
+                        "deployments/status": "Deployment",
                         "ingresses": "Ingress",
                     }.get(res)
                     for name in rule.get("resourceNames") or []:
@@ -325,12 +406,18 @@ def rule_references(objects: list[Obj]) -> list[str]:
             ports = {p.get("port") for p in spec.get("endpoints") or []}
             if not services:
                 problems.append(f"references: {_name(obj)}: selector {selector} matches no Service")
-            if len(services) > 1:
-                names = ", ".join(sorted(s["metadata"]["name"] for s in services))
-                problems.append(
-                    f"references: {_name(obj)}: selects {len(services)} Services ({names}): "
-                    "their pods would be scraped once per Service and counted twice"
+            for labels in _pod_labels_in(objects, ns):
+                backing = sorted(
+                    o["metadata"]["name"]
+                    for o in services
+                    if _selects(o["spec"].get("selector") or {}, labels)
                 )
+                if len(backing) > 1:
+                    problems.append(
+                        f"references: {_name(obj)}: selects {len(backing)} Services over the "
+                        f"same pods ({', '.join(backing)}): each pod would be scraped, and "
+                        "counted, once per Service"
+                    )
             for port in ports:
                 if services and not any(
                     port in {sp.get("name") for sp in s["spec"].get("ports") or []}

@@ -8,11 +8,12 @@ every region's context from the kubeconfig file and refuses (InputError, exit
 before any API call. `plan()` lists exactly which resources the faults would
 hit, without calling anything: that is `--dry-run`.
 
-Limits: the fault calls (scale, list/delete pods, read a Lease) go through the
-kubernetes client; they are exercised against the project's fake API server
-(tests/fakes/kube_apiserver.py) once that lands, not in this module's tests.
-Experiments using chaostoolkit-kubernetes get the allowlisted context through
-`chaos_secrets()`.
+The fault calls (scale, list/delete pods, read a Lease) go through the
+kubernetes client; tests/test_k8s_target.py runs them against the project's
+fake API server (tests/fakes/kube_apiserver.py) over real HTTP. Experiments
+using chaostoolkit-kubernetes get the allowlisted context through
+`chaos_secrets()`. Limits: no watch; a killed pod's replacement is the
+cluster's job, observed through `replicas()`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class RegionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     context: str | None = Field(None, description="kube context; default: current-context")
     deployment: str = Field(description="the API Deployment, e.g. twinme-api-primary")
-    api_selector: str = Field("app=twinme-api", description="label selector of the API pods")
+    api_selector: str | None = Field(
+        None, description="label selector of the API pods; default app=twinme-api,region=<region>"
+    )
     failover_lease: str = Field("twinme-failover", description="the controllers' Lease")
     controller_selector: str = Field("app=failover-controller")
     postgres_primary_selector: str = Field(
@@ -61,6 +64,11 @@ class TargetSettings(BaseModel):
     prometheus_url: str
     locust_url: str | None = Field(None, description="the in-cluster Locust master's web API")
     regions: dict[str, RegionSettings] = Field(min_length=1)
+
+    def api_selector(self, region: str) -> str:
+        """The region's API pods. Both regions may share a namespace (the dev overlay),
+        so the default selects on the `region` label too."""
+        return self.regions[region].api_selector or f"app=twinme-api,region={region}"
 
 
 def load_settings(path: Path) -> TargetSettings:
@@ -127,6 +135,15 @@ class PlannedCall:
         return f"[{self.context}] {self.verb} {self.resource} {self.namespace}/{self.target}: {self.effect}"
 
 
+@dataclass(frozen=True)
+class Injected:
+    """A fault that was caused: what it hit, and what rollback needs."""
+
+    fault: Fault
+    hit: list[str]
+    replicas_before: int | None = None
+
+
 class KubernetesTarget:
     """Handles on the stack deployed by manifests/k8s, one allowlisted context per region."""
 
@@ -188,14 +205,15 @@ class KubernetesTarget:
                     ),
                 ]
             elif fault.kind == "pod-kill":
+                selector = self.settings.api_selector(fault.region)
                 calls += [
-                    PlannedCall(ctx, "list", "pods", ns, f"-l {r.api_selector}", "pick pods"),
+                    PlannedCall(ctx, "list", "pods", ns, f"-l {selector}", "pick pods"),
                     PlannedCall(
                         ctx,
                         "delete",
                         "pods",
                         ns,
-                        f"-l {r.api_selector}",
+                        f"-l {selector}",
                         f"{fault.count} pod(s), grace period 0",
                     ),
                 ]
@@ -233,6 +251,33 @@ class KubernetesTarget:
         return calls
 
     # -- calls (each goes through the region's allowlisted context) ----------
+
+    def inject(self, fault: Fault) -> Injected:
+        """Cause `fault`; the record says what was hit (the evidence) and how to undo it."""
+        r = self.settings.regions[self._region(fault.region)]
+        if fault.kind == "region-loss":
+            before = self.scale(fault.region, 0)
+            return Injected(fault, hit=[f"deployments/{r.deployment}"], replicas_before=before)
+        if fault.kind == "pod-kill":
+            selector = self.settings.api_selector(fault.region)
+            pods = self.delete_pods(fault.region, selector, fault.count)
+            return Injected(fault, hit=[f"pods/{p}" for p in pods])
+        if fault.kind == "controller-kill":
+            holder = self.lease_holder(fault.region)
+            if not holder:
+                raise ActionError(f"Lease {r.failover_lease} in {fault.region} has no holder")
+            core = self._api(fault.region, "CoreV1Api")
+            self._call(
+                core.delete_namespaced_pod, holder, self.settings.namespace, grace_period_seconds=0
+            )
+            return Injected(fault, hit=[f"pods/{holder}"])
+        pods = self.delete_pods(fault.region, r.postgres_primary_selector, 1)
+        return Injected(fault, hit=[f"pods/{p}" for p in pods])
+
+    def rollback(self, injected: Injected) -> None:
+        """Undo what `inject` did where Kubernetes does not (killed pods come back by themselves)."""
+        if injected.fault.kind == "region-loss" and injected.replicas_before is not None:
+            self.scale(injected.fault.region, injected.replicas_before)
 
     def replicas(self, region: str) -> tuple[int, int]:
         """(desired, ready) replicas of the region's API Deployment."""
