@@ -47,11 +47,15 @@ def wrk(url: str, duration_s: int, connections: int) -> dict[str, str]:
     return fields
 
 
-def cpu_seconds(api: ApiServer) -> float:
+def process_metric(api: ApiServer, family_name: str) -> float:
     for family in text_string_to_metric_families(api.client.get("/metrics").text):
-        if family.name == "process_cpu_seconds":
+        if family.name == family_name:
             return float(family.samples[0].value)
-    raise RuntimeError("no process_cpu_seconds_total in /metrics")
+    raise RuntimeError(f"no {family_name} in /metrics")
+
+
+def cpu_seconds(api: ApiServer) -> float:
+    return process_metric(api, "process_cpu_seconds")
 
 
 def main() -> int:
@@ -83,6 +87,8 @@ def main() -> int:
                 f"non-2xx {f['non2xx']}, socket errors {f['socket_errors']}, "
                 f"API CPU {cpu_used:.2f} s ({per_k * 1000:.0f} us/request)"
             )
+        rss_mb = process_metric(api, "process_resident_memory_bytes") / 1e6
+        print(f"replica resident memory after the runs: {rss_mb:.0f} MB")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         for server in (api, redis, pg):
