@@ -151,7 +151,8 @@ class Run:
         record_event(self.run_dir, "run.started", "gameday", plan=plan.describe())
         self.say(f"run folder: {self.run_dir}")
 
-        window = w.total_s + 20.0  # load and probes outlive the windows; we stop them
+        # Load and probes must outlive the windows plus the rollback; we stop them.
+        window = w.total_s + 60.0
         nominal = planned_duration_s(build_settings(plan.scenario, plan.profile, self.run_dir))
         scale = max(window / nominal, 0.01)
         monitor = Monitor(self.stack, self.run_dir, w.max_outage_s, self._trip)
@@ -173,7 +174,6 @@ class Run:
             monitor.start()
             monitor.set_phase("baseline")
             record_event(self.run_dir, "phase", "gameday", name="baseline")
-            record_event(self.run_dir, "load.step", "gameday", scenario=plan.scenario, time_scale=scale)
             _sleep_until(started_mono + w.baseline_s, lambda: False)
             monitor.set_phase("fault")
             record_event(self.run_dir, "phase", "gameday", name="fault")
