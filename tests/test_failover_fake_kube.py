@@ -7,7 +7,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from tests.failover_support import wait_for
-from tests.fakes.kube_apiserver import FakeKubeApiServer, label_selector_matches
+from tests.fakes.kube_apiserver import FakeKubeApiServer
+from tests.fakes.kube_patch import label_selector_matches
 
 NS = "twinme-prod"
 
@@ -100,3 +101,19 @@ def test_label_selector_grammar():
     assert label_selector_matches("app,!canary,region!=secondary", labels)
     assert not label_selector_matches("region in (secondary, witness)", labels)
     assert label_selector_matches("tier notin (db)", labels)
+
+
+def test_patch_helpers_follow_the_rfcs():
+    from tests.fakes.kube_patch import json_patch, merge_patch
+
+    doc = {"a": {"b": 1, "c": [1, 2]}, "d": 4}
+    assert merge_patch(doc, {"a": {"b": None, "c": [3]}, "e": 5}) == {
+        "a": {"c": [3]},
+        "d": 4,
+        "e": 5,
+    }
+    ops = [{"op": "add", "path": "/a/c/-", "value": 3}, {"op": "remove", "path": "/d"}]
+    assert json_patch(doc, ops) == {"a": {"b": 1, "c": [1, 2, 3]}}
+    with pytest.raises(ValueError):
+        json_patch(doc, [{"op": "test", "path": "/d", "value": 5}])
+    assert doc == {"a": {"b": 1, "c": [1, 2]}, "d": 4}  # inputs untouched
