@@ -85,7 +85,7 @@ def prepare(args: argparse.Namespace, home: str) -> None:
 
     def home_up() -> bool:
         st = _status(args.controller_url)
-        return bool(st) and st["regions"][home]["state"] == "up"
+        return st is not None and st["regions"][home]["state"] == "up"
 
     home_url = dict(args.region_url).get(home)
     if home_url:
@@ -160,7 +160,10 @@ def trial(
 
 
 def _shell(cmd: str) -> Callable[[], None]:
-    return lambda: subprocess.run(cmd, shell=True, check=True, timeout=120)
+    def run() -> None:
+        subprocess.run(cmd, shell=True, check=True, timeout=120)
+
+    return run
 
 
 @contextlib.contextmanager
