@@ -181,16 +181,16 @@ class Controller:
             resuming=resume.id if resume else None,
         )  # fmt: skip
         self.lock.write_state(self._state_dict())
-        if resume is not None:
-            self._start(resume)
-            self.events.emit(
-                f"{resume.kind}.resumed",
-                id=resume.id,
-                done=list(resume.done),
-                by=self.lock.identity,
-            )
-            return f"{self.lock.identity} became leader and resumes {resume.describe()}"
         return f"{self.lock.identity} became leader; active region {self.active}"
+
+    def _resume_if_needed(self) -> str | None:
+        """An operation in progress with no worker (new leader, or a worker that stopped): resume it."""
+        op = self.operation
+        if self._future is not None or op is None or op.status != "in_progress":
+            return None
+        self.events.emit(f"{op.kind}.resumed", id=op.id, done=list(op.done), by=self.lock.identity)
+        self._start(op)
+        return f"{self.lock.identity} resumes {op.describe()}"
 
     def _observe(self) -> None:
         results = self.probe_all()
@@ -217,8 +217,11 @@ class Controller:
             return "lost the leadership during the operation; the new leader resumes it"
         except Interrupted as exc:
             return f"operation interrupted ({exc}); left in progress for the next leader"
-        except Exception as exc:  # a bug: say so, keep the loop alive
+        except Exception as exc:  # a bug: say so, keep the loop alive, do not resume it
             log.exception("failover worker crashed")
+            with self._lock:
+                if self.operation is not None:
+                    self.operation.status, self.operation.error = "failed", f"crashed: {exc!r}"
             return f"failover worker crashed: {exc!r}"
         self.metrics.failovers.labels(op.kind, op.status).inc()
         if op.status == "failed" and not op.traffic_on_target:
@@ -248,6 +251,9 @@ class Controller:
                 pass
             base = f"standby ({self.leader_identity or 'nobody'} leads); {self._summary()}"
             return "; ".join(p for p in (note, finished, base) if p)
+        resumed = self._resume_if_needed()
+        if resumed:
+            return "; ".join(p for p in (note, finished, resumed) if p)
         with self._lock:
             running = self._future is not None
             view = decision.View(

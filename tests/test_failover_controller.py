@@ -24,6 +24,7 @@ from failover.controller import Controller
 from failover.events import EventLog
 from failover.health import ProbeResult
 from failover.server import StatusServer
+from tests.failover_support import wait_for
 from tests.fakes.kube_apiserver import FakeKubeApiServer
 from tests.fakes.slack import FakeSlackWebhook
 from tests.test_failover_backends_http import INGRESS, NS
@@ -224,8 +225,8 @@ def test_standby_takes_over_mid_failover_and_finishes_it(kube, slack, tmp_path):
     drive(a, clock, lambda: a.operation is not None and "scaled" in a.operation.done)
     assert b.run_cycle().startswith("standby")
     # a dies in the middle (no release, no more renewals); its worker stops with it
-    a._runner_stop.set()
-    drive(a, clock, lambda: a._future is None)
+    a.stop_flag.set()  # its worker stops between polls; its loop runs no more cycles
+    wait_for(lambda: a._future is not None and a._future.done(), 10, "a's worker to stop")
     state = lock_b.read_state()
     assert state["operation"]["status"] == "in_progress" and state["operation"]["done"] == [
         "traffic_switched",
