@@ -116,7 +116,10 @@ def prepare(args: argparse.Namespace, home: str) -> None:
             f"be_regions/{home} the only ready server",
         )
     _wait(
-        lambda: (_status(args.controller_url) or {}).get("current_step") is None,
+        lambda: (
+            ((_status(args.controller_url) or {}).get("operation") or {}).get("status")
+            != "in_progress"
+        ),
         args.timeout_s,
         "no operation",
     )
