@@ -72,6 +72,8 @@ class Controller:
         self.stop_flag = threading.Event()
         self._lock = threading.RLock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="failover-step")
+        # the loop's own notifications go out on a side thread: a slow webhook never delays a cycle
+        self._notify_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
         self._future: Future[Operation] | None = None
         self._runner_stop = threading.Event()
         self.runner = FailoverRunner(
@@ -231,6 +233,9 @@ class Controller:
             self.metrics.step_seconds.labels(step).set(secs)
         return f"{op.describe()} {op.status}" + (f": {op.error}" if op.error else "")
 
+    def _notify(self, message: str, level: str) -> None:
+        self._notify_pool.submit(self.notifier.notify, message, level=level)
+
     def _start(self, op: Operation) -> None:
         self._runner_stop.clear()
         self.metrics.in_progress.set(1)
@@ -277,7 +282,8 @@ class Controller:
         sentence = d.sentence
         if d.alert != self._last_alert:
             if d.alert:
-                self.notifier.notify(f"ALERT: {d.sentence}", level="critical")
+                level = "critical" if d.alert == "all_down" else "warning"
+                self._notify(f"ALERT: {d.sentence}", level)
                 self.events.emit("failover.alert", alert=d.alert, message=d.sentence)
             self._last_alert = d.alert
         if d.action in ("failover", "failback"):
@@ -309,7 +315,7 @@ class Controller:
             reasons=reasons,
             by=self.lock.identity,
         )
-        self.notifier.notify(d.sentence, level="critical" if d.action == "failover" else "warning")
+        self._notify(d.sentence, "critical" if d.action == "failover" else "warning")
         self._start(op)
         return d.sentence
 
@@ -387,6 +393,7 @@ class Controller:
             with contextlib.suppress(Exception):
                 self._future.result(timeout=wait_s)
         self._executor.shutdown(wait=False)
+        self._notify_pool.shutdown(wait=True)  # bounded by the notifiers' timeouts
         if self.is_leader:
             try:
                 self.lock.release()

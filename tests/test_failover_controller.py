@@ -125,6 +125,11 @@ def settled(ctl: Controller) -> bool:
     )
 
 
+def flush_notifications(ctl: Controller) -> None:
+    """Wait until the loop's notifications (sent on a side thread, FIFO) have gone out."""
+    ctl._notify_pool.submit(lambda: None).result(timeout=10)
+
+
 def kinds(path: Path) -> list[str]:
     return [json.loads(line)["kind"] for line in path.read_text().splitlines()]
 
@@ -156,6 +161,7 @@ def test_failover_runs_every_step_and_records_events(kube, slack, tmp_path):
         kube.get_object("deployments", NS, "twinme-api-primary")["spec"]["replicas"] == 3
     )  # not scaled down
     assert ctl.active == "secondary"
+    flush_notifications(ctl)
     assert any("failing over" in m["text"] for m in slack.messages)
     assert any("completed" in m["text"] for m in slack.messages)
     ctl.shutdown()
@@ -198,6 +204,7 @@ def test_both_down_no_switch_one_alert(kube, slack, tmp_path):
     assert "not switching" in sentences[-1]
     assert ingress_service(kube) == "api-primary"
     assert not [r for r in kube.requests if r.method == "PATCH"]
+    flush_notifications(ctl)
     alerts = [m for m in slack.messages if "ALERT" in m["text"]]
     assert len(alerts) == 1, alerts  # notified once, when the condition began
     assert "failover.alert" in kinds(events) and "failover.detected" not in kinds(events)
