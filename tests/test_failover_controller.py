@@ -302,3 +302,23 @@ def test_status_metrics_and_manual_failback_over_http(kube, slack, tmp_path):
     finally:
         server.stop()
         ctl.shutdown()
+
+
+def test_auto_failback_after_sustained_health_and_cooldown(kube, slack, tmp_path):
+    clock, health, events = Clock(), Health(), tmp_path / "events.jsonl"
+    ctl = make(
+        kube, slack, events, health, LocalLock("ctl-a"), clock,
+        failback="auto", failback_healthy_s=10, cooldown_s=30,
+    )  # fmt: skip
+    drive(ctl, clock, lambda: ctl.trackers["primary"].state == "up")
+    health.ok["primary"] = False
+    drive(ctl, clock, lambda: settled(ctl))
+    switched_at = ctl.last_switch_wall
+    health.ok["primary"] = True
+    sentences = drive(ctl, clock, lambda: ctl.operation.kind == "failback" and settled(ctl), 60)
+    assert any("not failing back yet" in s for s in sentences)
+    assert ctl.operation.started_wall - switched_at >= 30  # not before the cooldown
+    assert ctl.trackers["primary"].healthy_for(ctl.operation.started_wall) >= 10
+    assert ctl.active == "primary" and ingress_service(kube) == "api-primary"
+    assert kinds(events)[-1] == "failback.completed"
+    ctl.shutdown()
