@@ -4,6 +4,7 @@ Against the local stack (the lead's `gameday up`), give its handles:
 
     python benchmarks/bench_failover.py --trials 5 \\
         --edge-url http://127.0.9.1:8080 --admin-socket .state/edge/admin.sock \\
+        --region-url primary=http://127.0.1.1:8080 --region-url secondary=http://127.0.2.1:8080 \\
         --controller-url http://127.0.9.1:9701 --controller-url http://127.0.9.1:9702 \\
         --kill-cmd 'supervisorctl -c .state/supervisord.conf stop "primary:*"' \\
         --restore-cmd 'supervisorctl -c .state/supervisord.conf start "primary:*"'
@@ -16,7 +17,8 @@ Per trial: wait for the edge to serve from the primary and the controllers'
 cooldown to be over; kill; poll the edge (GET `--path`, 50 Hz, `X-Region`
 header) and the controllers' /status; (a) = the failover operation's start
 (wall clock) minus the kill time; (b) = the first successful answer from the
-secondary that starts a run of successes lasting `--sustain-s`. Then restore,
+secondary that starts a run of successes lasting `--sustain-s`; (c) = when the
+admin socket first shows the secondary as the only ready server. Then restore,
 wait for the primary to be up, fail back (POST /failback) and go again.
 Prints each trial, the median and the max; exit 1 when a trial timed out.
 """
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shlex
 import statistics
 import subprocess
 import sys
@@ -68,13 +69,33 @@ def _edge_region(edge: str, path: str) -> str | None:
     return r.headers.get("X-Region") if r is not None and r.status_code == 200 else None
 
 
+def _edge_admin(args: argparse.Namespace) -> str | None:
+    """The region whose be_regions server is the only one ready, from the edge's admin socket."""
+    from failover.backends.haproxy import HAProxyRuntimeSwitch
+    from failover.errors import TrafficSwitchError
+
+    try:
+        return HAProxyRuntimeSwitch(Path(args.admin_socket), args.backend).current()
+    except TrafficSwitchError:
+        return None
+
+
 def prepare(args: argparse.Namespace, home: str) -> None:
     """Edge on the home region, its health up, cooldown over."""
 
     def home_up() -> bool:
         st = _status(args.controller_url)
-        return bool(st) and st["regions"][home]["state"] == "up"
+        return st is not None and st["regions"][home]["state"] == "up"
 
+    home_url = dict(args.region_url).get(home)
+    if home_url:
+        _wait(
+            lambda: (
+                (r := _get(home_url.rstrip("/") + "/health")) is not None and r.status_code == 200
+            ),
+            args.timeout_s,
+            f"{home_url}/health answering 200",
+        )
     _wait(home_up, args.timeout_s, f"{home} up in the leader's view")
     st = _status(args.controller_url)
     assert st is not None
@@ -88,8 +109,17 @@ def prepare(args: argparse.Namespace, home: str) -> None:
         args.timeout_s,
         f"edge serving from {home}",
     )
+    if args.admin_socket:
+        _wait(
+            lambda: _edge_admin(args) == home,
+            args.timeout_s,
+            f"be_regions/{home} the only ready server",
+        )
     _wait(
-        lambda: (_status(args.controller_url) or {}).get("current_step") is None,
+        lambda: (
+            ((_status(args.controller_url) or {}).get("operation") or {}).get("status")
+            != "in_progress"
+        ),
         args.timeout_s,
         "no operation",
     )
@@ -101,32 +131,42 @@ def prepare(args: argparse.Namespace, home: str) -> None:
 
 def trial(
     args: argparse.Namespace, kill: Callable[[], None], target: str
-) -> tuple[float | None, float | None]:
+) -> dict[str, float | None]:
+    """Kill, then time (a) the decision, (b) the edge serving from target, (c) the edge's admin state."""
     t_kill = time.time()
     kill()
-    decision_s = edge_s = None
+    out: dict[str, float | None] = {"decision": None, "edge": None, "admin": None}
     run_start: float | None = None
     next_status = 0.0
     deadline = time.monotonic() + args.timeout_s
-    while time.monotonic() < deadline and (edge_s is None or decision_s is None):
+    while time.monotonic() < deadline and None in out.values():
         now = time.time()
         if _edge_region(args.edge_url, args.path) == target:
             run_start = run_start if run_start is not None else now
-            if now - run_start >= args.sustain_s and edge_s is None:
-                edge_s = run_start - t_kill
+            if now - run_start >= args.sustain_s and out["edge"] is None:
+                out["edge"] = run_start - t_kill
         else:
             run_start = None
-        if decision_s is None and time.monotonic() >= next_status:
+        if time.monotonic() >= next_status:
             next_status = time.monotonic() + 0.1
-            op = (_status(args.controller_url) or {}).get("operation") or {}
-            if op.get("kind") == "failover" and op.get("started_wall", 0) >= t_kill:
-                decision_s = op["started_wall"] - t_kill
+            if out["decision"] is None:
+                op = (_status(args.controller_url) or {}).get("operation") or {}
+                if op.get("kind") == "failover" and op.get("started_wall", 0) >= t_kill:
+                    out["decision"] = op["started_wall"] - t_kill
+            if out["admin"] is None:
+                if not args.admin_socket:
+                    out["admin"] = float("nan")
+                elif _edge_admin(args) == target:
+                    out["admin"] = time.time() - t_kill
         time.sleep(0.02)
-    return decision_s, edge_s
+    return out
 
 
 def _shell(cmd: str) -> Callable[[], None]:
-    return lambda: subprocess.run(shlex.split(cmd), check=True, timeout=60)
+    def run() -> None:
+        subprocess.run(cmd, shell=True, check=True, timeout=120)
+
+    return run
 
 
 @contextlib.contextmanager
@@ -185,7 +225,10 @@ def self_test_stack(
         ctls.append(p)
         ctl_urls.append(f"http://127.0.7.20:{port}")
     args = argparse.Namespace(
-        edge_url=edge.url, controller_url=ctl_urls, admin_socket=str(edge.socket)
+        edge_url=edge.url,
+        controller_url=ctl_urls,
+        admin_socket=str(edge.socket),
+        region_url=[(n, f"http://{h}:{p}") for n, (h, p) in regions.items()],
     )
 
     def kill() -> None:
@@ -212,7 +255,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--admin-socket", help="edge HAProxy admin socket (reported, checks be_regions)"
     )
+    ap.add_argument(
+        "--backend", default="be_regions", help="edge backend with one server per region"
+    )
     ap.add_argument("--controller-url", action="append", default=[])
+    ap.add_argument(
+        "--region-url",
+        action="append",
+        default=[],
+        type=lambda v: tuple(v.split("=", 1)),
+        help="NAME=URL of a region (its /health is checked before each trial)",
+    )
     ap.add_argument("--kill-cmd")
     ap.add_argument("--restore-cmd")
     ap.add_argument("--home", default="primary")
@@ -239,32 +292,36 @@ def main(argv: list[str] | None = None) -> int:
                     "give --edge-url, --controller-url, --kill-cmd and --restore-cmd (or --self-test)"
                 )
             kill, restore = _shell(args.kill_cmd), _shell(args.restore_cmd)
-        decisions, edges, failed = [], [], 0
+        results: dict[str, list[float]] = {"decision": [], "admin": [], "edge": []}
+        failed = 0
         for i in range(1, args.trials + 1):
             prepare(args, args.home)
-            d, e = trial(args, kill, args.target)
-            print(f"trial {i}: decision {d if d is None else round(d, 2)} s, edge from {args.target} "
-                  f"{e if e is None else round(e, 2)} s", flush=True)  # fmt: skip
-            if d is None or e is None:
+            r = trial(args, kill, args.target)
+            shown = ", ".join(f"{k} {'-' if v is None else f'{v:.2f} s'}" for k, v in r.items())
+            print(f"trial {i}: {shown}", flush=True)
+            if r["decision"] is None or r["edge"] is None:
                 failed += 1
-            else:
-                decisions.append(d)
-                edges.append(e)
+            for k, v in r.items():
+                if v is not None and v == v:  # not None, not NaN
+                    results[k].append(v)
             restore()
         if args.self_test:
             prepare(args, args.home)
-    for name, xs in (
-        ("kill -> decision", decisions),
-        (f"kill -> edge serving from {args.target}", edges),
-    ):
+    labels = {
+        "decision": "kill -> controller decision",
+        "admin": f"kill -> edge admin state on {args.target}",
+        "edge": f"kill -> edge serving from {args.target} (sustained {args.sustain_s:.0f} s)",
+    }
+    for key, xs in results.items():
         if xs:
             print(
-                f"{name}: median {statistics.median(xs):.2f} s, max {max(xs):.2f} s over {len(xs)} trials"
+                f"{labels[key]}: median {statistics.median(xs):.2f} s, max {max(xs):.2f} s, n={len(xs)}"
             )
-        else:
-            print(f"{name}: no data (inconclusive)")
+        elif key != "admin" or args.admin_socket:
+            print(f"{labels[key]}: no data (inconclusive)")
     if failed:
         print(f"{failed} trial(s) timed out after {args.timeout_s} s")
+    edges = results["edge"]
     return 1 if failed or not edges else 0
 
 

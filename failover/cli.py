@@ -43,11 +43,18 @@ def _url(args: argparse.Namespace) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from failover.daemon import run
 
-    logging.basicConfig(
-        level=getattr(logging, args.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_level)
     return run(_config(args.config))
+
+
+def configure_logging(level: str) -> None:
+    """One line per record; httpx's request lines are silenced: they carry URLs
+    (the Slack webhook URL is a secret) and would log every probe."""
+    logging.basicConfig(
+        level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

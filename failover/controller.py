@@ -72,6 +72,8 @@ class Controller:
         self.stop_flag = threading.Event()
         self._lock = threading.RLock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="failover-step")
+        # the loop's own notifications go out on a side thread: a slow webhook never delays a cycle
+        self._notify_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
         self._future: Future[Operation] | None = None
         self._runner_stop = threading.Event()
         self.runner = FailoverRunner(
@@ -181,16 +183,16 @@ class Controller:
             resuming=resume.id if resume else None,
         )  # fmt: skip
         self.lock.write_state(self._state_dict())
-        if resume is not None:
-            self._start(resume)
-            self.events.emit(
-                f"{resume.kind}.resumed",
-                id=resume.id,
-                done=list(resume.done),
-                by=self.lock.identity,
-            )
-            return f"{self.lock.identity} became leader and resumes {resume.describe()}"
         return f"{self.lock.identity} became leader; active region {self.active}"
+
+    def _resume_if_needed(self) -> str | None:
+        """An operation in progress with no worker (new leader, or a worker that stopped): resume it."""
+        op = self.operation
+        if self._future is not None or op is None or op.status != "in_progress":
+            return None
+        self.events.emit(f"{op.kind}.resumed", id=op.id, done=list(op.done), by=self.lock.identity)
+        self._start(op)
+        return f"{self.lock.identity} resumes {op.describe()}"
 
     def _observe(self) -> None:
         results = self.probe_all()
@@ -217,8 +219,11 @@ class Controller:
             return "lost the leadership during the operation; the new leader resumes it"
         except Interrupted as exc:
             return f"operation interrupted ({exc}); left in progress for the next leader"
-        except Exception as exc:  # a bug: say so, keep the loop alive
+        except Exception as exc:  # a bug: say so, keep the loop alive, do not resume it
             log.exception("failover worker crashed")
+            with self._lock:
+                if self.operation is not None:
+                    self.operation.status, self.operation.error = "failed", f"crashed: {exc!r}"
             return f"failover worker crashed: {exc!r}"
         self.metrics.failovers.labels(op.kind, op.status).inc()
         if op.status == "failed" and not op.traffic_on_target:
@@ -227,6 +232,9 @@ class Controller:
         for step, secs in op.step_s.items():
             self.metrics.step_seconds.labels(step).set(secs)
         return f"{op.describe()} {op.status}" + (f": {op.error}" if op.error else "")
+
+    def _notify(self, message: str, level: str) -> None:
+        self._notify_pool.submit(self.notifier.notify, message, level=level)
 
     def _start(self, op: Operation) -> None:
         self._runner_stop.clear()
@@ -248,6 +256,9 @@ class Controller:
                 pass
             base = f"standby ({self.leader_identity or 'nobody'} leads); {self._summary()}"
             return "; ".join(p for p in (note, finished, base) if p)
+        resumed = self._resume_if_needed()
+        if resumed:
+            return "; ".join(p for p in (note, finished, resumed) if p)
         with self._lock:
             running = self._future is not None
             view = decision.View(
@@ -271,7 +282,8 @@ class Controller:
         sentence = d.sentence
         if d.alert != self._last_alert:
             if d.alert:
-                self.notifier.notify(f"ALERT: {d.sentence}", level="critical")
+                level = "critical" if d.alert == "all_down" else "warning"
+                self._notify(f"ALERT: {d.sentence}", level)
                 self.events.emit("failover.alert", alert=d.alert, message=d.sentence)
             self._last_alert = d.alert
         if d.action in ("failover", "failback"):
@@ -303,7 +315,7 @@ class Controller:
             reasons=reasons,
             by=self.lock.identity,
         )
-        self.notifier.notify(d.sentence, level="critical" if d.action == "failover" else "warning")
+        self._notify(d.sentence, "critical" if d.action == "failover" else "warning")
         self._start(op)
         return d.sentence
 
@@ -381,6 +393,7 @@ class Controller:
             with contextlib.suppress(Exception):
                 self._future.result(timeout=wait_s)
         self._executor.shutdown(wait=False)
+        self._notify_pool.shutdown(wait=True)  # bounded by the notifiers' timeouts
         if self.is_leader:
             try:
                 self.lock.release()

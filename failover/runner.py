@@ -104,6 +104,7 @@ class FailoverRunner:
             if self.should_stop():
                 raise Interrupted(op.describe())
             op.current_step = step
+            self.persist(op)  # a successor knows which step was under way
             t0 = self.clock()
             try:
                 detail = self._attempts(step, op)

@@ -194,9 +194,27 @@ class RegionServer:
         self.httpd.server_close()
 
 
-if (
-    __name__ == "__main__"
-):  # `python -m tests.failover_support NAME HOST PORT`: a stand-in region process
+class FlagFileStack:
+    """A StackControl for the daemon tests: replicas are ready once `ready_flag` exists.
+
+    Lives in a file so that controller processes and the test share it; `scale`
+    appends to `scale_log` so the test can see who scaled what.
+    """
+
+    def __init__(self, ready_flag: str, scale_log: str) -> None:
+        self.ready_flag = Path(ready_flag)
+        self.scale_log = Path(scale_log)
+
+    def scale(self, region: str, replicas: int) -> None:
+        with self.scale_log.open("a") as fh:
+            fh.write(f"{region} {replicas}\n")
+
+    def ready_replicas(self, region: str) -> int:
+        return 100 if self.ready_flag.exists() else 0
+
+
+if __name__ == "__main__":
+    # `python -m tests.failover_support NAME HOST PORT`: a stand-in region process
     import sys
 
     _name, _host, _port = sys.argv[1:4]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -283,3 +284,12 @@ current-context: fake-ctx
     assert kube.requests[-1].headers["authorization"] == "Bearer t0ken"
     with pytest.raises(InputError, match="cannot load the cluster config"):
         make_api_client(KubernetesConfig(kubeconfig=tmp_path / "absent"))
+
+
+def test_daemon_logging_never_shows_the_webhook_url(slack, caplog):
+    from failover.cli import configure_logging
+
+    configure_logging("DEBUG")
+    with caplog.at_level(logging.DEBUG):
+        SlackNotifier(SecretStr(slack.webhook_url)).notify("hello")
+    assert slack.messages and slack.path not in caplog.text

@@ -24,6 +24,7 @@ from failover.controller import Controller
 from failover.events import EventLog
 from failover.health import ProbeResult
 from failover.server import StatusServer
+from tests.failover_support import wait_for
 from tests.fakes.kube_apiserver import FakeKubeApiServer
 from tests.fakes.slack import FakeSlackWebhook
 from tests.test_failover_backends_http import INGRESS, NS
@@ -124,6 +125,11 @@ def settled(ctl: Controller) -> bool:
     )
 
 
+def flush_notifications(ctl: Controller) -> None:
+    """Wait until the loop's notifications (sent on a side thread, FIFO) have gone out."""
+    ctl._notify_pool.submit(lambda: None).result(timeout=10)
+
+
 def kinds(path: Path) -> list[str]:
     return [json.loads(line)["kind"] for line in path.read_text().splitlines()]
 
@@ -155,6 +161,7 @@ def test_failover_runs_every_step_and_records_events(kube, slack, tmp_path):
         kube.get_object("deployments", NS, "twinme-api-primary")["spec"]["replicas"] == 3
     )  # not scaled down
     assert ctl.active == "secondary"
+    flush_notifications(ctl)
     assert any("failing over" in m["text"] for m in slack.messages)
     assert any("completed" in m["text"] for m in slack.messages)
     ctl.shutdown()
@@ -197,6 +204,7 @@ def test_both_down_no_switch_one_alert(kube, slack, tmp_path):
     assert "not switching" in sentences[-1]
     assert ingress_service(kube) == "api-primary"
     assert not [r for r in kube.requests if r.method == "PATCH"]
+    flush_notifications(ctl)
     alerts = [m for m in slack.messages if "ALERT" in m["text"]]
     assert len(alerts) == 1, alerts  # notified once, when the condition began
     assert "failover.alert" in kinds(events) and "failover.detected" not in kinds(events)
@@ -224,8 +232,8 @@ def test_standby_takes_over_mid_failover_and_finishes_it(kube, slack, tmp_path):
     drive(a, clock, lambda: a.operation is not None and "scaled" in a.operation.done)
     assert b.run_cycle().startswith("standby")
     # a dies in the middle (no release, no more renewals); its worker stops with it
-    a._runner_stop.set()
-    drive(a, clock, lambda: a._future is None)
+    a.stop_flag.set()  # its worker stops between polls; its loop runs no more cycles
+    wait_for(lambda: a._future is not None and a._future.done(), 10, "a's worker to stop")
     state = lock_b.read_state()
     assert state["operation"]["status"] == "in_progress" and state["operation"]["done"] == [
         "traffic_switched",
@@ -294,3 +302,23 @@ def test_status_metrics_and_manual_failback_over_http(kube, slack, tmp_path):
     finally:
         server.stop()
         ctl.shutdown()
+
+
+def test_auto_failback_after_sustained_health_and_cooldown(kube, slack, tmp_path):
+    clock, health, events = Clock(), Health(), tmp_path / "events.jsonl"
+    ctl = make(
+        kube, slack, events, health, LocalLock("ctl-a"), clock,
+        failback="auto", failback_healthy_s=10, cooldown_s=30,
+    )  # fmt: skip
+    drive(ctl, clock, lambda: ctl.trackers["primary"].state == "up")
+    health.ok["primary"] = False
+    drive(ctl, clock, lambda: settled(ctl))
+    switched_at = ctl.last_switch_wall
+    health.ok["primary"] = True
+    sentences = drive(ctl, clock, lambda: ctl.operation.kind == "failback" and settled(ctl), 60)
+    assert any("not failing back yet" in s for s in sentences)
+    assert ctl.operation.started_wall - switched_at >= 30  # not before the cooldown
+    assert ctl.trackers["primary"].healthy_for(ctl.operation.started_wall) >= 10
+    assert ctl.active == "primary" and ingress_service(kube) == "api-primary"
+    assert kinds(events)[-1] == "failback.completed"
+    ctl.shutdown()

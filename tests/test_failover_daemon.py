@@ -23,7 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def controller_config(
-    tmp: Path, name: str, etcd: Etcd, edge: HAProxy, regions: dict[str, RegionServer]
+    tmp: Path,
+    name: str,
+    etcd: Etcd,
+    edge: HAProxy,
+    regions: dict[str, RegionServer],
+    extra: dict | None = None,
 ) -> Path:
     host = "127.0.7.20"
     cfg = {
@@ -45,6 +50,7 @@ def controller_config(
             "prefix": f"/fo-{tmp.name}",
         },
         "notifiers": [{"kind": "log"}],
+        **(extra or {}),
     }
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -68,8 +74,7 @@ def events(tmp: Path) -> list[dict]:
     return [json.loads(x) for x in p.read_text().splitlines()] if p.exists() else []
 
 
-@pytest.fixture
-def stack(tmp_path):
+def start_stack(tmp_path: Path, extra: dict | None = None):
     regions = {
         "primary": RegionServer("primary", "127.0.7.3"),
         "secondary": RegionServer("secondary", "127.0.7.4"),
@@ -78,19 +83,29 @@ def stack(tmp_path):
     edge = HAProxy(tmp_path, {r: s.addr for r, s in regions.items()}).start()
     ctls = []
     for name in ("ctl-1", "ctl-2"):
-        cfg = controller_config(tmp_path, name, etcd, edge, regions)
+        cfg = controller_config(tmp_path, name, etcd, edge, regions, extra)
         proc = Process(
             [sys.executable, "-m", "failover", "--config", str(cfg)], tmp_path / f"{name}.log"
         )
         proc.spawn()
         ctls.append((name, cfg, proc))
+
+    def stop() -> None:
+        for _, _, proc in ctls:
+            proc.stop()
+        edge.stop()
+        etcd.stop()
+        for s in regions.values():
+            s.stop()
+
+    return regions, edge, ctls, stop
+
+
+@pytest.fixture
+def stack(tmp_path):
+    regions, edge, ctls, stop = start_stack(tmp_path)
     yield tmp_path, regions, edge, ctls
-    for _, _, proc in ctls:
-        proc.stop()
-    edge.stop()
-    etcd.stop()
-    for s in regions.values():
-        s.stop()
+    stop()
 
 
 def test_kill_primary_one_controller_switches_the_edge_then_leader_handover(stack):
@@ -184,3 +199,57 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
         capture_output=True, text=True, timeout=30, cwd=ROOT,
     )  # fmt: skip
     assert val.returncode == 2 and "regions.primary.health_url" in val.stderr
+
+
+def test_leader_killed_mid_failover_the_other_finishes_it(tmp_path):
+    scaler = {
+        "kind": "local",
+        "factory": "tests.failover_support:FlagFileStack",
+        "options": {
+            "ready_flag": str(tmp_path / "ready"),
+            "scale_log": str(tmp_path / "scale.log"),
+        },
+    }
+    policy = {"cooldown_s": 5, "ready_timeout_s": 60, "ready_poll_s": 0.1}
+    regions, edge, ctls, stop = start_stack(tmp_path, {"scaler": scaler, "policy": policy})
+    try:
+        cfgs = {n: cfg for n, cfg, _ in ctls}
+        procs = {n: proc for n, _, proc in ctls}
+        wait_for(lambda: all(status(c).get("regions", {}).get("primary", {}).get("state") == "up"
+                             for c in cfgs.values()), 30, "both see primary up")  # fmt: skip
+        leader = wait_for(
+            lambda: next((n for n, c in cfgs.items() if status(c).get("leader")), None),
+            10,
+            "leader",
+        )
+        other = next(n for n in cfgs if n != leader)
+        regions["primary"].healthy = False
+        # the leader switches the edge, scales, then waits for readiness (the flag file is absent)
+        wait_for(
+            lambda: status(cfgs[leader]).get("current_step") == "ready", 20, "leader at step ready"
+        )
+        assert httpx.get(edge.url + "/", timeout=2).headers["X-Region"] == "secondary"
+        procs[leader].kill()  # SIGKILL: no release; the etcd lease (ttl 2 s) must expire
+        wait_for(lambda: status(cfgs[other]).get("leader") is True, 15, "the other to take over")
+        # it resumed at the step the dead leader was in
+        wait_for(lambda: status(cfgs[other])["current_step"] == "ready", 5, "resumed at ready")
+        (tmp_path / "ready").touch()
+        wait_for(lambda: (status(cfgs[other]).get("operation") or {}).get("status") == "completed",
+                 15, "the failover to complete")  # fmt: skip
+        ev = events(tmp_path)
+        kinds = [e["kind"] for e in ev]
+        assert kinds.count("failover.detected") == 1 and kinds.count("failover.completed") == 1
+        assert kinds.count("failover.traffic_switched") == 1  # not redone by the new leader
+        by = {e["kind"]: e["detail"].get("by") for e in ev}
+        assert by["failover.detected"] == leader and by["failover.traffic_switched"] == leader
+        assert by["failover.resumed"] == other and by["failover.completed"] == other
+        done = next(e for e in ev if e["kind"] == "failover.completed")
+        assert set(done["detail"]["step_s"]) == {
+            "traffic_switched",
+            "scaled",
+            "ready",
+            "lb_updated",
+        }
+        assert (tmp_path / "scale.log").read_text().splitlines() == ["secondary 1"]  # scaled once
+    finally:
+        stop()
