@@ -29,7 +29,8 @@ from loadtests.stages import peak_users, scaled_stages, total_duration_s
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the tree that holds loadtests/
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-HARD_BOUND_SLACK_S = 60.0  # on top of the planned duration, before `timeout` kills the run
+HARD_BOUND_SLACK_S = 60.0
+MIN_PACING_S = 0.01  # closed model: at most 100 req/s per user against the API  # on top of the planned duration, before `timeout` kills the run
 
 
 @dataclass
@@ -132,6 +133,11 @@ def build_settings(
     )
     stages = scaled_stages(scenario, profile, time_scale)
     check_bounds(total_duration_s(stages), open_rate_rps, peak_users(stages))
+    if settings.user_pacing_s < MIN_PACING_S and mix != "static":
+        raise InputError(
+            f"user_pacing_s {settings.user_pacing_s}: below {MIN_PACING_S} s only with "
+            "mix='static' (unpaced users against the API are an unbounded rate)"
+        )
     return settings
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from loadtests import probes, runner
 from loadtests.histograms import load_cells, merge
+from loadtests.readback import write_readback
 from loadtests.stages import scaled_stages, total_duration_s
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +108,10 @@ def test_ci_run_of_each_shape_records_histograms_outcomes_and_ledger(
     acked = {x["seq"] for x in ledger if x["outcome"] == "acknowledged"}
     assert len(acked) == len(ledger) > 5
     assert acked <= stored_seqs(api, run_dir.name)  # every acknowledged write is stored
+    doc = write_readback(run_dir, api)
+    assert doc["client"] == run_dir.name
+    (first, last), *gaps = doc["present_ranges"]
+    assert first == 1 and last >= max(acked) and not gaps  # no gap, no loss
     steps = [e for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.step"]
     assert [e["detail"]["users"] for e in steps] == sorted(
         {s.users for s in scaled_stages(scenario, "ci")}
