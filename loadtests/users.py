@@ -29,7 +29,7 @@ import gevent.pool
 from locust import FastHttpUser, constant, constant_pacing, events, task
 
 from loadtests.jsonl import JsonlAppender, append_event
-from loadtests.ledger import ledger_line
+from loadtests.ledger import last_seq, ledger_line
 from loadtests.openmodel import ArrivalSchedule, OpenModelScheduler
 from loadtests.recorder import (
     OUTCOME_CONN_ERROR,
@@ -198,7 +198,10 @@ class LedgerUser(_Timeouts):
     client_id = SETTINGS.client or Path(RUN_DIR).name
 
     def on_start(self) -> None:
-        self.ledger = JsonlAppender(Path(RUN_DIR) / "ledger.jsonl")
+        path = Path(RUN_DIR) / "ledger.jsonl"
+        # continue after any earlier ledger user of this run (Locust may move users between workers)
+        _state["ledger_seq"] = max(_state["ledger_seq"], last_seq(path, self.client_id))
+        self.ledger = JsonlAppender(path)
 
     def on_stop(self) -> None:
         self.ledger.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gameday.errors import ConfigError, InputError
-from loadtests.ledger import ledger_line, ledger_outcome
+from loadtests.ledger import last_seq, ledger_line, ledger_outcome
 from loadtests.probes import check_args, probe_kind
 from loadtests.readback import ranges_of
 from loadtests.runner import build_settings
@@ -118,3 +120,13 @@ def test_runner_refuses_unbounded_or_oversized_runs(tmp_path) -> None:
         build_settings("spike", "ci", tmp_path, open_rate_rps=1e6)
     with pytest.raises(InputError, match="duration"):
         build_settings("endurance", "full", tmp_path, time_scale=10)
+
+
+def test_last_seq_continues_a_clients_ledger(tmp_path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    assert last_seq(path, "c") == 0
+    lines = [ledger_line("c", n, 1.0, 1.1, 201) for n in range(1, 5000)]
+    lines.append(ledger_line("other", 9999, 1.0, 1.1, 201))
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines) + '{"seq": 12')  # cut last line
+    assert last_seq(path, "c") == 4999
+    assert last_seq(path, "other") == 9999
