@@ -65,16 +65,14 @@ def _flush_loop(rec: RequestRecorder) -> None:
         rec.flush(time.time(), settle_s=SETTINGS.request_timeout_s + 1.0)
 
 
-@events.test_stop.add_listener
-def _flush_on_stop(**_: Any) -> None:
+def _flush_all(**_: Any) -> None:
+    """At test stop and at quit: write every pending second of this process."""
     if _state["pid"] == os.getpid():
         recorder().flush(None)
 
 
-@events.quitting.add_listener
-def _flush_on_quit(**_: Any) -> None:
-    if _state["pid"] == os.getpid():
-        recorder().flush(None)
+events.test_stop.add_listener(_flush_all)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_flush_all)  # type: ignore[no-untyped-call]
 
 
 def classify(resp: Any) -> str:

@@ -271,3 +271,30 @@ def test_master_and_two_workers_merge_and_split_the_open_rate(api, tmp_path) -> 
     assert opened == sum(r["sent"] for r in reports) > 300
     ledger = read_jsonl(run_dir / "ledger.jsonl")
     assert len({x["seq"] for x in ledger}) == len(ledger) > 5  # one ledger user, unique seqs
+
+
+def test_cli_open_model_reports_achieved_vs_target(api, tmp_path) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "gameday",
+        "load",
+        "constant",
+        "--host",
+        api,
+        "--run-dir",
+        str(tmp_path),
+    ]
+    res = subprocess.run(
+        [*cmd, "--open-model", "--rate", "80", "--time-scale", "0.2", "--ledger-rate", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "open model: 1/1 lanes reported" in res.stdout and "achieved/target" in res.stdout
+    no_rate = subprocess.run(
+        [*cmd, "--open-model"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert no_rate.returncode == 2 and "--rate" in no_rate.stderr
