@@ -180,6 +180,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--fractions", default="0.2,0.4,0.6,0.8,1.0")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per fraction (noisy machines)")
     args = ap.parse_args()
     if not shutil.which("wrk") or not shutil.which("haproxy"):
         raise SystemExit("needs wrk and haproxy (Debian packages)")
@@ -209,19 +210,21 @@ def main() -> None:
         print(f"locust/wrk (closed)              : {c_rate / wrk_rps:10.2f}")
         print("open-model accuracy (1 process): fraction of closed capacity -> achieved/target")
         print(
-            "  fraction  target/s   achieved/target  late   p50 ms   p99 ms   (latency from intended time)"
+            "  fraction  target/s   achieved/target  late   p50 ms   p99 ms  load1  (latency from intended time)"
         )
         for frac in [float(x) for x in args.fractions.split(",")]:
             rate = round(capacity * frac)
-            run_dir = run_locust(
-                url, workdir, f"open-{frac}", args.seconds, open_rate_rps=float(rate)
-            )
-            rep = open_reports(run_dir)
-            _, _, late, p50, p99 = steady_rate(run_dir)
-            ratio = rep["sent"] / rep["target"] if rep["target"] else float("nan")
-            print(
-                f"  {frac:8.2f}  {rate:8d}   {ratio:15.4f}  {int(rep['late']):5d}  {p50 or 0:7.2f}  {p99 or 0:7.2f}"
-            )
+            for rep_no in range(args.repeat):
+                name = f"open-{frac}-{rep_no}"
+                run_dir = run_locust(url, workdir, name, args.seconds, open_rate_rps=float(rate))
+                rep = open_reports(run_dir)
+                _, _, late, p50, p99 = steady_rate(run_dir)
+                ratio = rep["sent"] / rep["target"] if rep["target"] else float("nan")
+                print(
+                    f"  {frac:8.2f}  {rate:8d}   {ratio:15.4f}  {int(rep['late']):5d}  {p50 or 0:7.2f}"
+                    f"  {p99 or 0:7.2f}  {os.getloadavg()[0]:5.2f}",
+                    flush=True,
+                )
         print(f"load average after: {os.getloadavg()[0]:.2f}; raw runs in {workdir}")
     finally:
         haproxy.terminate()

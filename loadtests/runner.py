@@ -12,6 +12,7 @@ session (its own process group: `stop` reaches the --processes workers too), und
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gameday.errors import InputError, SetupError
 from loadtests.safety import check_bounds, check_host
@@ -204,7 +206,22 @@ def start(
     run_path.mkdir(parents=True, exist_ok=True)
     planned = planned_duration_s(settings)
     name = f"locust {scenario}/{profile}"
-    return spawn(name, argv, settings.to_env(), run_path / "load.log", planned)
+    env = {**settings.to_env(), **resolver_env(host)}
+    return spawn(name, argv, env, run_path / "load.log", planned)
+
+
+def resolver_env(host: str) -> dict[str, str]:
+    """gevent's default resolver runs getaddrinfo in a thread pool for every new connection,
+    which costs the open model dearly in bursts; an IP literal or localhost never needs the
+    network, so resolve those inline."""
+    name = urlsplit(host).hostname or ""
+    if name == "localhost":
+        return {"GEVENT_RESOLVER": "block"}
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return {}
+    return {"GEVENT_RESOLVER": "block"}
 
 
 def start_worker(
