@@ -153,6 +153,12 @@ def test_open_model_two_processes_split_the_rate_and_report_achieved(api, tmp_pa
     total = merge(load_cells(run_dir))
     assert total.sent == sum(r["sent"] for r in reports)
     assert total.outcomes.get("late", 0) == sum(r["late"] for r in reports)
+    gens = [
+        e["detail"] for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.generator"
+    ]
+    assert len(gens) == 2  # one per recording process, with its CPU use
+    assert sum(g["requests"] for g in gens) == target
+    assert all(g["cpu_s"] > 0 and g["runqueue_wait_s"] is not None for g in gens)
 
 
 @needs_stand_in
