@@ -11,7 +11,8 @@ target is far faster than the generator. In the same run it measures:
 4. open-model accuracy at fractions of the closed-model capacity (2.): achieved/target (sent / due arrivals),
    late count, and p50/p99 latency from the intended send time (our histograms).
 Prints figures; asserts nothing (a speed goal, not a test). Numbers depend on what else runs
-on the machine; the load average is printed with them.
+on the machine: each run's `load.generator` event gives its CPU use and the time it waited for
+a CPU (runqueue), printed beside the figures, and requests per CPU-second are contention-free.
 """
 
 from __future__ import annotations
@@ -166,6 +167,22 @@ def run_locust(url: str, workdir: Path, name: str, seconds: float, **kw: object)
     return run_dir
 
 
+def generator(run_dir: Path) -> dict[str, float]:
+    """Summed `load.generator` events: requests, CPU seconds, wall, runqueue wait."""
+    ev = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
+    gens = [e["detail"] for e in ev if e["kind"] == "load.generator"]
+    return {
+        "requests": sum(g["requests"] for g in gens),
+        "cpu_s": sum(g["cpu_s"] for g in gens),
+        "wall_s": max((g["wall_s"] for g in gens), default=0.0),
+        "runq_s": sum(g["runqueue_wait_s"] or 0.0 for g in gens),
+    }
+
+
+def per_cpu_s(gen: dict[str, float]) -> float:
+    return gen["requests"] / gen["cpu_s"] if gen["cpu_s"] else float("nan")
+
+
 def open_reports(run_dir: Path) -> dict[str, float]:
     ev = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
     rep = [e["detail"] for e in ev if e["kind"] == "load.open_model"]
@@ -180,6 +197,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--fractions", default="0.2,0.4,0.6,0.8,1.0")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per fraction (noisy machines)")
     args = ap.parse_args()
     if not shutil.which("wrk") or not shutil.which("haproxy"):
         raise SystemExit("needs wrk and haproxy (Debian packages)")
@@ -197,6 +215,7 @@ def main() -> None:
             url, workdir, "closed", args.seconds, profile="nightly", user_pacing_s=0.0
         )
         c_rate, c_sent, _, c50, c99 = steady_rate(closed)
+        c_gen = generator(closed)
         print(
             f"locust closed, 1 proc, 20 users  : {c_rate:10.0f} req/s  (p50 {c50:.2f} ms, p99 {c99:.2f} ms)"
         )
@@ -204,24 +223,35 @@ def main() -> None:
             url, workdir, "open-over", args.seconds, open_rate_rps=max(30000.0, 3 * c_rate)
         )
         o_rate, _, o_late, _, _ = steady_rate(over)
+        o_gen = generator(over)
         capacity = c_rate  # the generator's capacity: closed model, unpaced, one process
         print(f"locust open,   1 proc, saturated : {o_rate:10.0f} req/s sent  ({o_late} late)")
         print(f"locust/wrk (closed)              : {c_rate / wrk_rps:10.2f}")
+        print(
+            f"per CPU-second (contention-free)  : closed {per_cpu_s(c_gen):.0f} req, "
+            f"open {(o_gen['requests'] - o_late) / o_gen['cpu_s'] if o_gen['cpu_s'] else 0:.0f} req sent; "
+            f"closed run waited {c_gen['runq_s']:.1f} s of {c_gen['wall_s']:.1f} s for a CPU"
+        )
         print("open-model accuracy (1 process): fraction of closed capacity -> achieved/target")
         print(
-            "  fraction  target/s   achieved/target  late   p50 ms   p99 ms   (latency from intended time)"
+            "  fraction  target/s   achieved/target  late   p50 ms   p99 ms  cpu_util  cpu_wait/wall  (latency from intended time)"
         )
         for frac in [float(x) for x in args.fractions.split(",")]:
             rate = round(capacity * frac)
-            run_dir = run_locust(
-                url, workdir, f"open-{frac}", args.seconds, open_rate_rps=float(rate)
-            )
-            rep = open_reports(run_dir)
-            _, _, late, p50, p99 = steady_rate(run_dir)
-            ratio = rep["sent"] / rep["target"] if rep["target"] else float("nan")
-            print(
-                f"  {frac:8.2f}  {rate:8d}   {ratio:15.4f}  {int(rep['late']):5d}  {p50 or 0:7.2f}  {p99 or 0:7.2f}"
-            )
+            for rep_no in range(args.repeat):
+                name = f"open-{frac}-{rep_no}"
+                run_dir = run_locust(url, workdir, name, args.seconds, open_rate_rps=float(rate))
+                rep = open_reports(run_dir)
+                _, _, late, p50, p99 = steady_rate(run_dir)
+                ratio = rep["sent"] / rep["target"] if rep["target"] else float("nan")
+                gen = generator(run_dir)
+                util = gen["cpu_s"] / gen["wall_s"] if gen["wall_s"] else float("nan")
+                wait = gen["runq_s"] / gen["wall_s"] if gen["wall_s"] else float("nan")
+                print(
+                    f"  {frac:8.2f}  {rate:8d}   {ratio:15.4f}  {int(rep['late']):5d}  {p50 or 0:7.2f}"
+                    f"  {p99 or 0:7.2f}  {util:8.2f}  {wait:13.2f}",
+                    flush=True,
+                )
         print(f"load average after: {os.getloadavg()[0]:.2f}; raw runs in {workdir}")
     finally:
         haproxy.terminate()

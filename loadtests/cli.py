@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, Inconclusive, InputError
 from loadtests import histograms, runner
@@ -64,7 +65,29 @@ def cmd_load(args: argparse.Namespace) -> int:
         print("load: stopping", file=sys.stderr)
         code = handle.stop(timeout=10)
     print(f"load: locust exited {code}")
-    return cmd_summary(argparse.Namespace(run_dir=args.run_dir))
+    result = cmd_summary(argparse.Namespace(run_dir=args.run_dir))
+    if args.open_model:
+        print_open_model(Path(args.run_dir))
+    return result
+
+
+def print_open_model(run_dir: Path) -> None:
+    """Achieved vs target from the lanes' `load.open_model` events (missing lanes are said)."""
+    path = run_dir / "events.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    reports = [json.loads(x)["detail"] for x in lines if '"load.open_model"' in x]
+    if not reports:
+        print("open model: no lane reported (run stopped early?): achieved/target unknown")
+        return
+    target = sum(int(r["target_requests"]) for r in reports)
+    sent = sum(int(r["sent"]) for r in reports)
+    late = sum(int(r["late"]) for r in reports)
+    lanes = int(reports[0]["lanes"])
+    ratio = f"{sent / target:.4f}" if target else "n/a"
+    print(
+        f"open model: {len(reports)}/{lanes} lanes reported; target {target} requests, "
+        f"sent {sent}, late {late}, achieved/target {ratio}"
+    )
 
 
 def cmd_summary(args: argparse.Namespace) -> int:

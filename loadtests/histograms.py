@@ -44,7 +44,7 @@ class Cell:
         """q-th percentile (0..100) in milliseconds, None with no samples."""
         if self.hist.get_total_count() == 0:
             return None
-        return self.hist.get_value_at_percentile(q) / 1000.0
+        return float(self.hist.get_value_at_percentile(q)) / 1000.0
 
 
 def read_lines(path: Path) -> Iterable[tuple[int, str, HdrHistogram, dict[str, int]]]:

@@ -7,8 +7,8 @@ whatever the responses do. Arrival n (1-based) is due when the expected count re
 n = k+1, k+1+K, ... so K processes split one curve exactly.
 
 An arrival is sent, and its latency measured from its *intended* time. It is `late` (counted,
-not sent) when the dispatcher is more than `max_lag_s` behind it or `max_in_flight` requests are
-already waiting: the generator could not send it on time, and says so instead of silently
+not sent) when the dispatcher is more than `max_lag_s` behind it, `max_in_flight` requests are
+already waiting, or it waited `max_lag_s` for a free sender (`abandoned`): the generator could not send it on time, and says so instead of silently
 offering less load. Pure code with an injected clock; the gevent driver lives in `users`.
 """
 
@@ -132,3 +132,9 @@ class OpenModelScheduler:
     def completed(self) -> None:
         """A sent request finished (any outcome)."""
         self.in_flight -= 1
+
+    def abandoned(self) -> None:
+        """An arrival handed out to send waited past max_lag_s before a sender was free: late."""
+        self.in_flight -= 1
+        self.sent -= 1
+        self.late += 1

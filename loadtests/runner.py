@@ -12,6 +12,7 @@ session (its own process group: `stop` reaches the --processes workers too), und
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from gameday.errors import InputError, SetupError
 from loadtests.safety import check_bounds, check_host
@@ -29,7 +31,8 @@ from loadtests.stages import peak_users, scaled_stages, total_duration_s
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the tree that holds loadtests/
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-HARD_BOUND_SLACK_S = 60.0  # on top of the planned duration, before `timeout` kills the run
+HARD_BOUND_SLACK_S = 60.0
+MIN_PACING_S = 0.01  # closed model: at most 100 req/s per user against the API  # on top of the planned duration, before `timeout` kills the run
 
 
 @dataclass
@@ -132,6 +135,11 @@ def build_settings(
     )
     stages = scaled_stages(scenario, profile, time_scale)
     check_bounds(total_duration_s(stages), open_rate_rps, peak_users(stages))
+    if settings.user_pacing_s < MIN_PACING_S and mix != "static":
+        raise InputError(
+            f"user_pacing_s {settings.user_pacing_s}: below {MIN_PACING_S} s only with "
+            "mix='static' (unpaced users against the API are an unbounded rate)"
+        )
     return settings
 
 
@@ -198,7 +206,22 @@ def start(
     run_path.mkdir(parents=True, exist_ok=True)
     planned = planned_duration_s(settings)
     name = f"locust {scenario}/{profile}"
-    return spawn(name, argv, settings.to_env(), run_path / "load.log", planned)
+    env = {**settings.to_env(), **resolver_env(host)}
+    return spawn(name, argv, env, run_path / "load.log", planned)
+
+
+def resolver_env(host: str) -> dict[str, str]:
+    """gevent's default resolver runs getaddrinfo in a thread pool for every new connection,
+    which costs the open model dearly in bursts; an IP literal or localhost never needs the
+    network, so resolve those inline."""
+    name = urlsplit(host).hostname or ""
+    if name == "localhost":
+        return {"GEVENT_RESOLVER": "block"}
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return {}
+    return {"GEVENT_RESOLVER": "block"}
 
 
 def start_worker(

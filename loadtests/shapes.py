@@ -30,7 +30,7 @@ class ScenarioShape(LoadTestShape):
     abstract: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.settings = from_env()
         self.stages = scaled_stages(
             self.settings.scenario, self.settings.profile, self.settings.time_scale
@@ -39,7 +39,7 @@ class ScenarioShape(LoadTestShape):
         self._last: tuple[int, float] | None = None
 
     def tick(self) -> tuple[int, float] | None:
-        run_time = self.get_run_time()
+        run_time: float = self.get_run_time()  # type: ignore[no-untyped-call]
         step = tick_at(self.stages, run_time)
         if self.settings.open_rate_rps is not None:
             if run_time >= self.duration_s + OPEN_TAIL_S:

@@ -26,10 +26,11 @@ from typing import Any
 
 import gevent
 import gevent.pool
+import gevent.queue
 from locust import FastHttpUser, constant, constant_pacing, events, task
 
 from loadtests.jsonl import JsonlAppender, append_event
-from loadtests.ledger import ledger_line
+from loadtests.ledger import last_seq, ledger_line
 from loadtests.openmodel import ArrivalSchedule, OpenModelScheduler
 from loadtests.recorder import (
     OUTCOME_CONN_ERROR,
@@ -65,16 +66,54 @@ def _flush_loop(rec: RequestRecorder) -> None:
         rec.flush(time.time(), settle_s=SETTINGS.request_timeout_s + 1.0)
 
 
-@events.test_stop.add_listener
-def _flush_on_stop(**_: Any) -> None:
+def _flush_all(**_: Any) -> None:
+    """At test stop and at quit: write every pending second of this process."""
     if _state["pid"] == os.getpid():
         recorder().flush(None)
 
 
-@events.quitting.add_listener
-def _flush_on_quit(**_: Any) -> None:
-    if _state["pid"] == os.getpid():
-        recorder().flush(None)
+def runqueue_wait_s() -> float | None:
+    """Time this process's main thread spent runnable but waiting for a CPU (Linux schedstat)."""
+    try:
+        with open("/proc/self/schedstat", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _mark_start(**_: Any) -> None:
+    _state["cpu0"] = (os.getpid(), time.process_time(), time.monotonic(), runqueue_wait_s())
+
+
+def _report_generator(**_: Any) -> None:
+    """A `load.generator` event per recording process: its CPU use and CPU wait, so a saturated
+    (cpu_util near 1) or starved (long runqueue wait) generator can be told from a slow target."""
+    start = _state.get("cpu0")
+    if _state["pid"] != os.getpid() or not start or start[0] != os.getpid():
+        return
+    rec = recorder()
+    rec.flush(None)
+    cpu_s = time.process_time() - start[1]
+    wall_s = time.monotonic() - start[2]
+    runq_end = runqueue_wait_s()
+    runq_s = None if runq_end is None or start[3] is None else runq_end - start[3]
+    detail = {
+        "pid": os.getpid(),
+        "writer": rec.path.name,
+        "requests": sum(rec.totals.values()),
+        "cpu_s": round(cpu_s, 3),
+        "wall_s": round(wall_s, 3),
+        "cpu_util": round(cpu_s / wall_s, 3) if wall_s > 0 else None,
+        # waiting for a CPU while runnable: a busy machine starved the generator
+        "runqueue_wait_s": None if runq_s is None else round(runq_s, 3),
+    }
+    append_event(RUN_DIR, "load.generator", "loadtests", detail)
+
+
+events.test_start.add_listener(_mark_start)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_report_generator)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_flush_all)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_flush_all)  # type: ignore[no-untyped-call]
 
 
 def classify(resp: Any) -> str:
@@ -151,11 +190,11 @@ class OpenModelUser(_Timeouts):
             max_in_flight=SETTINGS.max_in_flight,
         )
         wall_offset = time.time() - time.monotonic()
-        pool = gevent.pool.Pool()
+        senders = _Senders(self, sched, wall_offset)
         while not sched.done:
             for arrival in sched.due(time.monotonic()):
                 if arrival.send:
-                    pool.spawn(self._send, arrival.intended, wall_offset, sched)
+                    senders.submit(arrival.intended)
                 else:
                     rec.record(
                         pick_request()[0], arrival.intended + wall_offset, None, OUTCOME_LATE
@@ -163,7 +202,7 @@ class OpenModelUser(_Timeouts):
             nxt = sched.next_due()
             if nxt is not None:
                 gevent.sleep(max(0.0, nxt - time.monotonic()))
-        pool.join(timeout=SETTINGS.request_timeout_s + 1.0)
+        senders.close(timeout=SETTINGS.request_timeout_s + 1.0)
         target = schedule.lane_count()
         detail = {
             "lane": lane,
@@ -179,14 +218,55 @@ class OpenModelUser(_Timeouts):
         print(f"open-model lane {lane}/{lanes}: {detail}", flush=True)
         gevent.sleep(3600)  # keep the lane idle until the shape stops the run
 
-    def _send(self, intended: float, wall_offset: float, sched: OpenModelScheduler) -> None:
+    def send_one(self, intended: float, wall_offset: float) -> None:
+        """One arrival, its latency measured from its intended time."""
         endpoint, method, path, body = pick_request()
-        try:
-            resp = self.client.request(method, path, name=endpoint, json=body)
-        finally:
-            sched.completed()
+        resp = self.client.request(method, path, name=endpoint, json=body)
         latency = time.monotonic() - intended
         recorder().record(endpoint, intended + wall_offset, latency, classify(resp))
+
+
+class _Senders:
+    """Sender greenlets fed by a queue: reused (no greenlet and connection per request), grown
+    while arrivals wait and nobody is idle, up to the lane's max_in_flight. Queue wait counts in
+    the latency (it is measured from the intended time); an arrival that waited longer than
+    max_lag_s is given up as `late`."""
+
+    def __init__(self, user: OpenModelUser, sched: OpenModelScheduler, wall_offset: float) -> None:
+        self.user = user
+        self.sched = sched
+        self.wall_offset = wall_offset
+        self.queue: gevent.queue.Queue[float | None] = gevent.queue.Queue()
+        self.group = gevent.pool.Group()
+        self.idle = 0
+
+    def submit(self, intended: float) -> None:
+        self.queue.put(intended)
+        if self.queue.qsize() > self.idle and len(self.group) < self.sched.max_in_flight:
+            self.group.spawn(self._run)
+
+    def close(self, timeout: float) -> None:
+        for _ in range(len(self.group)):
+            self.queue.put(None)
+        self.group.join(timeout=timeout)
+        self.group.kill(block=False)
+
+    def _run(self) -> None:
+        while True:
+            self.idle += 1
+            intended = self.queue.get()
+            self.idle -= 1
+            if intended is None:
+                return
+            if time.monotonic() - intended > self.sched.max_lag_s:
+                self.sched.abandoned()
+                endpoint = pick_request()[0]
+                recorder().record(endpoint, intended + self.wall_offset, None, OUTCOME_LATE)
+                continue
+            try:
+                self.user.send_one(intended, self.wall_offset)
+            finally:
+                self.sched.completed()
 
 
 class LedgerUser(_Timeouts):
@@ -198,7 +278,10 @@ class LedgerUser(_Timeouts):
     client_id = SETTINGS.client or Path(RUN_DIR).name
 
     def on_start(self) -> None:
-        self.ledger = JsonlAppender(Path(RUN_DIR) / "ledger.jsonl")
+        path = Path(RUN_DIR) / "ledger.jsonl"
+        # continue after any earlier ledger user of this run (Locust may move users between workers)
+        _state["ledger_seq"] = max(_state["ledger_seq"], last_seq(path, self.client_id))
+        self.ledger = JsonlAppender(path)
 
     def on_stop(self) -> None:
         self.ledger.close()

@@ -2,11 +2,16 @@
 
 The server (tests/load_api_server.py) speaks real HTTP; each scenario runs its `ci` profile
 shrunk to a few seconds with `time_scale`. Waits poll conditions with deadlines.
+
+Against the real stack instead: GAMEDAY_LOAD_ENTRY_URL=http://127.0.9.1:8080 runs the
+scenario tests at the full `ci` profile (~2.5 min for the four) through that entry point and
+skips the tests that need the stand-in's fault switch (/_admin).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -19,9 +24,12 @@ import pytest
 
 from loadtests import probes, runner
 from loadtests.histograms import load_cells, merge
+from loadtests.readback import write_readback
 from loadtests.stages import scaled_stages, total_duration_s
 
 ROOT = Path(__file__).resolve().parents[1]
+ENTRY_URL = os.environ.get("GAMEDAY_LOAD_ENTRY_URL")
+needs_stand_in = pytest.mark.skipif(bool(ENTRY_URL), reason="needs the stand-in's /_admin switch")
 SERVER_ADDR = "127.0.6.2"
 API_ENDPOINTS = {"GET /items/{id}", "POST /items", "GET /health", "POST /ledger"}
 
@@ -43,6 +51,9 @@ def wait_for(cond, deadline_s: float, what: str) -> None:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> Iterator[str]:
+    if ENTRY_URL:
+        yield ENTRY_URL
+        return
     port = free_port(SERVER_ADDR)
     log = open(tmp_path_factory.mktemp("api") / "api.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -93,10 +104,10 @@ def stored_seqs(url: str, client: str) -> set[int]:
 def test_ci_run_of_each_shape_records_histograms_outcomes_and_ledger(
     api, tmp_path, scenario
 ) -> None:
-    scale = 5.0 / total_duration_s(scaled_stages(scenario, "ci"))  # ~5 s each
+    scale = 1.0 if ENTRY_URL else 5.0 / total_duration_s(scaled_stages(scenario, "ci"))
     run_dir = tmp_path / f"run-{scenario}"
     handle = runner.start(scenario, "ci", api, run_dir, time_scale=scale)
-    assert handle.wait(90) == 0, (run_dir / "load.log").read_text()[-2000:]
+    assert handle.wait(handle.planned_s + 60) == 0, (run_dir / "load.log").read_text()[-2000:]
     cells = load_cells(run_dir)
     assert {ep for _, ep in cells} >= API_ENDPOINTS
     total = merge(cells)
@@ -107,6 +118,10 @@ def test_ci_run_of_each_shape_records_histograms_outcomes_and_ledger(
     acked = {x["seq"] for x in ledger if x["outcome"] == "acknowledged"}
     assert len(acked) == len(ledger) > 5
     assert acked <= stored_seqs(api, run_dir.name)  # every acknowledged write is stored
+    doc = write_readback(run_dir, api)
+    assert doc["client"] == run_dir.name
+    (first, last), *gaps = doc["present_ranges"]
+    assert first == 1 and last >= max(acked) and not gaps  # no gap, no loss
     steps = [e for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.step"]
     assert [e["detail"]["users"] for e in steps] == sorted(
         {s.users for s in scaled_stages(scenario, "ci")}
@@ -138,8 +153,15 @@ def test_open_model_two_processes_split_the_rate_and_report_achieved(api, tmp_pa
     total = merge(load_cells(run_dir))
     assert total.sent == sum(r["sent"] for r in reports)
     assert total.outcomes.get("late", 0) == sum(r["late"] for r in reports)
+    gens = [
+        e["detail"] for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.generator"
+    ]
+    assert len(gens) == 2  # one per recording process, with its CPU use
+    assert sum(g["requests"] for g in gens) == target
+    assert all(g["cpu_s"] > 0 and g["runqueue_wait_s"] is not None for g in gens)
 
 
+@needs_stand_in
 def test_failures_and_timeouts_are_recorded_as_outcomes(api, tmp_path) -> None:
     run_dir = tmp_path / "faults"
     admin(api, fail_status=503)
@@ -190,6 +212,7 @@ def test_prober_probes_on_schedule_and_stops_on_sigterm(api, tmp_path) -> None:
     assert "probes: done" in (tmp_path / "probes.log").read_text()
 
 
+@needs_stand_in
 def test_prober_records_timeouts_with_no_latency(api, tmp_path) -> None:
     admin(api, delay_ms=800)
     try:
@@ -266,3 +289,30 @@ def test_master_and_two_workers_merge_and_split_the_open_rate(api, tmp_path) -> 
     assert opened == sum(r["sent"] for r in reports) > 300
     ledger = read_jsonl(run_dir / "ledger.jsonl")
     assert len({x["seq"] for x in ledger}) == len(ledger) > 5  # one ledger user, unique seqs
+
+
+def test_cli_open_model_reports_achieved_vs_target(api, tmp_path) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "gameday",
+        "load",
+        "constant",
+        "--host",
+        api,
+        "--run-dir",
+        str(tmp_path),
+    ]
+    res = subprocess.run(
+        [*cmd, "--open-model", "--rate", "80", "--time-scale", "0.2", "--ledger-rate", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "open model: 1/1 lanes reported" in res.stdout and "achieved/target" in res.stdout
+    no_rate = subprocess.run(
+        [*cmd, "--open-model"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert no_rate.returncode == 2 and "--rate" in no_rate.stderr

@@ -96,3 +96,11 @@ def test_arrivals_beyond_max_in_flight_are_late_until_completions() -> None:
     got = sched.due(0.07)
     assert [a.send for a in got] == [True, False]
     assert sched.in_flight == 3 and sched.late == 3
+
+
+def test_an_arrival_abandoned_in_the_queue_moves_from_sent_to_late() -> None:
+    sched = OpenModelScheduler(ArrivalSchedule(constant_rate(10.0, 1.0)), 0.0)
+    assert [a.send for a in sched.due(0.25)] == [True, True]
+    sched.abandoned()
+    sched.completed()
+    assert (sched.sent, sched.late, sched.in_flight) == (1, 1, 0)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gameday.errors import ConfigError, InputError
-from loadtests.ledger import ledger_line, ledger_outcome
+from loadtests.ledger import last_seq, ledger_line, ledger_outcome
 from loadtests.probes import check_args, probe_kind
+from loadtests.readback import ranges_of
+from loadtests.runner import build_settings
 from loadtests.safety import check_bounds, check_host
 from loadtests.settings import LoadSettings, from_env
 
@@ -101,3 +105,28 @@ def test_probe_mix_and_argument_bounds() -> None:
         check_args(5, 60, 1)
     with pytest.raises(InputError, match="--duration"):
         check_args(20, 0, 1)
+
+
+def test_readback_ranges() -> None:
+    assert ranges_of([]) == []
+    assert ranges_of([5, 1, 2, 3, 3, 7, 8]) == [[1, 3], [5, 5], [7, 8]]
+
+
+def test_runner_refuses_unbounded_or_oversized_runs(tmp_path) -> None:
+    with pytest.raises(InputError, match="user_pacing_s"):
+        build_settings("spike", "ci", tmp_path, user_pacing_s=0.0)
+    build_settings("spike", "ci", tmp_path, user_pacing_s=0.0, mix="static")
+    with pytest.raises(InputError, match="rate"):
+        build_settings("spike", "ci", tmp_path, open_rate_rps=1e6)
+    with pytest.raises(InputError, match="duration"):
+        build_settings("endurance", "full", tmp_path, time_scale=10)
+
+
+def test_last_seq_continues_a_clients_ledger(tmp_path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    assert last_seq(path, "c") == 0
+    lines = [ledger_line("c", n, 1.0, 1.1, 201) for n in range(1, 5000)]
+    lines.append(ledger_line("other", 9999, 1.0, 1.1, 201))
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines) + '{"seq": 12')  # cut last line
+    assert last_seq(path, "c") == 4999
+    assert last_seq(path, "other") == 9999
