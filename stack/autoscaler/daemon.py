@@ -135,8 +135,10 @@ class Autoscaler:
         now = self.clock()
         if isinstance(self.scaler, ReplicaStates):
             ready = {n for n, ok in self.scaler.replica_states(region).items() if ok}
-            new = sorted(ready - state.ready_names)
+            first_look = state.ready_count is None
+            new = [] if first_look else sorted(ready - state.ready_names)
             state.ready_names = ready
+            state.ready_count = len(ready)
         else:
             count = self.scaler.ready_replicas(region)
             before = state.ready_count if state.ready_count is not None else count
