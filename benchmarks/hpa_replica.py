@@ -21,6 +21,9 @@ REQUESTS = Counter("http_requests", "requests served", ["route", "method", "stat
 def make_handler(work_s: float, name: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = (
+            True  # headers and body are two writes: no 40 ms delayed-ACK stall
+        )
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return

@@ -18,6 +18,7 @@ import atexit
 import dataclasses
 import http.client
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -62,7 +63,7 @@ class Testbed:
         max_replicas: int = 8,
         hpa: str = "manifests/k8s/base/hpa.yaml",
     ) -> None:
-        self.out = Path(out_dir)
+        self.out = Path(out_dir).resolve()  # Prometheus resolves file_sd paths from its config
         self.state = self.out / "testbed"
         self.state.mkdir(parents=True, exist_ok=True)
         self.host, self.base_port = host, base_port
@@ -251,22 +252,30 @@ class Testbed:
             ),
             events,
         )
+        sentences = logging.FileHandler(self.out / "autoscaler.log")
+        sentences.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger = logging.getLogger("gameday.autoscaler")
+        logger.addHandler(sentences)
+        logger.setLevel(logging.INFO)
         runner = threading.Thread(target=daemon.run, name="autoscaler", daemon=True)
         s = plan.spike
         start = time.time()
         self.load.set_rate(s.baseline_rps)
         runner.start()
         time.sleep(s.at_s)
-        events.record("load.step", rate=s.peak_rps)
+        load_events = EventLog(self.out / "events.jsonl", source="load")
+        load_events.record("load.step", rate=s.peak_rps)
         step = time.time()
         self.load.set_rate(s.peak_rps)
         time.sleep(s.hold_s)
-        events.record("load.step", rate=s.baseline_rps)
+        load_events.record("load.step", rate=s.baseline_rps)
         self.load.set_rate(s.baseline_rps)
         time.sleep(s.after_s)
         daemon.request_stop()
         runner.join(timeout=30)
         daemon.close()
+        logger.removeHandler(sentences)
+        sentences.close()
         self.load.set_rate(0)
         end = time.time()
         return ObservedSpike(REGION, step, list(events.recorded), self.load.p95_series(start, end))

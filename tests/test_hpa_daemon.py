@@ -200,3 +200,36 @@ def test_stop_flag_ends_the_loop(tmp_path: Path) -> None:
     a.sleep = sleep
     cycles = a.run()
     assert a.stopping and cycles == 3  # t = 0, 15, 30; stopped while waiting for 45
+
+
+class NamedScaler(Scaler):
+    """A scaler that also reports replica names and readiness (the optional interface)."""
+
+    def replica_states(self, region: str) -> dict[str, bool]:
+        r = self.r[region]
+        return {f"api-{region}-{i}": t <= r.clock.t for i, t in enumerate(r.ready_at)}
+
+
+def test_named_replicas_drive_events_and_pending_grouping(tmp_path: Path) -> None:
+    clock = Clock()
+    regions = {"primary": Region(clock, 3, startup_s=10, load_rps=5000)}
+    events = EventLog(None, mono=clock, wall=lambda: clock.t)
+    a = Autoscaler(
+        load_hpa(SEED),
+        NamedScaler(regions),
+        Metrics(regions),
+        DaemonConfig(("primary",), period_s=15, watch_interval_s=0.5),
+        events,
+        clock=clock,
+        sleep=clock.sleep,
+        executor=Inline(),
+    )
+    a.run(max_cycles=6)  # t = 0 .. 75
+    kinds = [e["kind"] for e in events.recorded]
+    assert kinds.count("replica.ready") == 4  # no burst for the 3 already there at start
+    names = [e["detail"]["replica"] for e in events.recorded if e["kind"] == "replica.started"]
+    assert names == [f"api-primary-{i}" for i in range(3, 14)]  # 3 -> 7 at 60, 7 -> 14 at 75
+    # at t=75 the 4 new ones were ready (since 70) and the next step went ahead
+    assert decisions(events) == [(60.0, 3, 7), (75.0, 7, 14)]
+    replicas = a._replicas("primary", 14, Metrics(regions).per_replica("primary"))
+    assert sum(1 for r in replicas if r.phase == "pending") == 7

@@ -78,6 +78,7 @@ class _Region:
     ready_count: int | None = None
     pending: Future[None] | None = None
     pending_decision: Decision | None = None
+    names_before: set[str] = field(default_factory=set)
 
 
 class Autoscaler:
@@ -135,8 +136,10 @@ class Autoscaler:
         now = self.clock()
         if isinstance(self.scaler, ReplicaStates):
             ready = {n for n, ok in self.scaler.replica_states(region).items() if ok}
-            new = sorted(ready - state.ready_names)
+            first_look = state.ready_count is None
+            new = [] if first_look else sorted(ready - state.ready_names)
             state.ready_names = ready
+            state.ready_count = len(ready)
         else:
             count = self.scaler.ready_replicas(region)
             before = state.ready_count if state.ready_count is not None else count
@@ -211,6 +214,8 @@ class Autoscaler:
                 metric_desired=decision.metric_desired,
             )
             state.pending_decision = decision
+            if isinstance(self.scaler, ReplicaStates):
+                state.names_before = set(self.scaler.replica_states(region))
             state.pending = self._executor.submit(self.scaler.scale, region, decision.desired)
         return decision.sentence(region)
 
@@ -229,8 +234,9 @@ class Autoscaler:
         state.hpa.scaled(decision.at, decision.current, decision.desired)
         now = self.clock()
         if isinstance(self.scaler, ReplicaStates):
-            names = sorted(set(self.scaler.replica_states(region)) - set(state.started_at))
-            names = names[: max(0, decision.desired - decision.current)]
+            names = sorted(
+                set(self.scaler.replica_states(region)) - state.names_before, key=_natural
+            )
         else:
             names = [self._name(region, i) for i in range(decision.current, decision.desired)]
         for name in names:
@@ -284,6 +290,12 @@ class Autoscaler:
         state = self.regions[region]
         if state.pending is not None and state.pending.done():
             self._finish_scale(region)
+
+
+def _natural(name: str) -> tuple[str, int]:
+    """api-primary-10 after api-primary-9."""
+    head, _, tail = name.rpartition("-")
+    return (head, int(tail)) if tail.isdigit() else (name, -1)
 
 
 def regions_from(names: Sequence[str]) -> tuple[str, ...]:

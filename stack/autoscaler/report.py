@@ -199,7 +199,7 @@ def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
         s = p.spike
         spike = f"{s.baseline_rps:,.0f} -> {s.peak_rps:,.0f} req/s for {s.hold_s:g} s"
         lines.append(
-            f"| {spike} | {_fmt(p.first_scale_s, ' s')} | "
+            f"| {spike} | {'never' if p.first_scale_s is None else _fmt(p.first_scale_s, ' s')} | "
             f"{_fmt(p.scale_time_s, ' s') if p.scale_time_s is not None else 'never (inconclusive)'}"
             f" | {p.result.max_replicas()} |"
         )

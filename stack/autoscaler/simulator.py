@@ -86,20 +86,21 @@ class SimResult:
     dropped_metrics: tuple[str, ...]
 
     def scale_time_s(self, step_at_s: float) -> float | None:
-        """From the load step to the first moment all requested replicas are ready and p95 holds.
+        """From the load step to the first moment, after a scale-up, when all requested
+        replicas are ready and p95 holds (the same definition as measure.scale_time).
 
         Only while the load is at least the step's: p95 back because the load went away is not
         a scale. None when it never happens (inconclusive, not a pass).
         """
-        step_rps = next((p.offered_rps for p in self.points if p.t >= step_at_s), None)
-        if step_rps is None:
+        at_step = next((p for p in self.points if p.t >= step_at_s), None)
+        if at_step is None:
             return None
         for p in self.points:
             if p.t < step_at_s:
                 continue
-            if p.offered_rps < step_rps:
+            if p.offered_rps < at_step.offered_rps:
                 return None
-            if p.p95_ok and p.ready == p.replicas:
+            if p.replicas > at_step.replicas and p.p95_ok and p.ready == p.replicas:
                 return p.t - step_at_s
         return None
 
