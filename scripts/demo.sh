@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# The README's first command: set up, bring the local HA stack up, show its
-# status, then take it down (nothing left running).
+# The README's first command: set up, then run the main job on the local HA
+# stack with the short profile: `gameday nightly --profile ci` brings the stack
+# up, runs every experiment under load, prints a summary table and the path of
+# its report, and takes the stack down again (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-trap '.venv/bin/gameday down >/dev/null 2>&1 || true' EXIT INT TERM
-.venv/bin/gameday up
-.venv/bin/gameday status
-.venv/bin/gameday down
-trap - EXIT INT TERM
+exec .venv/bin/gameday nightly --profile ci "$@"
