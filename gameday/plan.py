@@ -37,7 +37,7 @@ class Windows:
 
 
 PROFILE_WINDOWS: dict[str, Windows] = {
-    "ci": Windows(baseline_s=8, fault_s=25, recovery_s=12, max_outage_s=60),
+    "ci": Windows(baseline_s=6, fault_s=20, recovery_s=10, max_outage_s=60),
     "nightly": Windows(baseline_s=30, fault_s=60, recovery_s=60),
     "gameday": Windows(baseline_s=60, fault_s=120, recovery_s=120, max_outage_s=180),
     "full": Windows(baseline_s=120, fault_s=300, recovery_s=300, max_outage_s=300),
