@@ -139,9 +139,7 @@ def ratio_results(
         else:
             t, kept, left_out = scoped_traffic(agg.second_outcomes, scope.excluded)
         if t.requests == 0:
-            out.append(
-                missing(slo_id, title, threshold, f"no requests in {scope.judged}")
-            )
+            out.append(missing(slo_id, title, threshold, f"no requests in {scope.judged}"))
             continue
         value = t.availability if slo_id == "availability" else t.error_rate
         assert value is not None  # requests > 0
@@ -157,7 +155,13 @@ def ratio_results(
             )
         message += f"; target {threshold.text}"
         evidence = t.model_dump(
-            exclude={"duration_s", "mean_rps", "peak_rps", "peak_window_s", "peak_window_start_wall"}
+            exclude={
+                "duration_s",
+                "mean_rps",
+                "peak_rps",
+                "peak_window_s",
+                "peak_window_start_wall",
+            }
         )
         evidence.update(
             scope=scope.requested,

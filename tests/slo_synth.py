@@ -66,6 +66,7 @@ def write_run(
     outage_at_s: float | None = None,
     fault_phase_at_s: float | None = None,
     recovery_phase_at_s: float | None = None,
+    extra_outages: tuple[tuple[float, float], ...] = (),
     write_outage_s: float | None = None,
     probe_hz: float = 20.0,
     probe_phase_s: float = 0.013,
@@ -180,7 +181,9 @@ def write_run(
             for i in range(n):
                 rel = i / probe_hz + probe_phase_s + offset
                 since = rel - outage_rel
-                down = 0 <= since < down_s - 1e-9
+                down = 0 <= since < down_s - 1e-9 or any(
+                    0 <= rel - at < length - 1e-9 for at, length in extra_outages
+                )
                 region = "primary" if rel < fault_rel else "secondary"
                 rows.append(
                     {
@@ -263,10 +266,10 @@ def write_run(
                     if mid < fault_rel
                     else ("fault" if mid < rollback_at_s else "recovery")
                 )
-            overlap = (
-                max(0.0, min(s + 1, outage_rel + outage_s) - max(s, outage_rel))
-                if has_fault
-                else 0.0
+            overlap = sum(
+                max(0.0, min(s + 1, at + length) - max(s, at))
+                for at, length in ([(outage_rel, outage_s)] if has_fault else [])
+                + list(extra_outages)
             )
             for ep in ENDPOINTS:
                 values = (
