@@ -200,3 +200,33 @@ def test_bad_scope_exits_2_naming_the_key(tmp_path: Path) -> None:
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "availability_scope" in proc.stderr and "'run' or 'steady'" in proc.stderr
         assert "error_budget" in proc.stderr and str(spec) in proc.stderr
+
+
+def test_compare_judged_availability_and_budget_burn(tmp_path: Path, failover_run: Path) -> None:
+    from slo.compare import compare, parse_tolerance
+
+    longer = tmp_path / "longer"
+    write_run(
+        longer,
+        fault_phase_at_s=19.5,
+        outage_s=16.0,
+        rollback_at_s=38.0,
+        recovery_phase_at_s=42.0,
+        ledger=False,
+    )
+    base, new = evaluate(failover_run), evaluate(longer)
+    rows = {r.key: r for r in compare(base, new)}
+    # both outages lie in the fault phase: judged availability 100 % in both, no regression
+    assert rows["availability"].base == rows["availability"].new == 1.0
+    assert not rows["availability"].regression
+    # 3 s more outage = 0.23 points of budget > 0.2 tolerance
+    burn = rows["error_budget"]
+    assert burn.new - burn.base == pytest.approx(3.0 / BUDGET_S, rel=0.02)
+    assert burn.regression
+    key, tol = parse_tolerance("error_budget=0.5%")
+    assert (key, tol.value, tol.relative) == ("error_budget", 0.005, False)
+    assert not {r.key: r for r in compare(base, new, {key: tol})}["error_budget"].regression
+    run_scope = evaluate(longer, SloSpec(availability_scope="run"))
+    figures = {r.figure: r for r in compare(base, run_scope)}
+    assert "scope steady vs run" in figures["availability"].note
+    assert figures["SLO availability"].regression  # passed in BASE, fails in NEW
