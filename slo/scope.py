@@ -153,6 +153,12 @@ def ratio_results(
                 f"; {left_out} s in the fault phase not judged here (whole run: "
                 f"{(whole_value or 0) * 100:.3f} % over {whole.requests} requests)"
             )
+        allowed = threshold.value if slo_id == "error_rate" else 1.0 - threshold.value
+        if 0 < allowed < 1.0 / t.requests:
+            message += (
+                f"; caution: one failed request is {100.0 / t.requests:.3f} % of {t.requests}, "
+                f"coarser than the {allowed * 100:.3f} % allowed"
+            )
         message += f"; target {threshold.text}"
         evidence = t.model_dump(
             exclude={

@@ -230,3 +230,10 @@ def test_compare_judged_availability_and_budget_burn(tmp_path: Path, failover_ru
     figures = {r.figure: r for r in compare(base, run_scope)}
     assert "scope steady vs run" in figures["availability"].note
     assert figures["SLO availability"].regression  # passed in BASE, fails in NEW
+
+
+def test_too_few_requests_to_resolve_the_target_is_said(tmp_path: Path) -> None:
+    write_run(tmp_path, fault_at_s=None, experiment=None, rps=30, ledger=False)
+    avail = evaluate(tmp_path).slo("availability")
+    assert avail.evidence["requests"] == 60 * 30  # < 2,000: one failure would be 0.056 %
+    assert "caution: one failed request is 0.056 % of 1800" in avail.message
