@@ -237,3 +237,9 @@ def test_too_few_requests_to_resolve_the_target_is_said(tmp_path: Path) -> None:
     avail = evaluate(tmp_path).slo("availability")
     assert avail.evidence["requests"] == 60 * 30  # < 2,000: one failure would be 0.056 %
     assert "caution: one failed request is 0.056 % of 1800" in avail.message
+
+
+def test_fault_outside_the_fault_phase_is_noted(tmp_path: Path) -> None:
+    write_run(tmp_path, fault_phase_at_s=25.0, fault_at_s=20.0, requests=True, ledger=False)
+    results = evaluate(tmp_path)
+    assert any("fault.injected lies outside the fault phase" in n for n in results.notes)
