@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="e.g. p95=25%%, failover=3s, availability=0.1%% (repeatable)",
+        help="e.g. p95=25%%, failover=3s, availability=0.1%%, error_budget=0.5%% (repeatable)",
     )
     p.add_argument("--out", type=Path, help="also write the table (markdown) here")
     p.set_defaults(func=_compare)

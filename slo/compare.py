@@ -4,7 +4,10 @@ A regression is a figure that got worse by more than its tolerance (absolute
 seconds / ratio points, or relative %) or an SLO that passed in BASE and does
 not in NEW. A figure missing on one side is shown, never flagged. Tolerances
 default to: failover/RTO +2 s, RPO +10 s, scale time +15 s, lost writes +0,
-p95/p99 +20 %, throughput -10 %, availability -0.05 points, error rate +0.5 points.
+p95/p99 +20 %, throughput -10 %, availability -0.05 points, error rate +0.5 points,
+error budget burn +0.2 points (about 2.6 s of outage against 99.95 %/30 days).
+Availability and error rate are the judged values (their SLO's scope, see
+slo.scope); a row notes when the two runs were judged over different scopes.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "throughput": Tolerance(0.10, True),
     "availability": Tolerance(0.0005, False),
     "error_rate": Tolerance(0.005, False),
+    "error_budget": Tolerance(0.002, False),
 }
+_POINTS = ("availability", "error_rate", "error_budget")  # ratios: % means points
 
 
 def parse_tolerance(text: str) -> tuple[str, Tolerance]:
@@ -48,7 +53,7 @@ def parse_tolerance(text: str) -> tuple[str, Tolerance]:
             f"--tolerance {text!r}: expected KEY=VALUE with KEY in {', '.join(DEFAULT_TOLERANCES)}"
         )
     key, number, unit = match.group(1), float(match.group(2)), match.group(3)
-    if key in ("availability", "error_rate"):
+    if key in _POINTS:
         return key, Tolerance(number / 100 if unit == "%" else number, False)
     if unit == "%":
         return key, Tolerance(number / 100, True)
@@ -74,6 +79,28 @@ def _get(fn: Callable[[Results], float | None], r: Results) -> float | None:
         return None
 
 
+def _judged(slo_id: str) -> Callable[[Results], float | None]:
+    """The SLO's judged value (its scope), else the whole-run traffic figure."""
+
+    def get(r: Results) -> float | None:
+        value = next((s.value for s in r.slos if s.id == slo_id), None)
+        if value is not None:
+            return value
+        return getattr(r.measurements.traffic, slo_id)  # type: ignore[no-any-return]
+
+    return get
+
+
+def _scope(r: Results, slo_id: str) -> str:
+    s = next((s for s in r.slos if s.id == slo_id), None)
+    return str(s.evidence.get("scope_effective", "run")) if s is not None else "run"
+
+
+def _budget(r: Results) -> float | None:
+    used = r.measurements.error_budget.budget_used_pct  # type: ignore[union-attr]
+    return used / 100 if used is not None else None
+
+
 def _phase_stat(phase: str, stat: str) -> Callable[[Results], float | None]:
     return lambda r: getattr(
         next(p for p in r.measurements.phases if p.name == phase).all, f"{stat}_ms"
@@ -90,14 +117,9 @@ def _figures(
         ("lost writes", "lost_writes", lambda r: r.measurements.data.lost, "", True),  # type: ignore[union-attr]
         ("scale time", "scale_time", lambda r: r.slo("scale_time").value, "s", True),
         ("throughput", "throughput", lambda r: r.measurements.traffic.peak_rps, "req/s", False),  # type: ignore[union-attr]
-        (
-            "availability",
-            "availability",
-            lambda r: r.measurements.traffic.availability,  # type: ignore[union-attr]
-            "ratio",
-            False,
-        ),  # type: ignore[union-attr]
-        ("error rate", "error_rate", lambda r: r.measurements.traffic.error_rate, "ratio", True),  # type: ignore[union-attr]
+        ("availability", "availability", _judged("availability"), "ratio", False),
+        ("error rate", "error_rate", _judged("error_rate"), "ratio", True),
+        ("error budget burn", "error_budget", _budget, "ratio", True),
     ]
     phases = [p.name for p in base.measurements.phases] + [
         p.name
@@ -127,6 +149,9 @@ def compare(
                 row.note = f"worse by {_fmt(abs(n - b), unit)} (tolerance {t})"
         elif b is not None or n is not None:
             row.note = "only in one run"
+        if key in ("availability", "error_rate") and _scope(base, key) != _scope(new, key):
+            scopes = f"scope {_scope(base, key)} vs {_scope(new, key)}"
+            row.note = f"{row.note}; {scopes}" if row.note else scopes
         rows.append(row)
     base_status = {s.id: s.status for s in base.slos}
     for s in new.slos:

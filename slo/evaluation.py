@@ -27,6 +27,13 @@ from slo.measure_load import LoadAggregate, aggregate_requests, run_phases
 from slo.measure_scale import measure_scale
 from slo.results import Measurements, Results, RunInfo, SloResult, Verdict, Window
 from slo.runfolder import RunData, load_run
+from slo.scope import (
+    BUDGET_PROBE_KINDS,
+    budget_probes,
+    budget_result,
+    fault_windows,
+    ratio_results,
+)
 from slo.spec import PHASES, SloSpec, load_spec
 from slo.verdict import judge_value, missing, recovery_result, run_verdict
 
@@ -131,6 +138,14 @@ def judge(data: RunData, spec: SloSpec) -> Results:
         notes.extend(agg.notes)
     slos.extend(_latency_results(spec, agg, fault_expected))
     slos.extend(_traffic_results(spec, agg, info.profile))
+    slos.extend(ratio_results(spec, agg, fault_expected, phases, info.started_wall))
+    fault_phases = fault_windows(phases)
+    if fault is not None and fault_phases:
+        if not any(a <= fault.t_wall < b for a, b in fault_phases):
+            notes.append(
+                "fault.injected lies outside the fault phase: steady-scope availability "
+                "and error rate may include the fault"
+            )
 
     # Scale time (load.step / scale.decision / replica.ready + per-second p95)
     threshold = spec.threshold("scale_time")
@@ -146,7 +161,9 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     # Error budget
     avail_t = spec.threshold("availability")
     outage = (
-        outage_seconds(data.probes, ("read", "write"), -math.inf, math.inf) if data.probes else None
+        outage_seconds(data.probes or [], BUDGET_PROBE_KINDS, -math.inf, math.inf)
+        if budget_probes(data.probes)
+        else None
     )
     # the budget is an availability budget: only unavailable requests spend it (not 4xx)
     ratio = (
@@ -155,6 +172,9 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     m.error_budget = error_budget(
         avail_t.value if avail_t else 0.9995, spec.budget.window_days, outage, ratio
     )
+    budget_slo = budget_result(spec, m.error_budget, data.probes)
+    if budget_slo is not None:
+        slos.append(budget_slo)
 
     verdict = run_verdict(slos, info.expect)
     aborts = [e for e in data.events if e.kind == "abort"]
@@ -282,55 +302,33 @@ def _latency_results(
 def _traffic_results(
     spec: SloSpec, agg: LoadAggregate | None, profile: str | None
 ) -> list[SloResult]:
-    out = []
-    tp, scale = spec.throughput_target(profile)
-    items = [
-        ("throughput", "throughput", tp),
-        ("availability", "availability", spec.threshold("availability")),
-        ("error_rate", "error rate", spec.threshold("error_rate")),
-    ]
-    for slo_id, title, threshold in items:
-        if threshold is None:
-            continue
-        t = agg.traffic if agg is not None else None
-        if t is None or t.requests == 0:
-            out.append(missing(slo_id, title, threshold, "no requests/*.jsonl histograms"))
-            continue
-        evidence = t.model_dump()
-        if slo_id == "throughput":
-            value, unit = t.peak_rps, "req/s"
-            window = Window(
+    """Throughput (availability and error rate: slo.scope.ratio_results)."""
+    threshold, scale = spec.throughput_target(profile)
+    if threshold is None:
+        return []
+    t = agg.traffic if agg is not None else None
+    if t is None or t.requests == 0:
+        return [missing("throughput", "throughput", threshold, "no requests/*.jsonl histograms")]
+    evidence = t.model_dump()
+    evidence["profile_multiplier"] = scale
+    value = t.peak_rps
+    return [
+        SloResult(
+            id="throughput",
+            title="throughput",
+            threshold=threshold.text,
+            status=judge_value(threshold, value),
+            value=value,
+            unit="req/s",
+            window=Window(
                 start_wall=t.peak_window_start_wall,
                 end_wall=(t.peak_window_start_wall or 0) + t.peak_window_s,
-            )
-            message = (
-                f"best {t.peak_window_s} s window served {value:.0f} ok req/s (mean {t.mean_rps:.0f}); "
-                f"target {threshold.text}"
-            )
-            evidence["profile_multiplier"] = scale
-        else:
-            value = t.availability if slo_id == "availability" else t.error_rate
-            unit = "ratio"
-            window = Window()
-            message = (
-                f"{title} {value * 100:.3f} % over {t.requests} requests "  # type: ignore[operator]
-                f"({t.server_errors} unavailable, {t.client_errors_4xx} 4xx, {t.late} late excluded); "
-                f"target {threshold.text}"
-            )
-        out.append(
-            SloResult(
-                id=slo_id,
-                title=title,
-                threshold=threshold.text,
-                status=judge_value(threshold, value),
-                value=value,
-                unit=unit,
-                window=window,
-                message=message,
-                evidence=evidence,
-            )
+            ),
+            message=f"best {t.peak_window_s} s window served {value or 0:.0f} ok req/s "
+            f"(mean {t.mean_rps or 0:.0f}); target {threshold.text}",
+            evidence=evidence,
         )
-    return out
+    ]
 
 
 def _scale_result(

@@ -102,6 +102,8 @@ class LoadAggregate:
     traffic: Traffic
     phase_counts: dict[str, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # (wall second, outcome -> count) per second with traffic: scoped availability (slo.scope)
+    second_outcomes: list[tuple[int, dict[str, int]]] = field(default_factory=list)
 
 
 def aggregate_requests(
@@ -126,8 +128,11 @@ def aggregate_requests(
             acc = store[key] = np.zeros(n, dtype=np.int64)
         return acc
 
+    second_outcomes: list[tuple[int, dict[str, int]]] = []
     for t, group in groupby(lines, key=lambda r: r.t):
         ok = err = 0
+        this_second: dict[str, int] = defaultdict(int)
+        second_outcomes.append((t, this_second))
         if s_hi >= 0:
             second_counts[s_lo : s_hi + 1] = 0  # only the last second's span is non-zero
         s_lo, s_hi = n, -1
@@ -148,6 +153,7 @@ def aggregate_requests(
                     acc_for(per_phase_ep, (phase, line.endpoint))[lo : hi + 1] += span
             for outcome, count in line.outcomes.items():
                 outcomes_total[outcome] += count
+                this_second[outcome] += count
                 kind = classify(outcome)
                 if kind == "ok":
                     ok += count
@@ -201,12 +207,32 @@ def aggregate_requests(
         traffic=traffic_from(series, dict(outcomes_total), window_s),
         phase_counts=per_phase,
         notes=notes,
+        second_outcomes=second_outcomes,
     )
 
 
 def traffic_from(series: Series, outcomes: dict[str, int], window_s: int) -> Traffic:
     """Availability, error rate, mean and best-window throughput (ok req/s)."""
-    traffic = Traffic(outcomes=outcomes, peak_window_s=window_s)
+    traffic = count_outcomes(outcomes, window_s)
+    if not series.t:
+        return traffic
+    first, last = series.t[0], series.t[-1]
+    dense = np.zeros(last - first + 1, dtype=np.float64)
+    dense[np.asarray(series.t) - first] = series.ok
+    traffic.duration_s = len(dense)
+    traffic.mean_rps = float(dense.mean())
+    w = min(window_s, len(dense))
+    traffic.peak_window_s = w
+    sums = np.convolve(dense, np.ones(w), mode="valid") / w
+    best = int(np.argmax(sums))
+    traffic.peak_rps = float(sums[best])
+    traffic.peak_window_start_wall = float(first + best)
+    return traffic
+
+
+def count_outcomes(outcomes: dict[str, int], window_s: int = 30) -> Traffic:
+    """Requests, ok, 4xx, unavailable and late counts; availability and error rate."""
+    traffic = Traffic(outcomes=dict(outcomes), peak_window_s=window_s)
     for outcome, count in outcomes.items():
         kind = classify(outcome)
         if kind == "late":
@@ -222,17 +248,4 @@ def traffic_from(series: Series, outcomes: dict[str, int], window_s: int) -> Tra
     if traffic.requests:
         traffic.availability = (traffic.requests - traffic.server_errors) / traffic.requests
         traffic.error_rate = (traffic.client_errors_4xx + traffic.server_errors) / traffic.requests
-    if not series.t:
-        return traffic
-    first, last = series.t[0], series.t[-1]
-    dense = np.zeros(last - first + 1, dtype=np.float64)
-    dense[np.asarray(series.t) - first] = series.ok
-    traffic.duration_s = len(dense)
-    traffic.mean_rps = float(dense.mean())
-    w = min(window_s, len(dense))
-    traffic.peak_window_s = w
-    sums = np.convolve(dense, np.ones(w), mode="valid") / w
-    best = int(np.argmax(sums))
-    traffic.peak_rps = float(sums[best])
-    traffic.peak_window_start_wall = float(first + best)
     return traffic

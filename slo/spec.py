@@ -2,7 +2,8 @@
 
 Defaults are the seed's targets (story 10.2): scale time < 2 min, failover < 30 s,
 RTO < 30 s, RPO < 5 min, p95 < 100 ms in every phase, 5,000 req/s, 99.95 %
-availability, error rate < 1 %. Throughput is scaled by the run's profile (a 2-core
+availability, error rate < 1 % (both judged outside the fault phase by default,
+`*_scope: steady`), and a run may burn at most 5 % of the 30-day error budget. Throughput is scaled by the run's profile (a 2-core
 machine cannot reach 5,000 req/s). Every key can be overridden in YAML; an SLO set
 to null is not judged. Validation collects every problem and names file and key.
 """
@@ -30,7 +31,9 @@ _SCALAR_SLOS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "throughput": (frozenset({"throughput", "rate"}), frozenset({"rate", "number"})),
     "availability": (frozenset({"availability"}), frozenset({"ratio"})),
     "error_rate": (frozenset({"error_rate", "rate"}), frozenset({"ratio"})),
+    "error_budget": (frozenset({"budget_burn"}), frozenset({"ratio"})),
 }
+Scope = Literal["run", "steady"]
 _LATENCY_STATS = frozenset({"max", "avg", "med"})
 
 
@@ -124,6 +127,11 @@ class SloSpec(_Strict):
     throughput: str | None = "throughput >= 5000/s"
     availability: str | None = "availability >= 99.95%"
     error_rate: str | None = "error_rate < 1%"
+    # steady: outside the fault phase (= whole run when the run had no fault); run: whole run
+    availability_scope: Scope = "steady"
+    error_rate_scope: Scope = "steady"
+    # share of the period's availability budget this run's client-visible outage may use
+    error_budget: str | None = "budget_burn < 5%"
     profiles: dict[str, ProfileScale] = Field(default_factory=_default_profiles)
     failover_settings: FailoverSettings = Field(default_factory=FailoverSettings)
     scale_settings: ScaleSettings = Field(default_factory=ScaleSettings)
@@ -131,7 +139,14 @@ class SloSpec(_Strict):
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
 
     @field_validator(
-        "failover", "rto", "rpo", "scale_time", "throughput", "availability", "error_rate"
+        "failover",
+        "rto",
+        "rpo",
+        "scale_time",
+        "throughput",
+        "availability",
+        "error_rate",
+        "error_budget",
     )
     @classmethod
     def _scalar(cls, value: str | None, info: Any) -> str | None:

@@ -63,6 +63,10 @@ def write_run(
     fault_at_s: float | None = 20.0,
     rollback_at_s: float = 40.0,
     outage_s: float = 7.3,
+    outage_at_s: float | None = None,
+    fault_phase_at_s: float | None = None,
+    recovery_phase_at_s: float | None = None,
+    extra_outages: tuple[tuple[float, float], ...] = (),
     write_outage_s: float | None = None,
     probe_hz: float = 20.0,
     probe_phase_s: float = 0.013,
@@ -88,6 +92,12 @@ def write_run(
     has_fault = fault_at_s is not None
     fault_rel = fault_at_s if fault_at_s is not None else math.inf
     truth = Truth(T0_WALL + fault_rel, T0_MONO + fault_rel, outage_s, write_outage_s)
+    # the client-visible outage starts at the fault unless placed elsewhere (outage_at_s)
+    outage_rel = (outage_at_s if outage_at_s is not None else fault_rel) if has_fault else math.inf
+    # phase marks: the orchestration opens `fault` just before the experiment and
+    # `recovery` after it (rollback included) ended; default: at injection / rollback
+    fault_phase_rel = fault_phase_at_s if fault_phase_at_s is not None else fault_rel
+    recovery_rel = recovery_phase_at_s if recovery_phase_at_s is not None else rollback_at_s
 
     (run_dir / "run.json").write_text(
         json.dumps(
@@ -154,8 +164,8 @@ def write_run(
         ]
         if phase_events:
             events += [
-                ev(f, "phase", "gameday", name="fault"),
-                ev(rollback_at_s, "phase", "gameday", name="recovery"),
+                ev(fault_phase_rel, "phase", "gameday", name="fault"),
+                ev(recovery_rel, "phase", "gameday", name="recovery"),
             ]
     events.append(ev(float(duration_s), "run.ended", "gameday"))
     events.sort(key=lambda e: e["t_mono"])
@@ -170,9 +180,11 @@ def write_run(
         ):
             for i in range(n):
                 rel = i / probe_hz + probe_phase_s + offset
-                since = rel - fault_rel
-                down = 0 <= since < down_s - 1e-9
-                region = "primary" if since < 0 else "secondary"
+                since = rel - outage_rel
+                down = 0 <= since < down_s - 1e-9 or any(
+                    0 <= rel - at < length - 1e-9 for at, length in extra_outages
+                )
+                region = "primary" if rel < fault_rel else "secondary"
                 rows.append(
                     {
                         "t_wall": T0_WALL + rel,
@@ -193,7 +205,7 @@ def write_run(
         while acked < acked_writes:
             seq += 1
             rel = (seq - 1) / write_hz + 0.02
-            since = rel - fault_rel
+            since = rel - outage_rel
             row = {
                 "seq": seq,
                 "client": "run-synth",
@@ -242,11 +254,22 @@ def write_run(
         per_ep = rps // len(ENDPOINTS)
         for s in range(duration_s):
             mid = s + 0.5
-            phase = (
-                "baseline" if mid < fault_rel else ("fault" if mid < rollback_at_s else "recovery")
-            )
-            overlap = (
-                max(0.0, min(s + 1, fault_rel + outage_s) - max(s, fault_rel)) if has_fault else 0.0
+            if phase_events:
+                phase = (
+                    "baseline"
+                    if mid < fault_phase_rel
+                    else ("fault" if mid < recovery_rel else "recovery")
+                )
+            else:
+                phase = (
+                    "baseline"
+                    if mid < fault_rel
+                    else ("fault" if mid < rollback_at_s else "recovery")
+                )
+            overlap = sum(
+                max(0.0, min(s + 1, at + length) - max(s, at))
+                for at, length in ([(outage_rel, outage_s)] if has_fault else [])
+                + list(extra_outages)
             )
             for ep in ENDPOINTS:
                 values = (

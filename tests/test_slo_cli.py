@@ -34,8 +34,10 @@ def test_report_writes_files_and_exits_with_verdict(tmp_path: Path) -> None:
 
 
 def test_report_failed_slo_exits_1(tmp_path: Path) -> None:
-    write_run(tmp_path)  # availability breaks during the 7.3 s outage
-    proc = gameday("report", tmp_path, "--quiet")
+    write_run(tmp_path)  # whole-run availability breaks during the 7.3 s outage
+    spec = tmp_path / "slo-run-scope.yaml"
+    spec.write_text("availability_scope: run\nerror_rate_scope: run\n")
+    proc = gameday("report", tmp_path, "--quiet", "--spec", spec)
     assert proc.returncode == 1
     assert "failed: availability" in proc.stdout
 
@@ -71,7 +73,13 @@ def test_compare_flags_regression(tmp_path: Path) -> None:
     proc = gameday("compare", base, new)
     assert proc.returncode == 1
     assert "REGRESSION" in proc.stdout and "failover time" in proc.stdout
-    relaxed = gameday("compare", base, new, "--tolerance", "failover=5s", "--tolerance", "rto=5s")
+    relaxed = gameday(
+        "compare",
+        base,
+        new,
+        *("--tolerance", "failover=5s", "--tolerance", "rto=5s"),
+        *("--tolerance", "error_budget=0.5%"),  # 4 s more outage = 0.31 points of budget
+    )
     assert relaxed.returncode == 0, relaxed.stdout
     assert gameday("compare", base, new, "--tolerance", "bogus=1").returncode == 2
 

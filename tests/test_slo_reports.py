@@ -19,7 +19,9 @@ from tests.slo_synth import write_run
 def rendered(tmp_path_factory: pytest.TempPathFactory):
     run_dir = tmp_path_factory.mktemp("report")
     write_run(run_dir)
-    results = slo.evaluate(run_dir)
+    # whole-run availability and a tight budget: both fail on the 7.3 s outage
+    spec = slo.SloSpec(availability_scope="run", error_budget="budget_burn < 0.1%")
+    results = slo.evaluate(run_dir, spec)
     slo.render(run_dir, results)
     return run_dir, results
 
@@ -45,6 +47,8 @@ def test_junit_one_case_per_slo_with_numbers(rendered) -> None:
     assert set(failed) == {s.id for s in results.slos if s.status == "fail"}
     assert "availability" in failed
     assert "%" in failed["availability"].get("message")  # the number is in the message
+    assert "error_budget" in failed
+    assert "7.3 s of client-visible outage" in failed["error_budget"].get("message")
     assert int(suites[0].get("tests")) == len(cases)
     assert int(suites[0].get("failures")) == len(failed)
 
