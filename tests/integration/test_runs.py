@@ -114,6 +114,12 @@ def test_kill_region_run(healthy_stack: Stack, tmp_path: Path) -> None:
     assert switched and switched[0]["detail"]["target"] == "secondary", (
         "the controller switched the edge"
     )
+    acted = {
+        e["detail"].get("by")
+        for e in read_jsonl(run_dir / "events.jsonl")
+        if e["kind"].startswith("failover.") and e["detail"].get("by")
+    }
+    assert len(acted) == 1, f"exactly one controller acts, saw {acted}"
     changes = events(run_dir, "db.leader_changed")
     assert any(c["detail"]["new"] == "pg-secondary" for c in changes), (
         "Patroni promoted the secondary"
@@ -180,3 +186,22 @@ def test_sigint_mid_run_restores_the_stack(healthy_stack: Stack, tmp_path: Path)
         if str(run_dir) in p and ("locust" in p or "loadtests" in p or "chaos" in p)
     ]
     assert leftovers == [], leftovers
+
+
+def test_kill_failover_controller_run(healthy_stack: Stack, tmp_path: Path) -> None:
+    """The leading controller dies mid-failover; the other takes the lock and finishes it."""
+    result = gameday_run(healthy_stack, tmp_path, "kill-failover-controller", "--load", "constant")
+    run_dir = only_run(tmp_path)
+    assert_complete(run_dir)
+    killed = [
+        e
+        for e in events(run_dir, "fault.injected")
+        if e["detail"]["target"].startswith("controller:")
+    ]
+    assert killed, "the leading controller was killed"
+    killed_identity = killed[0]["detail"]["target"].split(":", 1)[1]
+    completed = events(run_dir, "failover.completed")
+    assert completed, f"no failover completed: {result.stdout[-1500:]}"
+    assert completed[0]["detail"]["by"] != killed_identity
+    assert completed[0]["detail"]["target"] == "secondary"
+    assert_stack_home(healthy_stack)
