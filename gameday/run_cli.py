@@ -33,6 +33,7 @@ def register(sub: Any) -> None:
     p.add_argument("--load", default="progressive", metavar="SCENARIO", help="load scenario (default progressive)")
     p.add_argument("--profile", default="ci", help=f"one of {', '.join(PROFILE_WINDOWS)} (default ci)")
     p.add_argument("--target", default="local", choices=["local", "k8s"])
+    p.add_argument("--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)")
     p.add_argument("--state-dir", type=Path, default=None, help="the local stack's state (default .state)")
     p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)")
     p.add_argument("--dry-run", action="store_true", help="print what would be hit and do nothing")
@@ -59,9 +60,33 @@ def _say(msg: str) -> None:
     print(msg, flush=True)
 
 
-def _require_local(target: str) -> None:
-    if target != "local":
-        raise InputError("--target k8s: use `gameday k8s` (the Kubernetes target) for cluster runs")
+# What each shipped experiment asks of the Kubernetes target (gameday/k8s/target.py FAULTS).
+K8S_FAULTS = {
+    "kill-api-pod": ["pod-kill:primary:1"],
+    "kill-db-primary": ["db-primary-kill:primary"],
+    "kill-region": ["region-loss:primary"],
+    "freeze-region": ["region-loss:primary"],
+    "kill-failover-controller": ["region-loss:primary", "controller-kill:primary"],
+}
+
+
+def k8s_dry_run(plan: RunPlan, target_file: Path | None) -> int:
+    """Check the kube contexts against the allowlist (no API call) and list what would be hit."""
+    from gameday.k8s.target import Fault, KubernetesTarget, load_settings
+
+    if target_file is None:
+        raise InputError("--target k8s needs --k8s-target FILE (see manifests/k8s/target.example.yaml)")
+    name = plan.experiment.stem if plan.experiment else "none"
+    if name not in K8S_FAULTS:
+        raise InputError(f"experiment {name!r} has no Kubernetes form (known: {', '.join(K8S_FAULTS)})")
+    target = KubernetesTarget(load_settings(target_file))
+    faults = [Fault.parse(f) for f in K8S_FAULTS[name]]
+    for fault in faults:
+        target.chaos_secrets(fault.region)  # refuses a context that is not allowlisted
+    print(json.dumps(plan.describe(), indent=2))
+    for call in target.plan(faults):
+        print(call)
+    return EXIT_OK
 
 
 def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
@@ -94,8 +119,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run
     from stack.control import Stack
 
-    _require_local(args.target)
     plan = make_plan(args.experiment, args.load, args.profile, args.target)
+    if args.target == "k8s":
+        if not args.dry_run:
+            raise InputError(
+                "--target k8s runs only with --dry-run here: no cluster is reachable from this "
+                "machine (the faults, allowlist and plan are tested against a fake API server)"
+            )
+        return k8s_dry_run(plan, args.k8s_target)
     if args.dry_run:
         dry_run(plan, args.state_dir)
         return EXIT_OK

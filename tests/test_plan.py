@@ -110,3 +110,52 @@ def test_every_experiment_passes_chaos_validate() -> None:
             timeout=120,
         )
         assert result.returncode == 0, f"{path.name}: {result.stdout}{result.stderr}"
+
+
+def _k8s_files(tmp_path: Path) -> Path:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {server: 'https://127.0.8.250:6443'}\n"
+        "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: ctx-a\n  context: {cluster: a, user: u}\n"
+        "- name: ctx-b\n  context: {cluster: a, user: u}\ncurrent-context: ctx-a\n"
+    )
+    target = tmp_path / "target.yaml"
+    target.write_text(
+        f"namespace: twinme-prod\nkubeconfig: {kubeconfig}\nentry_url: https://api.twinme.ai\n"
+        "prometheus_url: https://prom.example\nregions:\n"
+        "  primary: {context: ctx-a, deployment: twinme-api-primary}\n"
+        "  secondary: {context: ctx-b, deployment: twinme-api-secondary}\n"
+    )
+    return target
+
+
+def test_k8s_run_refuses_a_context_off_the_allowlist(cli, tmp_path: Path) -> None:
+    target = _k8s_files(tmp_path)
+    result = cli(
+        "run",
+        "kill-region",
+        "--target",
+        "k8s",
+        "--k8s-target",
+        str(target),
+        "--dry-run",
+        env={"GAMEDAY_K8S_ALLOWED_CONTEXTS": "ctx-b"},
+    )
+    assert result.returncode == 2
+    assert "not on the allowlist" in result.stderr and "ctx-a" in result.stderr
+
+
+def test_k8s_dry_run_lists_what_would_be_hit(cli, tmp_path: Path) -> None:
+    target = _k8s_files(tmp_path)
+    result = cli(
+        "run",
+        "kill-region",
+        "--target",
+        "k8s",
+        "--k8s-target",
+        str(target),
+        "--dry-run",
+        env={"GAMEDAY_K8S_ALLOWED_CONTEXTS": "ctx-a,ctx-b"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "patch deployments/scale twinme-prod/twinme-api-primary: replicas -> 0" in result.stdout
