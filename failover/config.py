@@ -15,7 +15,6 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from gameday.errors import ConfigError
@@ -252,17 +251,6 @@ def parse_config(data: Any, source: str = "<config>") -> FailoverConfig:
 
 
 def load_config(path: str | Path) -> FailoverConfig:
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(str(path), [f"(file): cannot read: {exc.strerror}"]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(
-            str(path), [f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]
-        ) from exc
-    return parse_config(data, str(path))
+    from gameday.yamlfile import read_yaml
+
+    return parse_config(read_yaml(path), str(path))

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gameday.errors import ConfigError, InputError
+from gameday.yamlfile import read_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENTS_DIR = REPO / "experiments"
@@ -149,14 +150,7 @@ class Suite(BaseModel):
 
 def load_suite(path: Path, profile_override: str | None = None) -> tuple[Suite, list[RunPlan]]:
     source = str(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(source, [f"cannot read: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise ConfigError(source, [f"{where}: invalid YAML"]) from None
+    data = read_yaml(path)
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:

@@ -195,12 +195,9 @@ class SloSpec(_Strict):
 
 def load_spec(path: Path) -> SloSpec:
     """Read and validate a YAML spec; raise ConfigError listing every problem by key."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from None
+    from gameday.yamlfile import read_yaml
+
+    raw = read_yaml(path)
     return spec_from_mapping(raw if raw is not None else {}, str(path))
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gameday.errors import ConfigError
+from gameday.yamlfile import read_yaml
 
 DEFAULT_TOPOLOGY = Path(__file__).resolve().parent.parent / "manifests" / "local" / "topology.yaml"
 
@@ -281,14 +281,4 @@ def parse_topology(data: Any, source: str) -> Topology:
 
 def load_topology(path: Path | str | None = None) -> LoadedTopology:
     source = Path(path) if path else DEFAULT_TOPOLOGY
-    try:
-        text = source.read_text()
-    except OSError as exc:
-        raise ConfigError(str(source), [f"cannot read: {exc.strerror}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise ConfigError(str(source), [f"{where}: invalid YAML: {exc}"]) from None
-    return LoadedTopology(parse_topology(data, str(source)), source)
+    return LoadedTopology(parse_topology(read_yaml(source), str(source)), source)

@@ -99,5 +99,5 @@ def test_every_problem_named_by_key(tmp_path: Path) -> None:
 def test_not_yaml(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("rto: [unclosed\n")
-    with pytest.raises(ConfigError, match="not valid YAML"):
+    with pytest.raises(ConfigError, match=r"line \d+: invalid YAML"):
         load_spec(path)
