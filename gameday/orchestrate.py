@@ -211,6 +211,10 @@ class Run:
         spec = SloSpec()
         if self.plan.experiment is not None:
             spec = spec.model_copy(update={"throughput": None})
+        if not any(meta["role"] == "autoscaler" for meta in self.stack.programs.values()):
+            # Without an autoscaler nothing scales on load: scale time is judged by
+            # `gameday capacity` and the autoscaler's own runs, not here.
+            spec = spec.model_copy(update={"scale_time": None})
         (self.run_dir / "slo.yaml").write_text(spec_to_yaml(spec))
 
     def _safety_net(self) -> None:
