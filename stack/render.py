@@ -391,6 +391,12 @@ def api_programs(t: Topology, layout: Layout) -> list[Program]:
                 f"{sys.executable} -m stack.api --host {t.api_host(region)} --port {t.api_port(i)} "
                 f"--region {region} --replica {name} --database-url {api_database_url(t, region)} "
                 f"{redis_urls}{cluster}"
+                + (
+                    f" --database-read-url postgresql://postgres:postgres@{t.pg_host(region)}"
+                    f":{t.ports.postgres}/postgres"
+                    if any(m.region == region for m in t.postgres.members)
+                    else ""
+                )
             )
             programs.append(
                 Program(name, cmd, region, "api", autorestart=True, index=i, stopwaitsecs=5)

@@ -11,6 +11,7 @@ Limits: Linux, run as root (PostgreSQL runs as the `postgres` OS user via setpri
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pwd
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -363,6 +365,75 @@ backend leader
         self.proc.stop(first=signal.SIGTERM)
         print(f"--- {self.proc.name} log tail ---\n{self.proc.tail()}")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TcpForwarder:
+    """A TCP forwarder in this process (asyncio, own thread) whose target can be
+    repointed, as a leader route whose leader changes. Repointing cuts every
+    forwarded session (as HAProxy's `on-marked-down shutdown-sessions`); with no
+    target, or a dead one, a client's connection is accepted then closed."""
+
+    def __init__(self, host: str, port: int, target: tuple[str, int] | None):
+        self.host, self.port = host, port
+        self.target = target
+        self._loop = asyncio.new_event_loop()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (OSError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        target = self.target
+        try:
+            if target is None:
+                raise ConnectionRefusedError("no target")
+            up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection(*target), 1.0)
+        except (OSError, TimeoutError):
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+        try:
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        finally:
+            self._writers -= {writer, up_writer}
+
+    def start(self) -> None:
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, self.host, self.port), self._loop
+        ).result(10)
+
+    def point_to(self, target: tuple[str, int] | None) -> None:
+        def repoint() -> None:
+            self.target = target
+            for w in list(self._writers):
+                w.close()
+
+        self._loop.call_soon_threadsafe(repoint)
+
+    def cleanup(self) -> None:
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+            for w in list(self._writers):
+                w.close()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
 
 class ApiServer:

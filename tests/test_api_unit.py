@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from gameday.errors import InputError
 from stack.api.cache import Breaker
-from stack.api.database import connection_still_usable, is_unavailable
+from stack.api.database import DatabaseHealth, connection_still_usable, is_unavailable
 from stack.api.health import HealthChecker, HealthReport
 from stack.api.metrics import MetricsMiddleware
 from stack.api.settings import parse_settings
@@ -74,7 +74,44 @@ def test_bad_arguments_exit_2_naming_the_option() -> None:
     assert "--redis-url" in r.stderr and "scheme" in r.stderr
 
 
+def test_read_url_is_optional_and_checked() -> None:
+    assert parse_settings(GOOD).database_read_url is None
+    s = parse_settings([*GOOD, "--database-read-url", "postgresql://postgres@127.0.2.20:5432/db"])
+    assert s.database_read_url == "postgresql://postgres@127.0.2.20:5432/db"
+    with pytest.raises(InputError) as info:
+        parse_settings([*GOOD, "--database-read-url", "http://127.0.2.20/db"])
+    assert "--database-read-url" in str(info.value)
+
+
 # ---- health -----------------------------------------------------------------
+def test_health_json_adds_database_writable_only_when_reported() -> None:
+    ok = HealthReport(database_up=True, redis_up=True, database_writable=False)
+    assert ok.status_code == 200  # no leader yet: reads still served, still healthy
+    assert ok.as_json("secondary", "api-0") == {
+        "status": "healthy",
+        "database": "connected",
+        "redis": "connected",
+        "region": "secondary",
+        "replica": "api-0",
+        "database_writable": False,
+    }
+    assert "database_writable" not in HealthReport(True, True).as_json("p", "r")
+
+
+def test_health_checker_takes_a_database_health_verdict() -> None:
+    async def probe_db() -> DatabaseHealth:
+        return DatabaseHealth(up=True, writable=False)
+
+    async def probe_redis() -> bool:
+        return True
+
+    async def scenario() -> HealthReport:
+        return await HealthChecker(probe_db, probe_redis, ttl_s=0.0).report()
+
+    report = asyncio.run(scenario())
+    assert (report.database_up, report.database_writable, report.healthy) == (True, False, True)
+
+
 def test_health_json_is_exactly_what_the_failover_manager_checks() -> None:
     ok = HealthReport(database_up=True, redis_up=True)
     assert ok.status_code == 200

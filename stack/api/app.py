@@ -75,12 +75,14 @@ class Api:
         self.settings = settings
         self.db = Database(settings)
         self.cache = Cache(settings)
-        self.health = HealthChecker(self.db.ping, self.cache.ping, settings.health_cache_s)
+        self.health = HealthChecker(self.db.probe, self.cache.ping, settings.health_cache_s)
 
     async def health_route(self, _request: Request) -> Response:
         report = await self.health.report()
         DEPENDENCY_UP.labels("database").set(1 if report.database_up else 0)
         DEPENDENCY_UP.labels("redis").set(1 if report.redis_up else 0)
+        if report.database_writable is not None:
+            DEPENDENCY_UP.labels("database_writable").set(1 if report.database_writable else 0)
         return JSONResponse(
             report.as_json(self.settings.region, self.settings.replica),
             status_code=report.status_code,
@@ -133,7 +135,10 @@ class Api:
             raise BadRequest(f"query parameter 'limit' must be 1..{LEDGER_LIMIT_MAX}")
         if after is not None and not -MAX_BIGINT <= after <= MAX_BIGINT:
             raise BadRequest("query parameter 'after' is out of range")
-        seqs = await self.db.read_ledger(client, after, limit)
+        consistent = request.query_params.get("consistent", "0")
+        if consistent not in ("0", "1"):
+            raise BadRequest(f"query parameter 'consistent' must be 0 or 1, got {consistent!r}")
+        seqs = await self.db.read_ledger(client, after, limit, consistent=consistent == "1")
         return JSONResponse({"client": client, "seqs": seqs})
 
     async def metrics_route(self, _request: Request) -> Response:

@@ -4,6 +4,15 @@ The pool connects on demand (min size 0), so the replica starts listening before
 the database is up. The database URL points at the regional HAProxy, which routes
 to the current leader: after a failover the same URL reaches the new leader, and
 connection-level errors expire the pool so stale connections are replaced.
+
+With a read URL (`--database-read-url`, the region's own PostgreSQL member, often
+an asynchronous streaming replica) reads go to a second pool there first; when
+that member fails (refused, timed out, schema absent, recovery conflict) the same
+read falls back to the leader route within the same deadline, and for
+`READ_RETRY_AFTER_S` afterwards reads skip the read member. Reads from a replica
+may be slightly stale: an item miss there is confirmed at the leader (items are
+insert-only, so a hit is final), and `read_ledger(consistent=True)` reads from the
+leader only. Writes always use the leader route.
 Every request-side operation runs under one deadline (`request_deadline_s`); a
 failure becomes `DatabaseUnavailable`, which the app answers with 503.
 
@@ -21,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
@@ -54,6 +64,8 @@ INSERT INTO items (id, value)
 SELECT g, 'item-' || g FROM generate_series(1, $1::bigint) AS g
 ON CONFLICT DO NOTHING
 """
+
+READ_RETRY_AFTER_S = 1.0  # after a read-member failure, reads skip it this long
 
 # SQLSTATE classes that mean "the database is not there for us right now".
 _UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57")
@@ -93,46 +105,118 @@ async def _no_reset(_con: asyncpg.Connection) -> None:
     """We never change session state, so skip asyncpg's reset round trip."""
 
 
+@dataclass(frozen=True)
+class DatabaseHealth:
+    """`up`: reads can be served (read member with our tables, or the leader route
+    with our schema). `writable`: the leader route answers and is not in recovery;
+    None when no read URL is configured (then `up` already means the leader route)."""
+
+    up: bool
+    writable: bool | None = None
+
+
+class _ProbeConnection:
+    """One dedicated connection for health probes (pool saturation cannot fail
+    health), reopened after any failure; logs each up/down transition once."""
+
+    def __init__(self, url: str, settings: ApiSettings, label: str, app_name: str) -> None:
+        self._url, self._s, self._label, self._app_name = url, settings, label, app_name
+        self._con: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._was_up: bool | None = None
+
+    async def fetchval(self, sql: str) -> tuple[bool, Any]:
+        """(True, value) when `sql` answered within the health timeout, else (False, None)."""
+        async with self._lock:
+            try:
+                async with asyncio.timeout(self._s.health_timeout_s):
+                    if self._con is None or self._con.is_closed():
+                        self._con = await asyncpg.connect(
+                            self._url,
+                            timeout=self._s.db_connect_timeout_s,
+                            server_settings={"application_name": self._app_name},
+                        )
+                    value = await self._con.fetchval(sql)
+            except (Exception, TimeoutError) as exc:
+                self.terminate()
+                if self._was_up is not False:
+                    log.warning("%s unreachable: %s: %s", self._label, type(exc).__name__, exc)
+                self._was_up = False
+                return False, None
+            if self._was_up is not True:
+                log.info("%s reachable", self._label)
+            self._was_up = True
+            return True, value
+
+    def terminate(self) -> None:
+        if self._con is not None:
+            self._con.terminate()
+            self._con = None
+
+
+_SCHEMA_PRESENT = (
+    "SELECT to_regclass('public.items') IS NOT NULL AND to_regclass('public.ledger') IS NOT NULL"
+)
+
+
 class Database:
     """The API's view of PostgreSQL: items and the ledger."""
 
     def __init__(self, settings: ApiSettings) -> None:
         self._s = settings
         self._written_by = f"{settings.region}/{settings.replica}"
-        self._pool: asyncpg.Pool | None = None
-        self._health_con: asyncpg.Connection | None = None
-        self._health_lock = asyncio.Lock()
+        self._pool: asyncpg.Pool | None = None  # the leader route
+        self._read_pool: asyncpg.Pool | None = None  # the read member, when configured
+        self._read_skip_until = 0.0  # loop time until which reads skip the read member
+        self._health = _ProbeConnection(
+            settings.database_url, settings, "database", f"api-health {self._written_by}"
+        )
+        self._read_health: _ProbeConnection | None = None
+        if settings.database_read_url is not None:
+            self._read_health = _ProbeConnection(
+                settings.database_read_url,
+                settings,
+                "read database member",
+                f"api-health-read {self._written_by}",
+            )
         self._schema_ready = False
         self._maintainer: asyncio.Task[None] | None = None
         self._wake_maintainer = asyncio.Event()
-        self._was_up: bool | None = None
 
     # ---- life cycle -------------------------------------------------------
     async def start(self) -> None:
-        """Create the (lazy) pool and start schema maintenance; never blocks on the DB."""
-        self._pool = await asyncpg.create_pool(
-            self._s.database_url,
+        """Create the (lazy) pools and start schema maintenance; never blocks on the DB."""
+        self._pool = await self._create_pool(self._s.database_url, f"api {self._written_by}")
+        if self._s.database_read_url is not None:
+            self._read_pool = await self._create_pool(
+                self._s.database_read_url, f"api-read {self._written_by}"
+            )
+        self._kick_maintainer()
+
+    async def _create_pool(self, url: str, app_name: str) -> asyncpg.Pool:
+        return await asyncpg.create_pool(
+            url,
             min_size=0,
             max_size=self._s.db_pool_size,
             timeout=self._s.db_connect_timeout_s,
             command_timeout=self._s.db_command_timeout_s,
             max_inactive_connection_lifetime=60.0,
             reset=_no_reset,
-            server_settings={"application_name": f"api {self._written_by}"},
+            server_settings={"application_name": app_name},
         )
-        self._kick_maintainer()
 
     async def close(self) -> None:
         if self._maintainer is not None:
             self._maintainer.cancel()
-        if self._health_con is not None:
-            self._health_con.terminate()
-            self._health_con = None
-        if self._pool is not None:
-            try:
-                await asyncio.wait_for(self._pool.close(), timeout=2.0)
-            except (TimeoutError, Exception):
-                self._pool.terminate()
+        self._health.terminate()
+        if self._read_health is not None:
+            self._read_health.terminate()
+        for pool in (self._read_pool, self._pool):
+            if pool is not None:
+                try:
+                    await asyncio.wait_for(pool.close(), timeout=2.0)
+                except (TimeoutError, Exception):
+                    pool.terminate()
 
     @property
     def schema_ready(self) -> bool:
@@ -140,37 +224,35 @@ class Database:
 
     # ---- health -----------------------------------------------------------
     async def ping(self) -> bool:
-        """True when `SELECT 1` answers and our schema is there.
+        """True when the leader route answers and our schema is there.
 
-        Runs on a dedicated connection so that pool saturation cannot fail health.
         A reachable database without our tables (not created yet, or a standby that
         has not received them) is not usable, so it counts as not connected.
         """
-        async with self._health_lock:
-            try:
-                async with asyncio.timeout(self._s.health_timeout_s):
-                    if self._health_con is None or self._health_con.is_closed():
-                        self._health_con = await asyncpg.connect(
-                            self._s.database_url,
-                            timeout=self._s.db_connect_timeout_s,
-                            server_settings={"application_name": f"api-health {self._written_by}"},
-                        )
-                    await self._health_con.fetchval("SELECT 1")
-                up = True
-            except (Exception, TimeoutError) as exc:
-                if self._health_con is not None:
-                    self._health_con.terminate()
-                    self._health_con = None
-                up = False
-                if self._was_up is not False:
-                    log.warning("database unreachable: %s: %s", type(exc).__name__, exc)
-            if up and self._was_up is not True:
-                log.info("database reachable")
-            self._was_up = up
-            if up and not self._schema_ready:
-                self._kick_maintainer()
-                self._wake_maintainer.set()
-            return up and self._schema_ready
+        reachable, _ = await self._health.fetchval("SELECT pg_is_in_recovery()")
+        return self._after_leader_probe(reachable)
+
+    def _after_leader_probe(self, reachable: bool) -> bool:
+        if reachable and not self._schema_ready:
+            self._kick_maintainer()
+            self._wake_maintainer.set()
+        return reachable and self._schema_ready
+
+    async def probe(self) -> DatabaseHealth:
+        """The `/health` verdict. Without a read URL: exactly `ping()`. With one: up
+        when the read member has our tables or, failing that, the leader route works;
+        `writable` when the leader route answers and is not in recovery."""
+        if self._read_health is None:
+            return DatabaseHealth(up=await self.ping())
+        (reachable, in_recovery), (read_ok, present) = await asyncio.gather(
+            self._health.fetchval("SELECT pg_is_in_recovery()"),
+            self._read_health.fetchval(_SCHEMA_PRESENT),
+        )
+        leader_up = self._after_leader_probe(reachable)
+        return DatabaseHealth(
+            up=(read_ok and bool(present)) or leader_up,
+            writable=reachable and in_recovery is False,
+        )
 
     # ---- schema -----------------------------------------------------------
     def _kick_maintainer(self) -> None:
@@ -228,24 +310,32 @@ class Database:
             con.terminate()
 
     # ---- request-side operations -------------------------------------------
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self._s.request_deadline_s
+
     async def _run(
         self,
         fn: Callable[[Any], Awaitable[T]],
         *,
         retry_stale: bool,
+        deadline: float | None = None,
+        read_member: bool = False,
     ) -> T:
-        """Run `fn(connection)` under the request deadline; map failures to 503 errors."""
-        if self._pool is None:
+        """Run `fn(connection)` on the leader route (or the read member) before
+        `deadline` (default: the request deadline from now); map failures to 503 errors."""
+        pool = self._read_pool if read_member else self._pool
+        if pool is None:
             raise DatabaseUnavailable("database client not started")
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._s.request_deadline_s
+        if deadline is None:
+            deadline = self._deadline()
         attempt = 0
         while True:
             attempt += 1
             sent = False
             try:
                 async with asyncio.timeout_at(deadline):
-                    con = await self._pool.acquire(timeout=self._s.request_deadline_s)
+                    con = await pool.acquire(timeout=max(0.001, deadline - loop.time()))
                     try:
                         sent = True
                         return await fn(con)
@@ -254,29 +344,57 @@ class Database:
                             con.terminate()  # never hand a doubtful session back
                         raise
                     finally:
-                        await self._pool.release(con)
+                        await pool.release(con)
             except asyncpg.ReadOnlySQLTransactionError:
                 raise DatabaseUnavailable("database is read-only", applied=False) from None
             except asyncpg.UndefinedTableError:
-                self._schema_ready = False
-                self._kick_maintainer()
+                if not read_member:
+                    self._schema_ready = False
+                    self._kick_maintainer()
                 raise DatabaseUnavailable("schema not ready", applied=False) from None
             except TimeoutError:
                 # a silent peer (frozen, partitioned): the other pooled sessions are suspect too
-                await self._pool.expire_connections()
+                await pool.expire_connections()
                 raise DatabaseUnavailable(
                     "database timed out", applied=None if sent else False
                 ) from None
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
-                await self._pool.expire_connections()
+                await pool.expire_connections()
                 if retry_stale and sent and attempt == 1 and loop.time() < deadline - 0.05:
                     continue
                 raise DatabaseUnavailable(
                     f"database unreachable ({type(exc).__name__})",
                     applied=None if sent else False,
                 ) from None
+
+    async def _read(
+        self, fn: Callable[[Any], Awaitable[T]], deadline: float, *, consistent: bool = False
+    ) -> tuple[T, bool]:
+        """Run a read; return (result, served by the read member).
+
+        The read member gets at most half the remaining time, so a silent one still
+        leaves the leader route time to answer; any failure there (unreachable,
+        timed out, schema absent, a recovery conflict) falls back to the leader.
+        """
+        loop = asyncio.get_running_loop()
+        if self._read_pool is not None and not consistent and loop.time() >= self._read_skip_until:
+            now = loop.time()
+            try:
+                result = await self._run(
+                    fn,
+                    retry_stale=True,
+                    deadline=now + (deadline - now) / 2,
+                    read_member=True,
+                )
+                return result, True
+            except (DatabaseUnavailable, asyncpg.PostgresError) as exc:
+                if isinstance(exc, asyncpg.DataError):
+                    raise
+                self._read_skip_until = loop.time() + READ_RETRY_AFTER_S
+                log.debug("read member failed (%s); reading from the leader route", exc)
+        return await self._run(fn, retry_stale=True, deadline=deadline), False
 
     async def get_item(self, item_id: int) -> str | None:
         if not 0 < item_id <= MAX_BIGINT:
@@ -286,7 +404,13 @@ class Database:
             value = await con.fetchval("SELECT value FROM items WHERE id = $1", item_id)
             return None if value is None else str(value)
 
-        return await self._run(q, retry_stale=True)
+        deadline = self._deadline()
+        value, from_read_member = await self._read(q, deadline)
+        if value is None and from_read_member:
+            # items are insert-only: a hit on the replica is final, a miss may be lag
+            with contextlib.suppress(DatabaseUnavailable):
+                value = await self._run(q, retry_stale=True, deadline=deadline)
+        return value
 
     async def insert_item(self, value: str) -> int:
         async def q(con: Any) -> int:
@@ -310,7 +434,12 @@ class Database:
 
         await self._run(q, retry_stale=True)
 
-    async def read_ledger(self, client: str, after: int | None, limit: int) -> list[int]:
+    async def read_ledger(
+        self, client: str, after: int | None, limit: int, *, consistent: bool = False
+    ) -> list[int]:
+        """The stored sequences; `consistent` reads from the leader route only (a read
+        member may lag behind acknowledged writes)."""
+
         async def q(con: Any) -> list[int]:
             if after is None:
                 rows = await con.fetch(
@@ -327,4 +456,5 @@ class Database:
                 )
             return [int(r[0]) for r in rows]
 
-        return await self._run(q, retry_stale=True)
+        seqs, _ = await self._read(q, self._deadline(), consistent=consistent)
+        return seqs

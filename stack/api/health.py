@@ -4,6 +4,8 @@ A health storm (every HAProxy check, Prometheus, the failover controller) shares
 one probe at a time, and a result is reused for at most `ttl_s`, so the
 dependencies see a bounded probe rate. The JSON is the contract the seed's
 failover manager checks: `status`, `database`, `redis` (plus region, replica).
+With a read URL configured, the database probe also reports `database_writable`
+(observability only: it never changes `status`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from stack.api.database import DatabaseHealth
+
 Probe = Callable[[], Awaitable[bool]]
+DatabaseProbe = Callable[[], Awaitable[bool | DatabaseHealth]]
 
 
 @dataclass(frozen=True)
 class HealthReport:
     database_up: bool
     redis_up: bool
+    database_writable: bool | None = None  # None: not reported (no read URL)
 
     @property
     def healthy(self) -> bool:
@@ -29,14 +35,17 @@ class HealthReport:
     def status_code(self) -> int:
         return 200 if self.healthy else 503
 
-    def as_json(self, region: str, replica: str) -> dict[str, str]:
-        return {
+    def as_json(self, region: str, replica: str) -> dict[str, str | bool]:
+        out: dict[str, str | bool] = {
             "status": "healthy" if self.healthy else "unhealthy",
             "database": "connected" if self.database_up else "disconnected",
             "redis": "connected" if self.redis_up else "disconnected",
             "region": region,
             "replica": replica,
         }
+        if self.database_writable is not None:
+            out["database_writable"] = self.database_writable
+        return out
 
 
 class HealthChecker:
@@ -44,7 +53,7 @@ class HealthChecker:
 
     def __init__(
         self,
-        probe_database: Probe,
+        probe_database: DatabaseProbe,
         probe_redis: Probe,
         ttl_s: float,
         clock: Callable[[], float] = time.monotonic,
@@ -59,8 +68,12 @@ class HealthChecker:
 
     async def _probe(self) -> HealthReport:
         self.probes_run += 1
-        database_up, redis_up = await asyncio.gather(self._probe_database(), self._probe_redis())
-        report = HealthReport(database_up=bool(database_up), redis_up=bool(redis_up))
+        database, redis_up = await asyncio.gather(self._probe_database(), self._probe_redis())
+        if not isinstance(database, DatabaseHealth):
+            database = DatabaseHealth(up=bool(database))
+        report = HealthReport(
+            database_up=database.up, redis_up=bool(redis_up), database_writable=database.writable
+        )
         self._last = (self._clock(), report)
         return report
 

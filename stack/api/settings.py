@@ -27,6 +27,7 @@ class ApiSettings:
     database_url: str
     redis_urls: tuple[str, ...]
     redis_cluster: bool = False
+    database_read_url: str | None = None  # the region's own PostgreSQL member, for reads
     seed_items: int = 1000
     db_pool_size: int = 5
     db_connect_timeout_s: float = 1.0
@@ -52,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replica", required=True, help="replica name, sent as X-Replica")
     p.add_argument(
         "--database-url", required=True, help="postgresql://user@host:port/db (the leader route)"
+    )
+    p.add_argument(
+        "--database-read-url",
+        default=None,
+        help="postgresql://user@host:port/db of the region's own PostgreSQL member (a"
+        " streaming replica or the leader): reads go there first and fall back to"
+        " --database-url; absent: every query uses --database-url",
     )
     p.add_argument(
         "--redis-url",
@@ -109,6 +117,10 @@ def parse_settings(argv: Sequence[str] | None = None) -> ApiSettings:
         if not value or not value.isprintable() or len(value) > 64:
             problems.append(f"{option}: must be 1..64 printable characters, got {value!r}")
     problems += _check_url("--database-url", args.database_url, ("postgresql", "postgres"))
+    if args.database_read_url is not None:
+        problems += _check_url(
+            "--database-read-url", args.database_read_url, ("postgresql", "postgres")
+        )
     for url in args.redis_urls:
         problems += _check_url("--redis-url", url, ("redis",))
     if not args.redis_cluster and len(args.redis_urls) > 1:
@@ -138,6 +150,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> ApiSettings:
         database_url=args.database_url,
         redis_urls=tuple(args.redis_urls),
         redis_cluster=args.redis_cluster,
+        database_read_url=args.database_read_url,
         seed_items=args.seed_items,
         db_pool_size=args.db_pool_size,
         db_connect_timeout_s=args.db_connect_timeout_s,
