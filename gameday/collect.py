@@ -54,7 +54,9 @@ def read_back_ledger(entry_url: str, client: str, run_dir: Path, deadline_s: flo
     error = ""
     with httpx.Client(timeout=5) as http:
         while time.monotonic() < end:
-            params: dict[str, Any] = {"client": client, "limit": 10000}
+            # consistent=1: read from the leader, never a lagging replica (an
+            # acknowledged write must not look lost because a replica is behind).
+            params: dict[str, Any] = {"client": client, "limit": 10000, "consistent": 1}
             if after is not None:
                 params["after"] = after
             try:
