@@ -46,6 +46,8 @@ SETTINGS = from_env()
 RUN_DIR = SETTINGS.resolved_run_dir()
 SEEDED_IDS = 1000
 HOT_IDS = 100  # the hot set: mostly cache hits
+MIN_SENDERS = 16  # open model: senders started freely; more only when arrivals wait
+SENDER_GROW_AFTER_S = 0.002
 
 _state: dict[str, Any] = {"pid": None, "recorder": None, "lane_claimed": False, "ledger_seq": 0}
 
@@ -242,7 +244,14 @@ class _Senders:
 
     def submit(self, intended: float) -> None:
         self.queue.put(intended)
-        if self.queue.qsize() > self.idle and len(self.group) < self.sched.max_in_flight:
+        if self.queue.qsize() <= self.idle or len(self.group) >= self.sched.max_in_flight:
+            return
+        # Grow only when the senders fall behind (the head arrival has waited): each extra
+        # sender is an extra connection, and fewer, busier connections cost less CPU.
+        head = self.queue.peek(block=False)
+        if len(self.group) < MIN_SENDERS or (
+            head is not None and time.monotonic() - head > SENDER_GROW_AFTER_S
+        ):
             self.group.spawn(self._run)
 
     def close(self, timeout: float) -> None:
