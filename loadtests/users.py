@@ -54,12 +54,20 @@ _state: dict[str, Any] = {"pid": None, "recorder": None, "lane_claimed": False, 
 
 def recorder() -> RequestRecorder:
     """This process's recorder (re-created after a fork), with its 1 s flush greenlet."""
-    if _state["pid"] != os.getpid():
+    rec: RequestRecorder | None = _state["recorder"]
+    if rec is None:
+        rec = _state["recorder"] = RequestRecorder(RUN_DIR)
         _state["pid"] = os.getpid()
-        _state["recorder"] = RequestRecorder(RUN_DIR)
-        _state["lane_claimed"] = False
-        gevent.spawn(_flush_loop, _state["recorder"])
-    return _state["recorder"]  # type: ignore[no-any-return]
+        gevent.spawn(_flush_loop, rec)
+    return rec
+
+
+def _forget_after_fork() -> None:
+    # `locust --processes` forks workers: each records into its own file, drives its own lane
+    _state.update(pid=None, recorder=None, lane_claimed=False)
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _flush_loop(rec: RequestRecorder) -> None:
@@ -175,7 +183,7 @@ class OpenModelUser(_Timeouts):
 
     @task
     def drive(self) -> None:
-        rec = recorder()  # first: a fresh process resets the lane claim
+        rec = recorder()
         if _state["lane_claimed"]:
             gevent.sleep(3600)  # an extra user in this process: the lane is already driven
             return
