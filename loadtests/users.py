@@ -20,6 +20,7 @@ import locust  # noqa: F401  first: gevent monkey-patching (DESIGN.md)
 import os
 import random
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import gevent.pool
 import gevent.queue
 from locust import FastHttpUser, constant, constant_pacing, events, task
 
+from gameday.errors import InputError
 from loadtests.jsonl import JsonlAppender, append_event
 from loadtests.ledger import last_seq, ledger_line
 from loadtests.openmodel import ArrivalSchedule, OpenModelScheduler
@@ -39,6 +41,7 @@ from loadtests.recorder import (
     RequestRecorder,
     outcome_for_status,
 )
+from loadtests.safety import check_host
 from loadtests.settings import from_env
 from loadtests.stages import rate_segments, scaled_stages
 
@@ -120,6 +123,21 @@ def _report_generator(**_: Any) -> None:
     append_event(RUN_DIR, "load.generator", "loadtests", detail)
 
 
+def _check_target(environment: Any, **_: Any) -> None:
+    """Plain `locust -f` runs get the same allowlist as the runner: loopback unless
+    GAMEDAY_ALLOW_HOSTS (comma-separated) names the host."""
+    host = getattr(environment, "host", None)
+    if not host or getattr(getattr(environment, "parsed_options", None), "worker", False):
+        return  # a worker takes the master's (already checked) host
+    allow = [h for h in os.environ.get("GAMEDAY_ALLOW_HOSTS", "").split(",") if h]
+    try:
+        check_host(host, allow)
+    except InputError as exc:
+        print(f"loadtests: {exc} (or set GAMEDAY_ALLOW_HOSTS)", file=sys.stderr, flush=True)
+        os._exit(2)  # refuse before any user starts; nothing to clean up yet
+
+
+events.init.add_listener(_check_target)  # type: ignore[no-untyped-call]
 events.test_start.add_listener(_mark_start)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_report_generator)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_flush_all)  # type: ignore[no-untyped-call]

@@ -338,3 +338,19 @@ def test_open_model_keeps_its_rate_when_the_target_slows(api, tmp_path) -> None:
     total = merge(load_cells(run_dir))
     assert total.sent == report["sent"] and total.ok == total.sent
     assert total.percentile_ms(50) >= 300  # ~30 in flight: senders grew past MIN_SENDERS
+
+
+def test_plain_locust_refuses_a_foreign_host(tmp_path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GAMEDAY_RUN_DIR": str(tmp_path)}
+    env.pop("GAMEDAY_ALLOW_HOSTS", None)
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtests/scenarios/spike.py")]
+    res = subprocess.run(
+        [*cmd, "--headless", "--host", "http://10.2.3.4:80"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2 and "not loopback" in res.stderr
+    assert not (tmp_path / "requests").exists()
