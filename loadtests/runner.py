@@ -206,7 +206,7 @@ def start(
     run_path.mkdir(parents=True, exist_ok=True)
     planned = planned_duration_s(settings)
     name = f"locust {scenario}/{profile}"
-    env = {**settings.to_env(), **resolver_env(host)}
+    env = {**settings.to_env(), **resolver_env(host), "GAMEDAY_ALLOW_HOSTS": ",".join(allow_hosts)}
     return spawn(name, argv, env, run_path / "load.log", planned)
 
 

@@ -20,6 +20,7 @@ import locust  # noqa: F401  first: gevent monkey-patching (DESIGN.md)
 import os
 import random
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import gevent.pool
 import gevent.queue
 from locust import FastHttpUser, constant, constant_pacing, events, task
 
+from gameday.errors import InputError
 from loadtests.jsonl import JsonlAppender, append_event
 from loadtests.ledger import last_seq, ledger_line
 from loadtests.openmodel import ArrivalSchedule, OpenModelScheduler
@@ -39,6 +41,7 @@ from loadtests.recorder import (
     RequestRecorder,
     outcome_for_status,
 )
+from loadtests.safety import check_host
 from loadtests.settings import from_env
 from loadtests.stages import rate_segments, scaled_stages
 
@@ -46,18 +49,28 @@ SETTINGS = from_env()
 RUN_DIR = SETTINGS.resolved_run_dir()
 SEEDED_IDS = 1000
 HOT_IDS = 100  # the hot set: mostly cache hits
+MIN_SENDERS = 16  # open model: senders started freely; more only when arrivals wait
+SENDER_GROW_AFTER_S = 0.002
 
 _state: dict[str, Any] = {"pid": None, "recorder": None, "lane_claimed": False, "ledger_seq": 0}
 
 
 def recorder() -> RequestRecorder:
     """This process's recorder (re-created after a fork), with its 1 s flush greenlet."""
-    if _state["pid"] != os.getpid():
+    rec: RequestRecorder | None = _state["recorder"]
+    if rec is None:
+        rec = _state["recorder"] = RequestRecorder(RUN_DIR)
         _state["pid"] = os.getpid()
-        _state["recorder"] = RequestRecorder(RUN_DIR)
-        _state["lane_claimed"] = False
-        gevent.spawn(_flush_loop, _state["recorder"])
-    return _state["recorder"]  # type: ignore[no-any-return]
+        gevent.spawn(_flush_loop, rec)
+    return rec
+
+
+def _forget_after_fork() -> None:
+    # `locust --processes` forks workers: each records into its own file, drives its own lane
+    _state.update(pid=None, recorder=None, lane_claimed=False)
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _flush_loop(rec: RequestRecorder) -> None:
@@ -110,6 +123,21 @@ def _report_generator(**_: Any) -> None:
     append_event(RUN_DIR, "load.generator", "loadtests", detail)
 
 
+def _check_target(environment: Any, **_: Any) -> None:
+    """Plain `locust -f` runs get the same allowlist as the runner: loopback unless
+    GAMEDAY_ALLOW_HOSTS (comma-separated) names the host."""
+    host = getattr(environment, "host", None)
+    if not host or getattr(getattr(environment, "parsed_options", None), "worker", False):
+        return  # a worker takes the master's (already checked) host
+    allow = [h for h in os.environ.get("GAMEDAY_ALLOW_HOSTS", "").split(",") if h]
+    try:
+        check_host(host, allow)
+    except InputError as exc:
+        print(f"loadtests: {exc} (or set GAMEDAY_ALLOW_HOSTS)", file=sys.stderr, flush=True)
+        os._exit(2)  # refuse before any user starts; nothing to clean up yet
+
+
+events.init.add_listener(_check_target)  # type: ignore[no-untyped-call]
 events.test_start.add_listener(_mark_start)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_report_generator)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_flush_all)  # type: ignore[no-untyped-call]
@@ -173,7 +201,7 @@ class OpenModelUser(_Timeouts):
 
     @task
     def drive(self) -> None:
-        rec = recorder()  # first: a fresh process resets the lane claim
+        rec = recorder()
         if _state["lane_claimed"]:
             gevent.sleep(3600)  # an extra user in this process: the lane is already driven
             return
@@ -242,7 +270,14 @@ class _Senders:
 
     def submit(self, intended: float) -> None:
         self.queue.put(intended)
-        if self.queue.qsize() > self.idle and len(self.group) < self.sched.max_in_flight:
+        if self.queue.qsize() <= self.idle or len(self.group) >= self.sched.max_in_flight:
+            return
+        # Grow only when the senders fall behind (the head arrival has waited): each extra
+        # sender is an extra connection, and fewer, busier connections cost less CPU.
+        head = self.queue.peek(block=False)
+        if len(self.group) < MIN_SENDERS or (
+            head is not None and time.monotonic() - head > SENDER_GROW_AFTER_S
+        ):
             self.group.spawn(self._run)
 
     def close(self, timeout: float) -> None:

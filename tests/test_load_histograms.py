@@ -104,3 +104,13 @@ def test_bad_line_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "requests" / "x.jsonl").write_text('{"t": 1, "endpoint": "a"}\n')
     with pytest.raises(InputError, match=r"x.jsonl:1"):
         load_cells(tmp_path)
+
+
+def test_a_second_with_only_late_arrivals_has_counts_but_no_latency(tmp_path: Path) -> None:
+    rec = RequestRecorder(tmp_path, "w")
+    for _ in range(3):
+        rec.record("GET /items/{id}", T0 + 0.1, None, "late")
+    rec.flush(None)
+    cell = merge(load_cells(tmp_path))
+    assert cell.outcomes == {"late": 3} and cell.sent == 0
+    assert cell.hist.get_total_count() == 0 and cell.percentile_ms(95) is None

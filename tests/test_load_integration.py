@@ -316,3 +316,41 @@ def test_cli_open_model_reports_achieved_vs_target(api, tmp_path) -> None:
         [*cmd, "--open-model"], cwd=ROOT, capture_output=True, text=True, timeout=30
     )
     assert no_rate.returncode == 2 and "--rate" in no_rate.stderr
+
+
+@needs_stand_in
+def test_open_model_keeps_its_rate_when_the_target_slows(api, tmp_path) -> None:
+    """No coordinated omission: 300 ms answers do not lower the offered rate, and latency
+    counts from the intended time (so it is at least the injected delay)."""
+    run_dir = tmp_path / "slow"
+    admin(api, delay_ms=300)
+    try:
+        handle = runner.start(
+            "constant", "ci", api, run_dir, time_scale=0.2, open_rate_rps=100.0, ledger_rate_rps=0
+        )
+        assert handle.wait(90) == 0
+    finally:
+        admin(api, delay_ms=0)
+    (report,) = [
+        e["detail"] for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == "load.open_model"
+    ]
+    assert report["late"] == 0 and report["sent"] == report["target_requests"]
+    total = merge(load_cells(run_dir))
+    assert total.sent == report["sent"] and total.ok == total.sent
+    assert total.percentile_ms(50) >= 300  # ~30 in flight: senders grew past MIN_SENDERS
+
+
+def test_plain_locust_refuses_a_foreign_host(tmp_path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GAMEDAY_RUN_DIR": str(tmp_path)}
+    env.pop("GAMEDAY_ALLOW_HOSTS", None)
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtests/scenarios/spike.py")]
+    res = subprocess.run(
+        [*cmd, "--headless", "--host", "http://10.2.3.4:80"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2 and "not loopback" in res.stderr
+    assert not (tmp_path / "requests").exists()
