@@ -280,8 +280,17 @@ class Stack:
                     )
             return False
 
-        self._wait(f"{candidate} streaming", self._quietly(candidate_streaming), deadline_s)
+        # A member restarted before its leader key expired resumes as leader:
+        # then there is nothing to switch over.
+        self._wait(
+            f"{candidate} streaming or leading",
+            self._quietly(lambda: self.db_leader() == candidate or candidate_streaming()),
+            deadline_s,
+        )
+        self._wait("a PostgreSQL leader", self._quietly(lambda: self.db_leader() is not None), deadline_s)
         leader = self.db_leader()
+        if leader == candidate:
+            return False
         if leader is None:
             raise ActionError("no PostgreSQL leader to switch over from")
         url = self.handles["patroni_urls"][leader]
