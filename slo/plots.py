@@ -85,7 +85,11 @@ def throughput_over_time(series: Series, fault: FaultInfo | None, t0: float) -> 
 
 
 def replicas_over_time(
-    points: dict[str, list[tuple[float, int]]], fault: FaultInfo | None, t0: float, t_end: float
+    points: dict[str, list[tuple[float, int]]],
+    fault: FaultInfo | None,
+    t0: float,
+    t_end: float,
+    source: str = "from replica.ready / replica.stopped events",
 ) -> bytes | None:
     if not points:
         return None
@@ -97,8 +101,8 @@ def replicas_over_time(
         ax.step(xs, ys, where="post", label=region)
     _shade(ax, fault, t0)
     ax.set_xlabel("seconds since start")
-    ax.set_ylabel("ready replicas")
-    ax.set_title("Replicas per region (from replica.ready / replica.stopped events)")
+    ax.set_ylabel("replicas")
+    ax.set_title(f"Replicas per region ({source})")
     ax.legend(loc="upper left", fontsize=7)
     return _png(fig)
 

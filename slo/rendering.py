@@ -9,9 +9,11 @@ run folder. Files are written atomically (temp file + rename).
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
@@ -68,6 +70,32 @@ def _series(results: Results, data: RunData) -> Series:
     return aggregate_requests(data.requests, phases, 1).series
 
 
+def replicas_from_metrics(run_dir: Path) -> dict[str, list[tuple[float, int]]]:
+    """API replicas up per region as Prometheus scraped them (metrics.json), when recorded."""
+    try:
+        doc = json.loads((run_dir / "metrics.json").read_text())
+        series = doc["queries"]["api_replicas_up_by_region"]["result"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    out: dict[str, list[tuple[float, int]]] = {}
+    for s in series:
+        region = str(s.get("metric", {}).get("region", "?"))
+        out[region] = [(float(t), int(float(v))) for t, v in s.get("values", [])]
+    return out
+
+
+def _replicas_plot(data: RunData, fault: Any, t0: float, t_end: float) -> tuple[str, str | None]:
+    scraped = replicas_from_metrics(data.run_dir)
+    if scraped:
+        source = "API replicas up, as Prometheus scraped them"
+        return ("replicas per region", plots.replicas_over_time(scraped, fault, t0, t_end, source))
+    source = "from replica.ready / replica.stopped events"
+    return (
+        "replicas per region",
+        plots.replicas_over_time(replicas_timeline(data.events), fault, t0, t_end, source),
+    )
+
+
 def _plots(results: Results, data: RunData) -> list[tuple[str, str | None]]:
     m = results.measurements
     series = _series(results, data)
@@ -93,10 +121,7 @@ def _plots(results: Results, data: RunData) -> list[tuple[str, str | None]]:
     out = [
         ("latency percentiles over time", plots.latency_over_time(series, m.fault, t0, p95_target)),
         ("throughput and errors over time", plots.throughput_over_time(series, m.fault, t0)),
-        (
-            "replicas per region",
-            plots.replicas_over_time(replicas_timeline(data.events), m.fault, t0, t_end),
-        ),
+        _replicas_plot(data, m.fault, t0, t_end),
         (
             "failover timeline",
             plots.failover_timeline(

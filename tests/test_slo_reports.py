@@ -99,3 +99,29 @@ def test_negative_control_junit(tmp_path: Path) -> None:
     cases = {c.get("name"): c for c in root.iter("testcase")}
     assert cases["failover"].find("failure") is None  # the breach was the expected outcome
     assert cases["negative_control.breach_detected"].find("failure") is None
+
+
+def test_replicas_plot_prefers_prometheus_series(tmp_path) -> None:
+    import json as _json
+
+    from slo.rendering import replicas_from_metrics
+
+    (tmp_path / "metrics.json").write_text(
+        _json.dumps(
+            {
+                "queries": {
+                    "api_replicas_up_by_region": {
+                        "result": [
+                            {"metric": {"region": "primary"}, "values": [[100, "3"], [101, "0"]]},
+                            {"metric": {"region": "secondary"}, "values": [[100, "2"], [101, "3"]]},
+                        ]
+                    }
+                }
+            }
+        )
+    )
+    assert replicas_from_metrics(tmp_path) == {
+        "primary": [(100.0, 3), (101.0, 0)],
+        "secondary": [(100.0, 2), (101.0, 3)],
+    }
+    assert replicas_from_metrics(tmp_path / "missing") == {}
