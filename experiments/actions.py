@@ -30,6 +30,8 @@ __all__ = [
     "start_program",
     "restore_all",
     "kill_failover_leader",
+    "partition_redis_master",
+    "heal_network",
     "wait_for_failover_in_progress",
 ]
 
@@ -197,15 +199,25 @@ def _controller_status(stack: Any) -> list[dict[str, Any]]:
     return out
 
 
-def wait_for_failover_in_progress(deadline_s: float = 20.0, configuration: Configuration = None) -> dict[str, Any]:
+def wait_for_failover_in_progress(
+    deadline_s: float = 20.0, configuration: Configuration = None
+) -> dict[str, Any]:
     """Block until a controller reports a failover operation in progress; return its status."""
     stack = open_stack(configuration)
     end = time.monotonic() + float(deadline_s)
     while time.monotonic() < end:
         for status in _controller_status(stack):
             op = status.get("operation") or {}
-            if status.get("leader") and op.get("kind") == "failover" and op.get("status") == "in_progress":
-                return {"identity": status["identity"], "operation": op.get("id"), "step": status.get("current_step")}
+            if (
+                status.get("leader")
+                and op.get("kind") == "failover"
+                and op.get("status") == "in_progress"
+            ):
+                return {
+                    "identity": status["identity"],
+                    "operation": op.get("id"),
+                    "step": status.get("current_step"),
+                }
         time.sleep(0.05)
     raise ActivityFailed(f"no failover in progress after {deadline_s} s")
 
@@ -218,4 +230,31 @@ def kill_failover_leader(configuration: Configuration = None) -> dict[str, Any]:
         raise ActivityFailed("no failover controller reports itself leader")
     identity = str(leaders[0]["identity"])
     program = f"failover-{identity.rsplit('-', 1)[-1]}"
-    return _fault(configuration, f"controller:{identity}", lambda: {"program": program, "pids": stack.kill(program)})
+    return _fault(
+        configuration,
+        f"controller:{identity}",
+        lambda: {"program": program, "pids": stack.kill(program)},
+    )
+
+
+def partition_redis_master(
+    addr: str | None = None, loss_pct: int = 100, configuration: Configuration = None
+) -> dict[str, Any]:
+    """Drop (nftables) the packets sent to one Redis Cluster master, client and bus ports: a partition."""
+    stack = open_stack(configuration)
+    return _fault(
+        configuration,
+        "redis-master-partition",
+        lambda: stack.partition_redis_master(addr, int(loss_pct)),
+    )
+
+
+def heal_network(configuration: Configuration = None) -> dict[str, Any]:
+    """Rollback of every nftables fault of ours."""
+    stack = open_stack(configuration)
+    try:
+        healed = stack.heal_network()
+    except GamedayError as exc:
+        raise ActivityFailed(str(exc)) from None
+    _rolled_back(configuration, "network")
+    return {"healed": healed}

@@ -16,6 +16,7 @@ import httpx
 
 from gameday import __version__
 from gameday.events import append_jsonl, read_jsonl
+from loadtests.readback import ranges_of
 from stack.control import Stack
 
 METRIC_QUERIES = {
@@ -34,17 +35,9 @@ METRIC_QUERIES = {
 }
 
 
-def _ranges(seqs: list[int]) -> list[list[int]]:
-    out: list[list[int]] = []
-    for seq in sorted(set(seqs)):
-        if out and seq == out[-1][1] + 1:
-            out[-1][1] = seq
-        else:
-            out.append([seq, seq])
-    return out
-
-
-def read_back_ledger(entry_url: str, client: str, run_dir: Path, deadline_s: float = 60.0) -> Path | None:
+def read_back_ledger(
+    entry_url: str, client: str, run_dir: Path, deadline_s: float = 60.0
+) -> Path | None:
     """Read every stored sequence of this run's ledger client back through the entry point."""
     if not (run_dir / "ledger.jsonl").exists():
         return None
@@ -85,7 +78,7 @@ def read_back_ledger(entry_url: str, client: str, run_dir: Path, deadline_s: flo
             {
                 "t_wall": time.time(),
                 "client": client,
-                "present_ranges": _ranges(seqs),
+                "present_ranges": ranges_of(seqs),
                 "source": f"GET {entry_url}/ledger",
             }
         )
@@ -105,7 +98,9 @@ def merge_stack_events(stack: Stack, run_dir: Path, start_wall: float, end_wall:
     return copied
 
 
-def collect_metrics(prometheus_url: str, run_dir: Path, start_wall: float, end_wall: float, step_s: int = 1) -> None:
+def collect_metrics(
+    prometheus_url: str, run_dir: Path, start_wall: float, end_wall: float, step_s: int = 1
+) -> None:
     queries: dict[str, Any] = {}
     with httpx.Client(timeout=10) as http:
         for name, promql in METRIC_QUERIES.items():

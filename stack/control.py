@@ -365,8 +365,26 @@ class Stack:
             time.sleep(0.5)
         raise ActionError(f"failover controllers did not fail back to {region}: {last}")
 
+    def partition_redis_master(self, addr: str | None = None, loss_pct: int = 100) -> dict[str, Any]:
+        """Cut one Redis Cluster master off the network (client and bus ports) with nftables."""
+        from stack import netfault
+
+        masters = self.redis_masters()
+        target = addr or masters[0]
+        if target not in masters:
+            raise ActionError(f"{target} is not a Redis master (masters: {masters})")
+        host, port = target.split(":")
+        rule = netfault.drop_to(host, [int(port), int(port) + 10000], loss_pct, tag=f"redis-{host}")
+        return {"addr": target, "rule": rule}
+
+    def heal_network(self) -> bool:
+        from stack import netfault
+
+        return netfault.heal()
+
     def restore_all(self, deadline_s: float = 120.0) -> dict[str, Any]:
         """Undo every fault: thaw, start what should run, no latency, traffic and leader home."""
+        healed = self.heal_network()
         for procs in self._trees(list(self.programs)).values():
             signal_tree(procs, signal.SIGCONT)
         states = self.sup.states()
@@ -390,7 +408,7 @@ class Stack:
             if self.replicas(region) != initial:
                 self.scale(region, initial)
         moved = self.failback(self.home_region(), deadline_s)
-        return {"started": started, "moved": moved}
+        return {"started": started, "moved": moved, "network_healed": healed}
 
     # -- database and redis ------------------------------------------------------------
     def patroni_cluster(self) -> dict[str, Any]:

@@ -1,0 +1,78 @@
+"""Network faults on loopback with nftables (tc netem does not exist on this kernel).
+
+One table, `inet gameday`, with an output-hook chain; each fault is one rule
+tagged with a comment, so `heal()` removes exactly ours (the whole table).
+Only loopback destinations are accepted: a fault never touches real traffic.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+
+from gameday.errors import ActionError
+
+TABLE = "gameday"
+
+
+def _nft(*args: str) -> str:
+    try:
+        out = subprocess.run(["nft", *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ActionError(f"nft {' '.join(args)}: {exc}") from None
+    if out.returncode != 0:
+        raise ActionError(f"nft {' '.join(args)}: {out.stderr.strip()}")
+    return out.stdout
+
+
+def _ensure_table() -> None:
+    _nft("add", "table", "inet", TABLE)
+    _nft(
+        "add",
+        "chain",
+        "inet",
+        TABLE,
+        "out",
+        "{ type filter hook output priority 0; policy accept; }",
+    )
+
+
+def drop_to(address: str, ports: list[int], loss_pct: int = 100, tag: str = "fault") -> str:
+    """Drop `loss_pct` % of the TCP packets sent to address:ports; return the rule's text."""
+    ip = ipaddress.ip_address(address)
+    if not ip.is_loopback:
+        raise ActionError(
+            f"{address} is not a loopback address: network faults stay on 127.0.0.0/8"
+        )
+    if not ports or not all(0 < p < 65536 for p in ports):
+        raise ActionError(f"ports {ports}: give 1..65535")
+    if not 0 < loss_pct <= 100:
+        raise ActionError(f"loss {loss_pct} %: give 1..100")
+    _ensure_table()
+    port_set = "{ " + ", ".join(str(p) for p in ports) + " }"
+    rule = ["ip", "daddr", str(ip), "tcp", "dport", port_set]
+    if loss_pct < 100:
+        rule += ["numgen", "random", "mod", "100", "<", str(loss_pct)]
+    rule += ["drop", "comment", f'"gameday:{tag}"']
+    _nft("add", "rule", "inet", TABLE, "out", *rule)
+    return " ".join(rule)
+
+
+def active_rules() -> list[str]:
+    try:
+        text = _nft("list", "table", "inet", TABLE)
+    except ActionError:
+        return []
+    return [line.strip() for line in text.splitlines() if "gameday:" in line]
+
+
+def heal() -> bool:
+    """Remove every fault of ours; True when there was something to remove."""
+    if not active_rules():
+        try:
+            _nft("delete", "table", "inet", TABLE)
+        except ActionError:
+            return False
+        return False
+    _nft("delete", "table", "inet", TABLE)
+    return True
