@@ -127,7 +127,11 @@ class Monitor:
         return seen
 
     def _record_changes(self, seen: dict[str, Any]) -> None:
-        kinds = {"edge": "edge.switched", "db_leader": "db.leader_changed", "replicas": "replicas.changed"}
+        kinds = {
+            "edge": "edge.switched",
+            "db_leader": "db.leader_changed",
+            "replicas": "replicas.changed",
+        }
         for key, kind in kinds.items():
             old = self._last.get(key)
             new = seen.get(key)
@@ -146,9 +150,13 @@ class Monitor:
         seen = self._observe_stack()
         self._record_changes(seen)
         prom = self.stack.prometheus_url
-        rps = _prom(client, prom, 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[10s]))')
+        rps = _prom(
+            client, prom, 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[10s]))'
+        )
         p95 = _prom(
-            client, prom, "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[10s])))"
+            client,
+            prom,
+            "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[10s])))",
         )
         err = _prom(
             client,
@@ -169,6 +177,8 @@ class Monitor:
         )
         self.printer(line)
         if self.guard_armed and self.tripped is None and outage > self.max_outage_s:
-            self.tripped = f"entry point failed every probe for {outage:.0f} s (cap {self.max_outage_s:.0f} s)"
+            self.tripped = (
+                f"entry point failed every probe for {outage:.0f} s (cap {self.max_outage_s:.0f} s)"
+            )
             record_event(self.run_dir, "abort", "safeguard", reason=self.tripped)
             self.on_trip(self.tripped)

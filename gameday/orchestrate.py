@@ -22,7 +22,7 @@ from typing import Any
 
 from gameday import __version__
 from gameday.collect import collect_metrics, merge_stack_events, read_back_ledger, versions
-from gameday.errors import EXIT_INCONCLUSIVE
+from gameday.errors import EXIT_INCONCLUSIVE, SetupError
 from gameday.events import record_event
 from gameday.monitor import Monitor
 from gameday.plan import RunPlan
@@ -61,6 +61,27 @@ def _sleep_until(deadline_mono: float, stop: Any) -> None:
         time.sleep(min(0.2, max(0.0, deadline_mono - time.monotonic())))
 
 
+def preflight(stack: Stack, deadline_s: float = 90.0) -> None:
+    """Start from a healthy stack at home: entry healthy, edge and DB leader in the home region."""
+    home = stack.home_region()
+    member = stack.region_db_member(home)
+    last = ""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            edge = stack.edge_active_regions()
+            leader = stack.db_leader()
+            healthy = stack.ready_replicas(home) == stack.replicas(home)
+        except Exception as exc:  # noqa: BLE001 - keep waiting, report the last reason
+            last = str(exc)
+        else:
+            if edge == [home] and leader == member and healthy:
+                return
+            last = f"edge {edge}, db leader {leader}, {home} replicas ready: {healthy}"
+        time.sleep(0.5)
+    raise SetupError(f"the stack is not healthy at home before the run: {last}")
+
+
 class Run:
     def __init__(self, plan: RunPlan, stack: Stack, runs_root: Path, say: Any = print) -> None:
         self.plan = plan
@@ -95,7 +116,9 @@ class Run:
             str(self.plan.experiment),
         ]
         log = (self.run_dir / "chaos.out").open("ab")
-        return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def _stop_chaos(self, reason: str) -> None:
         """Interrupt the experiment: Chaos Toolkit runs its rollbacks on SIGINT."""
@@ -160,7 +183,10 @@ class Run:
         interrupted = False
         try:
             probes = probe_runner.start(
-                self.stack.entry_url, self.run_dir, rate_rps=w.probe_rate_rps, duration_s=window + CHAOS_GRACE_S
+                self.stack.entry_url,
+                self.run_dir,
+                rate_rps=w.probe_rate_rps,
+                duration_s=window + CHAOS_GRACE_S,
             )
             load = load_runner.start(
                 plan.scenario,
@@ -183,6 +209,7 @@ class Run:
                 self.chaos = self._start_chaos()
                 self._wait_chaos()
                 monitor.guard_armed = False
+                self._check_journal()
             else:
                 _sleep_until(fault_started + w.fault_s, lambda: False)
             monitor.set_phase("recovery")
@@ -203,6 +230,36 @@ class Run:
             if plan.experiment is not None:
                 self._safety_net()
         return self._finish(interrupted)
+
+    def _check_journal(self) -> None:
+        """A fault that never ran is no evidence: say why, so the verdict is inconclusive."""
+        try:
+            journal = json.loads((self.run_dir / "journal.json").read_text())
+        except (OSError, ValueError):
+            self.aborted = self.aborted or "the experiment left no journal"
+            record_event(self.run_dir, "abort", "gameday", reason=self.aborted)
+            return
+        before = (journal.get("steady_states") or {}).get("before") or {}
+        record_event(
+            self.run_dir,
+            "chaos.ended",
+            "chaos",
+            status=journal.get("status"),
+            deviated=journal.get("deviated"),
+            steady_state_before=before.get("steady_state_met"),
+        )
+        if before and before.get("steady_state_met") is False:
+            failing = [
+                p["activity"]["name"]
+                for p in before.get("probes", [])
+                if not p.get("tolerance_met")
+            ]
+            self.aborted = self.aborted or (
+                f"steady state not met before the fault ({', '.join(failing) or 'unknown probe'}): "
+                "the method did not run"
+            )
+            record_event(self.run_dir, "abort", "chaos", reason=self.aborted)
+            self.say(f"gameday: {self.aborted}")
 
     def _write_slo_spec(self) -> None:
         """Chaos runs judge service under fault; throughput is judged by load-only runs."""
@@ -233,7 +290,9 @@ class Run:
         read_back_ledger(self.stack.entry_url, self.record["ledger_client"], self.run_dir)
         ended_wall, ended_mono = time.time(), time.monotonic()
         merge_stack_events(self.stack, self.run_dir, self.record["started_wall"], ended_wall)
-        collect_metrics(self.stack.prometheus_url, self.run_dir, self.record["started_wall"], ended_wall)
+        collect_metrics(
+            self.stack.prometheus_url, self.run_dir, self.record["started_wall"], ended_wall
+        )
         record_event(self.run_dir, "run.ended", "gameday", aborted=self.aborted)
         self.record.update(ended_wall=ended_wall, ended_mono=ended_mono, aborted=self.aborted)
         write_run_json(self.run_dir, self.record)

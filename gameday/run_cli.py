@@ -30,12 +30,25 @@ def register(sub: Any) -> None:
         "writes a readable report.",
     )
     p.add_argument("experiment")
-    p.add_argument("--load", default="progressive", metavar="SCENARIO", help="load scenario (default progressive)")
-    p.add_argument("--profile", default="ci", help=f"one of {', '.join(PROFILE_WINDOWS)} (default ci)")
+    p.add_argument(
+        "--load",
+        default="progressive",
+        metavar="SCENARIO",
+        help="load scenario (default progressive)",
+    )
+    p.add_argument(
+        "--profile", default="ci", help=f"one of {', '.join(PROFILE_WINDOWS)} (default ci)"
+    )
     p.add_argument("--target", default="local", choices=["local", "k8s"])
-    p.add_argument("--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)")
-    p.add_argument("--state-dir", type=Path, default=None, help="the local stack's state (default .state)")
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)")
+    p.add_argument(
+        "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
+    )
+    p.add_argument(
+        "--state-dir", type=Path, default=None, help="the local stack's state (default .state)"
+    )
+    p.add_argument(
+        "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"
+    )
     p.add_argument("--dry-run", action="store_true", help="print what would be hit and do nothing")
     p.set_defaults(func=cmd_run)
 
@@ -48,11 +61,18 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--suite", type=Path, default=SUITES_DIR / "nightly.yaml")
     p.add_argument("--profile", default=None, help="override the suite's profile (e.g. ci)")
-    p.add_argument("--topology", type=Path, default=None, help="topology for `up` (default: the full local one)")
+    p.add_argument(
+        "--topology",
+        type=Path,
+        default=None,
+        help="topology for `up` (default: the full local one)",
+    )
     p.add_argument("--state-dir", type=Path, default=None)
     p.add_argument("--runs-dir", type=Path, default=Path("runs"))
     p.add_argument("--keep-up", action="store_true", help="leave the stack running afterwards")
-    p.add_argument("--dry-run", action="store_true", help="validate the suite and print the plan only")
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate the suite and print the plan only"
+    )
     p.set_defaults(func=cmd_nightly)
 
 
@@ -75,10 +95,14 @@ def k8s_dry_run(plan: RunPlan, target_file: Path | None) -> int:
     from gameday.k8s.target import Fault, KubernetesTarget, load_settings
 
     if target_file is None:
-        raise InputError("--target k8s needs --k8s-target FILE (see manifests/k8s/target.example.yaml)")
+        raise InputError(
+            "--target k8s needs --k8s-target FILE (see manifests/k8s/target.example.yaml)"
+        )
     name = plan.experiment.stem if plan.experiment else "none"
     if name not in K8S_FAULTS:
-        raise InputError(f"experiment {name!r} has no Kubernetes form (known: {', '.join(K8S_FAULTS)})")
+        raise InputError(
+            f"experiment {name!r} has no Kubernetes form (known: {', '.join(K8S_FAULTS)})"
+        )
     target = KubernetesTarget(load_settings(target_file))
     faults = [Fault.parse(f) for f in K8S_FAULTS[name]]
     for fault in faults:
@@ -99,7 +123,9 @@ def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
     for section in ("method", "rollbacks"):
         for act in doc.get(section, []):
             prov = act.get("provider", {})
-            print(f"  {section}: {act.get('type')} {act.get('name')}: {prov.get('func')}({prov.get('arguments', {})})")
+            print(
+                f"  {section}: {act.get('type')} {act.get('name')}: {prov.get('func')}({prov.get('arguments', {})})"
+            )
     try:
         from stack.control import Stack
 
@@ -112,11 +138,13 @@ def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
     for p in procs:
         if p.region == "primary":
             print(f"  {p.name:<20} {p.role:<9} pid {p.pid}")
-    print(f"db leader now: {stack.db_leader()}; edge routes to: {', '.join(stack.edge_active_regions())}")
+    print(
+        f"db leader now: {stack.db_leader()}; edge routes to: {', '.join(stack.edge_active_regions())}"
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from gameday.orchestrate import Run
+    from gameday.orchestrate import Run, preflight
     from stack.control import Stack
 
     plan = make_plan(args.experiment, args.load, args.profile, args.target)
@@ -131,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run(plan, args.state_dir)
         return EXIT_OK
     stack = Stack.open(args.state_dir)
+    preflight(stack)
     outcome = Run(plan, stack, args.runs_dir, _say).execute()
     _say(f"verdict: {outcome.summary}")
     _say(f"report: {outcome.run_dir / 'report.html'}")
@@ -139,11 +168,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from gameday.orchestrate import Run, new_run_dir
+    from gameday.orchestrate import Run, new_run_dir, preflight
     from gameday.summary import write_summary
     from stack.control import Stack
     from stack.topology import load_topology
@@ -169,17 +200,39 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             spent = time.monotonic() - started
             need = plan.windows.total_s + 60
             if spent + need > suite.budget_s:
-                rows.append({"name": plan.name, "scenario": plan.scenario, "code": EXIT_INCONCLUSIVE,
-                             "summary": f"skipped: time budget ({suite.budget_s:.0f} s) exhausted", "run_dir": None})
+                rows.append(
+                    {
+                        "name": plan.name,
+                        "scenario": plan.scenario,
+                        "code": EXIT_INCONCLUSIVE,
+                        "summary": f"skipped: time budget ({suite.budget_s:.0f} s) exhausted",
+                        "run_dir": None,
+                    }
+                )
                 continue
             _say(f"\n=== run {i}/{len(plans)}: {plan.name} x {plan.scenario} ({plan.profile}) ===")
+            preflight(stack)
             outcome = Run(plan, stack, args.runs_dir, _say).execute()
-            rows.append({"name": plan.name, "scenario": plan.scenario, "code": outcome.exit_code,
-                         "summary": outcome.summary, "run_dir": str(outcome.run_dir)})
+            rows.append(
+                {
+                    "name": plan.name,
+                    "scenario": plan.scenario,
+                    "code": outcome.exit_code,
+                    "summary": outcome.summary,
+                    "run_dir": str(outcome.run_dir),
+                }
+            )
             _say(f"verdict: {outcome.summary}")
     except KeyboardInterrupt:
-        rows.append({"name": "(interrupted)", "scenario": "-", "code": EXIT_INCONCLUSIVE,
-                     "summary": "interrupted by the operator", "run_dir": None})
+        rows.append(
+            {
+                "name": "(interrupted)",
+                "scenario": "-",
+                "code": EXIT_INCONCLUSIVE,
+                "summary": "interrupted by the operator",
+                "run_dir": None,
+            }
+        )
     finally:
         if brought_up and not args.keep_up:
             _say("taking the local stack down")
@@ -188,12 +241,24 @@ def cmd_nightly(args: argparse.Namespace) -> int:
                 _say(f"gameday: {problem}")
     elapsed = time.monotonic() - started
     codes = [r["code"] for r in rows]
-    code = EXIT_SLO_FAILED if EXIT_SLO_FAILED in codes else EXIT_INCONCLUSIVE if any(c != EXIT_OK for c in codes) else EXIT_OK
+    code = (
+        EXIT_SLO_FAILED
+        if EXIT_SLO_FAILED in codes
+        else EXIT_INCONCLUSIVE
+        if any(c != EXIT_OK for c in codes)
+        else EXIT_OK
+    )
     if EXIT_BAD_INPUT in codes:
         code = EXIT_BAD_INPUT
-    word = {EXIT_OK: "PASS", EXIT_SLO_FAILED: "FAIL", EXIT_INCONCLUSIVE: "INCONCLUSIVE", EXIT_BAD_INPUT: "BAD INPUT"}
+    word = {
+        EXIT_OK: "PASS",
+        EXIT_SLO_FAILED: "FAIL",
+        EXIT_INCONCLUSIVE: "INCONCLUSIVE",
+        EXIT_BAD_INPUT: "BAD INPUT",
+    }
     table = [["RUN", "LOAD", "VERDICT", "SUMMARY"]] + [
-        [r["name"], r["scenario"], word.get(r["code"], str(r["code"])), r["summary"][:90]] for r in rows
+        [r["name"], r["scenario"], word.get(r["code"], str(r["code"])), r["summary"][:90]]
+        for r in rows
     ]
     _say("\n" + _table(table))
     report = write_summary(summary_dir, suite.name, rows, elapsed, code)

@@ -23,16 +23,29 @@ def _merge_junit(rows: list[dict[str, Any]], out: Path) -> None:
                 suite.set("name", f"{row['name']}.{suite.get('name', 'slo')}")
                 root.append(suite)
         else:
-            suite = ET.SubElement(root, "testsuite", name=row["name"], tests="1", failures="0", errors="1")
+            suite = ET.SubElement(
+                root, "testsuite", name=row["name"], tests="1", failures="0", errors="1"
+            )
             case = ET.SubElement(suite, "testcase", classname=row["name"], name="run")
             ET.SubElement(case, "error", message=row["summary"])
     ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
 
 
-def write_summary(folder: Path, name: str, rows: list[dict[str, Any]], elapsed_s: float, code: int) -> Path:
+def write_summary(
+    folder: Path, name: str, rows: list[dict[str, Any]], elapsed_s: float, code: int
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(
-        json.dumps({"schema": "gameday.suite/1", "suite": name, "elapsed_s": elapsed_s, "exit_code": code, "runs": rows}, indent=2)
+        json.dumps(
+            {
+                "schema": "gameday.suite/1",
+                "suite": name,
+                "elapsed_s": elapsed_s,
+                "exit_code": code,
+                "runs": rows,
+            },
+            indent=2,
+        )
     )
     lines = [
         f"# Suite {name}: {WORDS.get(code, code)}",
@@ -43,8 +56,14 @@ def write_summary(folder: Path, name: str, rows: list[dict[str, Any]], elapsed_s
         "|---|---|---|---|---|",
     ]
     for r in rows:
-        report = f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', folder)})" if r.get("run_dir") else "-"
-        lines.append(f"| {r['name']} | {r['scenario']} | {WORDS.get(r['code'], r['code'])} | {r['summary']} | {report} |")
+        report = (
+            f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', folder)})"
+            if r.get("run_dir")
+            else "-"
+        )
+        lines.append(
+            f"| {r['name']} | {r['scenario']} | {WORDS.get(r['code'], r['code'])} | {r['summary']} | {report} |"
+        )
     (folder / "summary.md").write_text("\n".join(lines) + "\n")
     colours = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
     body = "".join(

@@ -21,4 +21,6 @@ def read_yaml(path: Path | str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(str(path), [f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        raise ConfigError(
+            str(path), [f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}"]
+        ) from None
