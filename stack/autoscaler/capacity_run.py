@@ -276,6 +276,7 @@ def attach_local_spike(
         predicted=predicted,
         predicted_step_s=plan.spike.at_s,
         predicted_scale_time_s=predicted_st,
+        observed_p95_ms=tuple(observed.p95_ms),
     )
     if observed_st.scale_time_s is None:
         report.problems.append(f"local scale time inconclusive: {observed_st.reason}")

@@ -35,6 +35,7 @@ class LocalSpike:
     predicted: SimResult  # times in real seconds from the run's start of the spike profile
     predicted_step_s: float
     predicted_scale_time_s: float | None
+    observed_p95_ms: tuple[tuple[float, float | None], ...] = ()
 
 
 @dataclass
@@ -153,6 +154,18 @@ def _summary(report: CapacityReport) -> dict[str, Any]:
             "observed_scale_time_s": report.local.observed_scale_time.scale_time_s,
             "observed_reason": report.local.observed_scale_time.reason,
             "predicted_scale_time_s": report.local.predicted_scale_time_s,
+            "observed_replicas": [
+                [round(p.t_wall - report.local.step_t_wall, 3), p.requested, p.ready]
+                for p in report.local.observed
+            ],
+            "predicted_decisions": [
+                [round(d.t - report.local.predicted_step_s, 3), d.current, d.desired]
+                for d in report.local.predicted.decisions
+                if d.desired != d.current
+            ],
+            "observed_p95_ms": [
+                [round(t - report.local.step_t_wall), v] for t, v in report.local.observed_p95_ms
+            ],
         }
     return out
 
