@@ -1,12 +1,12 @@
 """The project's exceptions, one tree; only the command line turns them into exit codes.
 
-    GamedayError                  base of everything we raise on purpose
-    ├── InputError                bad input: a file, key or argument is wrong   -> exit 2
-    │   └── ConfigError           a config/topology/spec file failed validation -> exit 2
-    ├── SetupError                the stack or a tool could not be brought up  -> exit 3
-    │   └── ReadinessTimeout      a component did not become ready in time     -> exit 3
-    ├── Inconclusive              not enough data to decide                    -> exit 3
-    └── ActionError               an action against the stack failed (retryable when .retryable)
+GamedayError                  base of everything we raise on purpose
+├── InputError                bad input: a file, key or argument is wrong   -> exit 2
+│   └── ConfigError           a config/topology/spec file failed validation -> exit 2
+├── SetupError                the stack or a tool could not be brought up  -> exit 3
+│   └── ReadinessTimeout      a component did not become ready in time     -> exit 3
+├── Inconclusive              not enough data to decide                    -> exit 3
+└── ActionError               an action against the stack failed (retryable when .retryable)
 """
 
 from __future__ import annotations

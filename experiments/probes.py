@@ -1,0 +1,127 @@
+"""Chaos Toolkit probes on the local stack: health, latency and errors, leaders.
+
+Latency and error probes read Prometheus; with no data they raise
+ActivityFailed (no data never satisfies a hypothesis).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import httpx
+from chaoslib.exceptions import ActivityFailed
+
+from experiments.common import open_stack
+from gameday.errors import GamedayError
+
+__all__ = [
+    "entry_healthy",
+    "api_p95_ms",
+    "api_error_rate",
+    "db_leader",
+    "edge_active_region",
+    "wait_for_entry_serving",
+    "wait_for_db_leader_change",
+]
+
+Configuration = dict[str, Any] | None
+
+
+def entry_healthy(timeout_s: float = 1.0, configuration: Configuration = None) -> bool:
+    """True when the entry point's /health answers 200 with database and redis connected."""
+    stack = open_stack(configuration)
+    try:
+        resp = httpx.get(f"{stack.entry_url}/health", timeout=float(timeout_s))
+    except httpx.HTTPError:
+        return False
+    if resp.status_code != 200:
+        return False
+    body = resp.json()
+    return bool(
+        body.get("status") == "healthy"
+        and body.get("database") == "connected"
+        and body.get("redis") == "connected"
+    )
+
+
+def _prom_scalar(configuration: Configuration, promql: str) -> float:
+    stack = open_stack(configuration)
+    try:
+        resp = httpx.get(
+            f"{stack.prometheus_url}/api/v1/query", params={"query": promql}, timeout=3
+        )
+        resp.raise_for_status()
+        result = resp.json()["data"]["result"]
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        raise ActivityFailed(f"prometheus query failed: {exc}") from None
+    if not result:
+        raise ActivityFailed(f"no data for {promql}")
+    value = float(result[0]["value"][1])
+    if math.isnan(value):
+        raise ActivityFailed(f"no data (NaN) for {promql}")
+    return value
+
+
+def api_p95_ms(window_s: int = 30, configuration: Configuration = None) -> float:
+    """p95 latency in ms of every API request over the last `window_s`, from the replicas' histograms."""
+    w = f"{int(window_s)}s"
+    q = f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[{w}])))"
+    return _prom_scalar(configuration, q) * 1000.0
+
+
+def api_error_rate(window_s: int = 30, configuration: Configuration = None) -> float:
+    """Share of 5xx answers at the edge over the last `window_s` (0..1)."""
+    w = f"{int(window_s)}s"
+    q = (
+        f'sum(rate(haproxy_frontend_http_responses_total{{proxy="fe_edge",code="5xx"}}[{w}])) / '
+        f'sum(rate(haproxy_frontend_http_responses_total{{proxy="fe_edge"}}[{w}]))'
+    )
+    return _prom_scalar(configuration, q)
+
+
+def db_leader(configuration: Configuration = None) -> str:
+    stack = open_stack(configuration)
+    try:
+        leader = stack.db_leader()
+    except GamedayError as exc:
+        raise ActivityFailed(str(exc)) from None
+    if leader is None:
+        raise ActivityFailed("no PostgreSQL leader")
+    return leader
+
+
+def edge_active_region(configuration: Configuration = None) -> str:
+    stack = open_stack(configuration)
+    active = stack.edge_active_regions()
+    if len(active) != 1:
+        raise ActivityFailed(f"edge routes to {active}, expected exactly one region")
+    return active[0]
+
+
+def wait_for_entry_serving(deadline_s: float = 60.0, configuration: Configuration = None) -> float:
+    """Seconds until the entry point serves /health successfully; raises past the deadline."""
+    start = time.monotonic()
+    while time.monotonic() - start < float(deadline_s):
+        if entry_healthy(0.5, configuration):
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise ActivityFailed(f"entry point not serving after {deadline_s} s")
+
+
+def wait_for_db_leader_change(
+    old: str = "pg-primary", deadline_s: float = 60.0, configuration: Configuration = None
+) -> str:
+    """The new leader's name once Patroni has promoted someone other than `old`."""
+    stack = open_stack(configuration)
+    end = time.monotonic() + float(deadline_s)
+    while time.monotonic() < end:
+        try:
+            leader = stack.db_leader()
+        except GamedayError:
+            leader = None
+        if leader and leader != old:
+            return leader
+        time.sleep(0.2)
+    raise ActivityFailed(f"PostgreSQL leader still {old} (or none) after {deadline_s} s")

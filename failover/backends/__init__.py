@@ -1,0 +1,1 @@
+"""Backends behind the controller's four interfaces (see base.py)."""

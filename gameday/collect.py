@@ -1,0 +1,149 @@
+"""Evidence gathered after a run's load stops: ledger read-back, controller events, metrics.
+
+I/O only: each function writes one file of the run folder (docs/run-folder.md)
+and decides nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gameday import __version__
+from gameday.events import append_jsonl, read_jsonl
+from stack.control import Stack
+
+METRIC_QUERIES = {
+    "edge_rps": 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[5s]))',
+    "edge_5xx_ratio": (
+        'sum(rate(haproxy_frontend_http_responses_total{proxy="fe_edge",code="5xx"}[5s])) / '
+        'sum(rate(haproxy_frontend_http_responses_total{proxy="fe_edge"}[5s]))'
+    ),
+    "api_p95_s": "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5s])))",
+    "api_rps_by_region": 'sum by (region) (rate(http_requests_total{job="api"}[5s]))',
+    "api_replicas_up_by_region": 'sum by (region) (up{job="api"})',
+    "api_cpu_by_replica": 'rate(process_cpu_seconds_total{job="api"}[5s])',
+    "api_rss_by_replica": 'process_resident_memory_bytes{job="api"}',
+    "regional_lb_servers_up": 'sum by (proxy, instance) (haproxy_backend_active_servers{proxy="be_api"})',
+    "targets_up": "sum by (job) (up)",
+}
+
+
+def _ranges(seqs: list[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for seq in sorted(set(seqs)):
+        if out and seq == out[-1][1] + 1:
+            out[-1][1] = seq
+        else:
+            out.append([seq, seq])
+    return out
+
+
+def read_back_ledger(entry_url: str, client: str, run_dir: Path, deadline_s: float = 60.0) -> Path | None:
+    """Read every stored sequence of this run's ledger client back through the entry point."""
+    if not (run_dir / "ledger.jsonl").exists():
+        return None
+    seqs: list[int] = []
+    after: int | None = None
+    end = time.monotonic() + deadline_s
+    error = ""
+    with httpx.Client(timeout=5) as http:
+        while time.monotonic() < end:
+            params: dict[str, Any] = {"client": client, "limit": 10000}
+            if after is not None:
+                params["after"] = after
+            try:
+                resp = http.get(f"{entry_url}/ledger", params=params)
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+                time.sleep(0.5)
+                continue
+            if resp.status_code != 200:
+                error = f"HTTP {resp.status_code}"
+                time.sleep(0.5)
+                continue
+            batch = [int(s) for s in resp.json().get("seqs", [])]
+            seqs.extend(batch)
+            if len(batch) < 10000:
+                error = ""
+                break
+            after = batch[-1]
+    if error:
+        # No read-back is no evidence: the RPO verdict will be inconclusive.
+        (run_dir / "readback.error").write_text(f"ledger read-back failed: {error}\n")
+        return None
+    path = run_dir / "readback.json"
+    path.write_text(
+        json.dumps(
+            {
+                "t_wall": time.time(),
+                "client": client,
+                "present_ranges": _ranges(seqs),
+                "source": f"GET {entry_url}/ledger",
+            }
+        )
+    )
+    return path
+
+
+def merge_stack_events(stack: Stack, run_dir: Path, start_wall: float, end_wall: float) -> int:
+    """Copy the controllers' (and autoscaler's) events inside the run window into events.jsonl."""
+    events_dir = Path(stack.handles.get("events_dir", stack.root / "events"))
+    copied = 0
+    for path in sorted(events_dir.glob("*.jsonl")):
+        for event in read_jsonl(path):
+            if start_wall - 1 <= float(event.get("t_wall", 0)) <= end_wall + 1:
+                append_jsonl(run_dir / "events.jsonl", event)
+                copied += 1
+    return copied
+
+
+def collect_metrics(prometheus_url: str, run_dir: Path, start_wall: float, end_wall: float, step_s: int = 1) -> None:
+    queries: dict[str, Any] = {}
+    with httpx.Client(timeout=10) as http:
+        for name, promql in METRIC_QUERIES.items():
+            entry: dict[str, Any] = {"promql": promql}
+            try:
+                resp = http.get(
+                    f"{prometheus_url}/api/v1/query_range",
+                    params={"query": promql, "start": start_wall, "end": end_wall, "step": step_s},
+                )
+                resp.raise_for_status()
+                entry["result"] = resp.json()["data"]["result"]
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                entry["error"] = str(exc)[:200]
+            queries[name] = entry
+    (run_dir / "metrics.json").write_text(
+        json.dumps({"start": start_wall, "end": end_wall, "step_s": step_s, "queries": queries})
+    )
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else "unknown"
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    # Not `import locust`: it monkey-patches this process for gevent.
+    return {
+        "gameday": __version__,
+        "postgresql": _first_line(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
+        "patroni": _first_line(["/usr/bin/patroni", "--version"]),
+        "etcd": _first_line(["/usr/bin/etcd", "--version"]),
+        "redis": _first_line(["/usr/bin/redis-server", "--version"]),
+        "haproxy": _first_line(["/usr/sbin/haproxy", "-v"]),
+        "prometheus": _first_line(["/usr/bin/prometheus", "--version"]),
+        "locust": version("locust"),
+        "chaostoolkit-lib": version("chaostoolkit-lib"),
+    }

@@ -1,0 +1,1 @@
+"""Kubernetes: render the bundled manifests, validate them offline, and the cluster target."""

@@ -1,0 +1,174 @@
+"""Live view of a run: progress lines for the operator, stack-change events, and the safeguard.
+
+A background thread polls every `period_s`: Prometheus (edge req/s, API p95, edge
+5xx share), the stack (edge's active region, replicas, database leader), and the
+tail of probes.jsonl. It records `db.leader_changed` / `edge.switched` /
+`replicas.changed` events as it sees them, prints one progress line, and trips
+the safeguard when the entry point has failed every probe for `max_outage_s`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gameday.events import record_event
+from stack.control import Stack
+
+
+def _prom(client: httpx.Client, url: str, query: str) -> float | None:
+    try:
+        resp = client.get(f"{url}/api/v1/query", params={"query": query}, timeout=1.0)
+        result = resp.json()["data"]["result"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return None
+    if not result:
+        return None
+    value = float(result[0]["value"][1])
+    return None if math.isnan(value) else value
+
+
+class ProbeTail:
+    """Reads probes.jsonl incrementally; tracks how long the entry point has failed every probe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.failing_since: float | None = None
+        self.last_ok: float | None = None
+        self.ok = 0
+        self.failed = 0
+
+    def poll(self) -> None:
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        end = data.rfind(b"\n")
+        if end < 0:
+            return
+        self.offset += end + 1
+        for line in data[: end + 1].splitlines():
+            try:
+                probe = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            t = float(probe.get("t_mono", 0.0))
+            if probe.get("outcome") == "ok":
+                self.ok += 1
+                self.last_ok = t
+                self.failing_since = None
+            else:
+                self.failed += 1
+                if self.failing_since is None:
+                    self.failing_since = t
+
+    def outage_s(self, now_mono: float) -> float:
+        return 0.0 if self.failing_since is None else now_mono - self.failing_since
+
+
+class Monitor:
+    def __init__(
+        self,
+        stack: Stack,
+        run_dir: Path,
+        max_outage_s: float,
+        on_trip: Callable[[str], None],
+        period_s: float = 2.0,
+        printer: Callable[[str], None] = print,
+    ) -> None:
+        self.stack = stack
+        self.run_dir = run_dir
+        self.max_outage_s = max_outage_s
+        self.on_trip = on_trip
+        self.period_s = period_s
+        self.printer = printer
+        self.phase = "starting"
+        self.guard_armed = False
+        self.tripped: str | None = None
+        self.probes = ProbeTail(run_dir / "probes.jsonl")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="monitor", daemon=True)
+        self._started = time.monotonic()
+        self._last: dict[str, Any] = {}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def set_phase(self, phase: str) -> None:
+        self.phase = phase
+
+    def _observe_stack(self) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        try:
+            seen["edge"] = ",".join(self.stack.edge_active_regions()) or "none"
+        except Exception:  # noqa: BLE001 - a region may be down; the view goes on
+            seen["edge"] = "?"
+        try:
+            seen["db_leader"] = self.stack.db_leader() or "none"
+        except Exception:  # noqa: BLE001
+            seen["db_leader"] = "?"
+        try:
+            seen["replicas"] = {r: self.stack.replicas(r) for r in self.stack.regions}
+        except Exception:  # noqa: BLE001
+            seen["replicas"] = {}
+        return seen
+
+    def _record_changes(self, seen: dict[str, Any]) -> None:
+        kinds = {"edge": "edge.switched", "db_leader": "db.leader_changed", "replicas": "replicas.changed"}
+        for key, kind in kinds.items():
+            old = self._last.get(key)
+            new = seen.get(key)
+            if old is not None and new != old and new not in ("?",) and old != "?":
+                record_event(self.run_dir, kind, "monitor", old=old, new=new)
+            if new != "?":
+                self._last[key] = new
+
+    def _loop(self) -> None:
+        with httpx.Client() as client:
+            while not self._stop.wait(self.period_s):
+                self.tick(client)
+
+    def tick(self, client: httpx.Client) -> None:
+        self.probes.poll()
+        seen = self._observe_stack()
+        self._record_changes(seen)
+        prom = self.stack.prometheus_url
+        rps = _prom(client, prom, 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[10s]))')
+        p95 = _prom(
+            client, prom, "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[10s])))"
+        )
+        err = _prom(
+            client,
+            prom,
+            'sum(rate(haproxy_frontend_http_responses_total{proxy="fe_edge",code="5xx"}[10s])) / '
+            'sum(rate(haproxy_frontend_http_responses_total{proxy="fe_edge"}[10s]))',
+        )
+        outage = self.probes.outage_s(time.monotonic())
+        replicas = " ".join(f"{r}={n}" for r, n in seen.get("replicas", {}).items())
+        line = (
+            f"[{time.monotonic() - self._started:6.1f}s] {self.phase:<9} "
+            f"{'-' if rps is None else f'{rps:.0f}':>5} req/s  "
+            f"p95 {'-' if p95 is None else f'{p95 * 1000:.0f} ms':>7}  "
+            f"5xx {'-' if err is None else f'{err * 100:.1f}%':>6}  "
+            f"probes ok {self.probes.ok} failed {self.probes.failed}"
+            f"{f' (down {outage:.0f}s)' if outage else ''}  "
+            f"edge {seen.get('edge')}  db {seen.get('db_leader')}  replicas {replicas}"
+        )
+        self.printer(line)
+        if self.guard_armed and self.tripped is None and outage > self.max_outage_s:
+            self.tripped = f"entry point failed every probe for {outage:.0f} s (cap {self.max_outage_s:.0f} s)"
+            record_event(self.run_dir, "abort", "safeguard", reason=self.tripped)
+            self.on_trip(self.tripped)

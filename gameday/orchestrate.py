@@ -1,0 +1,245 @@
+"""One run, start to verdict: probes + load, baseline, the fault (Chaos Toolkit), recovery,
+then the evidence (ledger read-back, Prometheus ranges, controller events) and the SLO verdict.
+
+Everything lands in the run folder as it happens. Ctrl-C or the safeguard stops
+the experiment (Chaos Toolkit runs its rollbacks), then a safety net restores the
+whole stack, and the folder is still finished and judged (the abort is recorded,
+so the verdict is at best inconclusive).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gameday import __version__
+from gameday.collect import collect_metrics, merge_stack_events, read_back_ledger, versions
+from gameday.errors import EXIT_INCONCLUSIVE
+from gameday.events import record_event
+from gameday.monitor import Monitor
+from gameday.plan import RunPlan
+from stack.control import Stack
+
+CHAOS_GRACE_S = 180.0  # a rollback (region restore + failback) may take this long
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    exit_code: int
+    summary: str
+    aborted: str | None
+
+
+def new_run_dir(runs_root: Path, name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = runs_root / f"{stamp}-{name}"
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = runs_root / f"{stamp}-{name}-{suffix}"
+    (path / "requests").mkdir(parents=True)
+    return path
+
+
+def write_run_json(run_dir: Path, record: dict[str, Any]) -> None:
+    tmp = run_dir / "run.json.tmp"
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(run_dir / "run.json")
+
+
+def _sleep_until(deadline_mono: float, stop: Any) -> None:
+    while time.monotonic() < deadline_mono and not stop():
+        time.sleep(min(0.2, max(0.0, deadline_mono - time.monotonic())))
+
+
+class Run:
+    def __init__(self, plan: RunPlan, stack: Stack, runs_root: Path, say: Any = print) -> None:
+        self.plan = plan
+        self.stack = stack
+        self.runs_root = runs_root
+        self.say = say
+        self.run_dir = new_run_dir(runs_root, plan.name)
+        self.chaos: subprocess.Popen[bytes] | None = None
+        self.aborted: str | None = None
+        self.record: dict[str, Any] = {}
+
+    # -- pieces ------------------------------------------------------------------------
+    def _start_chaos(self) -> subprocess.Popen[bytes]:
+        assert self.plan.experiment is not None
+        env = {
+            **os.environ,
+            "GAMEDAY_RUN_DIR": str(self.run_dir),
+            "GAMEDAY_STATE_DIR": str(self.stack.root),
+            "GAMEDAY_FAULT_S": str(self.plan.windows.fault_s),
+        }
+        chaos = Path(sys.executable).with_name("chaos")
+        argv = [
+            str(chaos),
+            "--no-version-check",
+            "--log-file",
+            str(self.run_dir / "chaostoolkit.log"),
+            "run",
+            "--journal-path",
+            str(self.run_dir / "journal.json"),
+            "--rollback-strategy",
+            "always",
+            str(self.plan.experiment),
+        ]
+        log = (self.run_dir / "chaos.out").open("ab")
+        return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _stop_chaos(self, reason: str) -> None:
+        """Interrupt the experiment: Chaos Toolkit runs its rollbacks on SIGINT."""
+        if self.chaos is None or self.chaos.poll() is not None:
+            return
+        self.say(f"gameday: stopping the experiment ({reason}); rollbacks run")
+        os.killpg(self.chaos.pid, signal.SIGINT)
+
+    def _wait_chaos(self) -> int | None:
+        if self.chaos is None:
+            return None
+        try:
+            return self.chaos.wait(CHAOS_GRACE_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.chaos.pid, signal.SIGKILL)
+            return self.chaos.wait()
+
+    def _trip(self, reason: str) -> None:
+        self.aborted = reason
+        self._stop_chaos(reason)
+
+    # -- the run -------------------------------------------------------------------------
+    def execute(self) -> RunOutcome:
+        from loadtests import probes as probe_runner
+        from loadtests import runner as load_runner
+        from loadtests.runner import build_settings, planned_duration_s
+
+        plan, w = self.plan, self.plan.windows
+        client = self.run_dir.name
+        started_wall, started_mono = time.time(), time.monotonic()
+        self.record = {
+            "schema": "gameday.run/1",
+            "name": plan.name,
+            "experiment": str(plan.experiment) if plan.experiment else None,
+            "scenario": plan.scenario,
+            "profile": plan.profile,
+            "target": plan.target,
+            "started_wall": started_wall,
+            "started_mono": started_mono,
+            "ended_wall": None,
+            "ended_mono": None,
+            "entry_url": self.stack.entry_url,
+            "prometheus_url": self.stack.prometheus_url,
+            "regions": {r: {"url": self.stack.region_url(r)} for r in self.stack.regions},
+            "versions": versions(),
+            "expect": plan.expect,
+            "ledger_client": client,
+            "windows_s": plan.describe()["windows_s"],
+            "aborted": None,
+        }
+        write_run_json(self.run_dir, self.record)
+        self._write_slo_spec()
+        record_event(self.run_dir, "run.started", "gameday", plan=plan.describe())
+        self.say(f"run folder: {self.run_dir}")
+
+        # Load and probes must outlive the windows plus the rollback; we stop them.
+        window = w.total_s + 60.0
+        nominal = planned_duration_s(build_settings(plan.scenario, plan.profile, self.run_dir))
+        scale = max(window / nominal, 0.01)
+        monitor = Monitor(self.stack, self.run_dir, w.max_outage_s, self._trip)
+        load = probes = None
+        interrupted = False
+        try:
+            probes = probe_runner.start(
+                self.stack.entry_url, self.run_dir, rate_rps=w.probe_rate_rps, duration_s=window + CHAOS_GRACE_S
+            )
+            load = load_runner.start(
+                plan.scenario,
+                plan.profile,
+                self.stack.entry_url,
+                self.run_dir,
+                time_scale=scale,
+                ledger_rate_rps=w.ledger_rate_rps,
+                client=client,
+            )
+            monitor.start()
+            monitor.set_phase("baseline")
+            record_event(self.run_dir, "phase", "gameday", name="baseline")
+            _sleep_until(started_mono + w.baseline_s, lambda: False)
+            monitor.set_phase("fault")
+            record_event(self.run_dir, "phase", "gameday", name="fault")
+            fault_started = time.monotonic()
+            if plan.experiment is not None:
+                monitor.guard_armed = True
+                self.chaos = self._start_chaos()
+                self._wait_chaos()
+                monitor.guard_armed = False
+            else:
+                _sleep_until(fault_started + w.fault_s, lambda: False)
+            monitor.set_phase("recovery")
+            record_event(self.run_dir, "phase", "gameday", name="recovery")
+            _sleep_until(time.monotonic() + w.recovery_s, lambda: False)
+        except KeyboardInterrupt:
+            interrupted = True
+            self.aborted = self.aborted or "interrupted by the operator (Ctrl-C)"
+            record_event(self.run_dir, "abort", "operator", reason=self.aborted)
+            self._stop_chaos("Ctrl-C")
+            self._wait_chaos()
+        finally:
+            monitor.set_phase("stopping")
+            for handle in (load, probes):
+                if handle is not None:
+                    handle.stop(15)
+            monitor.stop()
+            if plan.experiment is not None:
+                self._safety_net()
+        return self._finish(interrupted)
+
+    def _write_slo_spec(self) -> None:
+        """Chaos runs judge service under fault; throughput is judged by load-only runs."""
+        from slo.spec import SloSpec, spec_to_yaml
+
+        spec = SloSpec()
+        if self.plan.experiment is not None:
+            spec = spec.model_copy(update={"throughput": None})
+        (self.run_dir / "slo.yaml").write_text(spec_to_yaml(spec))
+
+    def _safety_net(self) -> None:
+        """Whatever the experiment did or did not roll back: restore the whole stack."""
+        try:
+            done = self.stack.restore_all()
+            record_event(self.run_dir, "stack.restored", "gameday", **done)
+        except Exception as exc:  # noqa: BLE001 - report it, the folder must still be finished
+            self.say(f"gameday: WARNING: the stack could not be fully restored: {exc}")
+            record_event(self.run_dir, "stack.restore_failed", "gameday", error=str(exc))
+
+    def _finish(self, interrupted: bool) -> RunOutcome:
+        import slo
+
+        self.say("collecting evidence: ledger read-back, Prometheus ranges, controller events")
+        read_back_ledger(self.stack.entry_url, self.record["ledger_client"], self.run_dir)
+        ended_wall, ended_mono = time.time(), time.monotonic()
+        merge_stack_events(self.stack, self.run_dir, self.record["started_wall"], ended_wall)
+        collect_metrics(self.stack.prometheus_url, self.run_dir, self.record["started_wall"], ended_wall)
+        record_event(self.run_dir, "run.ended", "gameday", aborted=self.aborted)
+        self.record.update(ended_wall=ended_wall, ended_mono=ended_mono, aborted=self.aborted)
+        write_run_json(self.run_dir, self.record)
+        results = slo.evaluate(self.run_dir)
+        slo.render(self.run_dir, results)
+        code = results.verdict.exit_code
+        if interrupted and code == 0:
+            code = EXIT_INCONCLUSIVE
+        return RunOutcome(self.run_dir, code, results.verdict.summary, self.aborted)
+
+
+def run_version() -> str:
+    return __version__

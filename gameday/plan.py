@@ -1,0 +1,178 @@
+"""What a run or a suite will do, validated before anything starts (bad input: exit 2).
+
+A run is an experiment (a Chaos Toolkit file, or `none` for load only) x a load
+scenario x a profile. The profile sets the windows: baseline, fault (how long a
+fault is held before its rollback) and recovery. A suite (YAML) lists runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gameday.errors import ConfigError, InputError
+
+REPO = Path(__file__).resolve().parent.parent
+EXPERIMENTS_DIR = REPO / "experiments"
+SUITES_DIR = REPO / "experiments" / "suites"
+
+
+@dataclass(frozen=True)
+class Windows:
+    baseline_s: float
+    fault_s: float
+    recovery_s: float
+    probe_rate_rps: float = 20.0
+    ledger_rate_rps: float = 10.0
+    max_outage_s: float = 90.0  # safeguard: abort the fault after this long without service
+
+    @property
+    def total_s(self) -> float:
+        return self.baseline_s + self.fault_s + self.recovery_s
+
+
+PROFILE_WINDOWS: dict[str, Windows] = {
+    "ci": Windows(baseline_s=6, fault_s=20, recovery_s=10, max_outage_s=60),
+    "nightly": Windows(baseline_s=30, fault_s=60, recovery_s=60),
+    "gameday": Windows(baseline_s=60, fault_s=120, recovery_s=120, max_outage_s=180),
+    "full": Windows(baseline_s=120, fault_s=300, recovery_s=300, max_outage_s=300),
+}
+
+
+def known_scenarios() -> list[str]:
+    from loadtests.stages import SEED_SCENARIOS
+
+    return sorted(SEED_SCENARIOS)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    name: str
+    experiment: Path | None  # None: load only, no fault
+    scenario: str
+    profile: str
+    windows: Windows
+    expect: str  # "hold" or "breach"
+    target: str = "local"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "experiment": str(self.experiment) if self.experiment else None,
+            "scenario": self.scenario,
+            "profile": self.profile,
+            "target": self.target,
+            "expect": self.expect,
+            "windows_s": {
+                "baseline": self.windows.baseline_s,
+                "fault": self.windows.fault_s,
+                "recovery": self.windows.recovery_s,
+            },
+        }
+
+
+def resolve_experiment(ref: str) -> Path | None:
+    """An experiment name (`kill-region`), a path, or `none`."""
+    if ref == "none":
+        return None
+    candidates = [Path(ref), EXPERIMENTS_DIR / ref, EXPERIMENTS_DIR / f"{ref}.yaml"]
+    for path in candidates:
+        if path.is_file():
+            return path.resolve()
+    known = ", ".join(sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.yaml")))
+    raise InputError(f"experiment {ref!r} not found (known: {known}, or a file path, or none)")
+
+
+def load_experiment(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+        doc = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except (OSError, yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: cannot read experiment: {exc}") from None
+    if not isinstance(doc, dict) or "method" not in doc or "title" not in doc:
+        raise InputError(f"{path}: not a Chaos Toolkit experiment (needs title and method)")
+    return doc
+
+
+def experiment_expectation(doc: dict[str, Any]) -> str:
+    for ext in doc.get("extensions", []) or []:
+        if isinstance(ext, dict) and ext.get("name") == "gameday":
+            expect = ext.get("expect", "hold")
+            if expect not in ("hold", "breach"):
+                raise InputError(f"extensions.gameday.expect: {expect!r} must be hold or breach")
+            return str(expect)
+    return "hold"
+
+
+def make_plan(experiment: str, scenario: str, profile: str, target: str = "local") -> RunPlan:
+    problems = []
+    if profile not in PROFILE_WINDOWS:
+        problems.append(f"profile {profile!r} unknown (known: {', '.join(PROFILE_WINDOWS)})")
+    if scenario not in known_scenarios():
+        problems.append(f"scenario {scenario!r} unknown (known: {', '.join(known_scenarios())})")
+    if target not in ("local", "k8s"):
+        problems.append(f"target {target!r} unknown (local or k8s)")
+    if problems:
+        raise InputError("; ".join(problems))
+    path = resolve_experiment(experiment)
+    expect = "hold"
+    name = f"load-{scenario}"
+    if path is not None:
+        doc = load_experiment(path)
+        expect = experiment_expectation(doc)
+        name = path.stem
+    return RunPlan(name, path, scenario, profile, PROFILE_WINDOWS[profile], expect, target)
+
+
+# -- suites -----------------------------------------------------------------------
+
+
+class SuiteRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    experiment: str
+    load: str = "progressive"
+    profile: str | None = None
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "nightly"
+    profile: str = "ci"
+    budget_s: float = Field(900, gt=0, le=24 * 3600)
+    runs: list[SuiteRun] = Field(min_length=1)
+
+
+def load_suite(path: Path, profile_override: str | None = None) -> tuple[Suite, list[RunPlan]]:
+    source = str(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot read: {exc.strerror}"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        raise ConfigError(source, [f"{where}: invalid YAML"]) from None
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{loc}: {msg}")
+        raise ConfigError(source, problems) from None
+    plans, problems = [], []
+    for i, run in enumerate(suite.runs):
+        profile = profile_override or run.profile or suite.profile
+        try:
+            plans.append(make_plan(run.experiment, run.load, profile))
+        except InputError as exc:
+            problems.append(f"runs.{i}: {exc}")
+    if problems:
+        raise ConfigError(source, problems)
+    return suite, plans

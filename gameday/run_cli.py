@@ -1,0 +1,172 @@
+"""`gameday run` (one experiment under load) and `gameday nightly` (a suite, one verdict)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
+from gameday.plan import (
+    PROFILE_WINDOWS,
+    SUITES_DIR,
+    RunPlan,
+    load_experiment,
+    load_suite,
+    make_plan,
+)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run one experiment under load and judge the SLOs",
+        description="Break the stack under load, record everything into runs/<time>-<name>/, "
+        "and judge the SLOs. EXPERIMENT is a name from experiments/ (kill-region, ...), a "
+        "Chaos Toolkit file, or 'none' for load only. Ctrl-C rolls the fault back and still "
+        "writes a readable report.",
+    )
+    p.add_argument("experiment")
+    p.add_argument("--load", default="progressive", metavar="SCENARIO", help="load scenario (default progressive)")
+    p.add_argument("--profile", default="ci", help=f"one of {', '.join(PROFILE_WINDOWS)} (default ci)")
+    p.add_argument("--target", default="local", choices=["local", "k8s"])
+    p.add_argument("--state-dir", type=Path, default=None, help="the local stack's state (default .state)")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)")
+    p.add_argument("--dry-run", action="store_true", help="print what would be hit and do nothing")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "nightly",
+        help="run a suite of experiments on one stack; exit non-zero when any verdict fails",
+        description="Bring the local stack up (unless it is up), run every run of the suite one "
+        "after another within its time budget, print a summary table, take the stack down "
+        "again if this command brought it up.",
+    )
+    p.add_argument("--suite", type=Path, default=SUITES_DIR / "nightly.yaml")
+    p.add_argument("--profile", default=None, help="override the suite's profile (e.g. ci)")
+    p.add_argument("--topology", type=Path, default=None, help="topology for `up` (default: the full local one)")
+    p.add_argument("--state-dir", type=Path, default=None)
+    p.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    p.add_argument("--keep-up", action="store_true", help="leave the stack running afterwards")
+    p.add_argument("--dry-run", action="store_true", help="validate the suite and print the plan only")
+    p.set_defaults(func=cmd_nightly)
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _require_local(target: str) -> None:
+    if target != "local":
+        raise InputError("--target k8s: use `gameday k8s` (the Kubernetes target) for cluster runs")
+
+
+def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
+    print(json.dumps(plan.describe(), indent=2))
+    if plan.experiment is None:
+        print("no fault: load only")
+        return
+    doc = load_experiment(plan.experiment)
+    print(f"experiment: {doc['title']} - {doc.get('description', '')}")
+    for section in ("method", "rollbacks"):
+        for act in doc.get(section, []):
+            prov = act.get("provider", {})
+            print(f"  {section}: {act.get('type')} {act.get('name')}: {prov.get('func')}({prov.get('arguments', {})})")
+    try:
+        from stack.control import Stack
+
+        stack = Stack.open(state_dir)
+    except Exception as exc:  # noqa: BLE001 - a dry run without a stack still prints the plan
+        print(f"(no running stack to resolve targets: {exc})")
+        return
+    procs = stack.processes(check_health=False)
+    print("processes that a region fault of 'primary' would hit:")
+    for p in procs:
+        if p.region == "primary":
+            print(f"  {p.name:<20} {p.role:<9} pid {p.pid}")
+    print(f"db leader now: {stack.db_leader()}; edge routes to: {', '.join(stack.edge_active_regions())}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gameday.orchestrate import Run
+    from stack.control import Stack
+
+    _require_local(args.target)
+    plan = make_plan(args.experiment, args.load, args.profile, args.target)
+    if args.dry_run:
+        dry_run(plan, args.state_dir)
+        return EXIT_OK
+    stack = Stack.open(args.state_dir)
+    outcome = Run(plan, stack, args.runs_dir, _say).execute()
+    _say(f"verdict: {outcome.summary}")
+    _say(f"report: {outcome.run_dir / 'report.html'}")
+    return outcome.exit_code
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from gameday.orchestrate import Run, new_run_dir
+    from gameday.summary import write_summary
+    from stack.control import Stack
+    from stack.topology import load_topology
+    from stack.up import bring_up, layout_for, supervisor_for, tear_down
+
+    suite, plans = load_suite(args.suite, args.profile)
+    if args.dry_run:
+        for plan in plans:
+            print(json.dumps(plan.describe()))
+        return EXIT_OK
+    started = time.monotonic()
+    loaded = load_topology(args.topology)
+    layout = layout_for(loaded.topology, args.state_dir)
+    brought_up = not supervisor_for(layout).running()
+    rows: list[dict[str, Any]] = []
+    summary_dir = new_run_dir(args.runs_dir, f"{suite.name}-suite")
+    try:
+        if brought_up:
+            _say("bringing the local stack up")
+            bring_up(loaded.topology, loaded.source, args.state_dir, lambda m: _say(f"  {m}"))
+        stack = Stack.open(layout.root)
+        for i, plan in enumerate(plans, 1):
+            spent = time.monotonic() - started
+            need = plan.windows.total_s + 60
+            if spent + need > suite.budget_s:
+                rows.append({"name": plan.name, "scenario": plan.scenario, "code": EXIT_INCONCLUSIVE,
+                             "summary": f"skipped: time budget ({suite.budget_s:.0f} s) exhausted", "run_dir": None})
+                continue
+            _say(f"\n=== run {i}/{len(plans)}: {plan.name} x {plan.scenario} ({plan.profile}) ===")
+            outcome = Run(plan, stack, args.runs_dir, _say).execute()
+            rows.append({"name": plan.name, "scenario": plan.scenario, "code": outcome.exit_code,
+                         "summary": outcome.summary, "run_dir": str(outcome.run_dir)})
+            _say(f"verdict: {outcome.summary}")
+    except KeyboardInterrupt:
+        rows.append({"name": "(interrupted)", "scenario": "-", "code": EXIT_INCONCLUSIVE,
+                     "summary": "interrupted by the operator", "run_dir": None})
+    finally:
+        if brought_up and not args.keep_up:
+            _say("taking the local stack down")
+            problems = tear_down(loaded.topology, args.state_dir)
+            for problem in problems:
+                _say(f"gameday: {problem}")
+    elapsed = time.monotonic() - started
+    codes = [r["code"] for r in rows]
+    code = EXIT_SLO_FAILED if EXIT_SLO_FAILED in codes else EXIT_INCONCLUSIVE if any(c != EXIT_OK for c in codes) else EXIT_OK
+    if EXIT_BAD_INPUT in codes:
+        code = EXIT_BAD_INPUT
+    word = {EXIT_OK: "PASS", EXIT_SLO_FAILED: "FAIL", EXIT_INCONCLUSIVE: "INCONCLUSIVE", EXIT_BAD_INPUT: "BAD INPUT"}
+    table = [["RUN", "LOAD", "VERDICT", "SUMMARY"]] + [
+        [r["name"], r["scenario"], word.get(r["code"], str(r["code"])), r["summary"][:90]] for r in rows
+    ]
+    _say("\n" + _table(table))
+    report = write_summary(summary_dir, suite.name, rows, elapsed, code)
+    _say(f"\nsuite {suite.name}: {word.get(code, code)} in {elapsed / 60:.1f} min")
+    _say(f"report: {report}")
+    sys.stdout.flush()
+    return code

@@ -1,0 +1,101 @@
+"""Read the ledger back through the API after recovery -> `readback.json` (docs/run-folder.md).
+
+    python -m loadtests.readback --host http://127.0.9.1:8080 --run-dir DIR [--client C]
+
+Pages `GET /ledger?client=C&after=N&limit=L` (docs/reference-api.md) until a short page and
+writes the inclusive ranges of sequences found. This reads through the entry point, i.e.
+what the recovered service serves; the orchestration may read PostgreSQL directly instead
+(then `source` names the database). The client defaults to the one in `ledger.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gameday.errors import ActionError, GamedayError, InputError
+from loadtests.safety import check_host
+
+
+def ranges_of(seqs: Iterable[int]) -> list[list[int]]:
+    """Inclusive [first, last] runs of consecutive integers, ascending."""
+    out: list[list[int]] = []
+    for s in sorted(set(seqs)):
+        if out and s == out[-1][1] + 1:
+            out[-1][1] = s
+        else:
+            out.append([s, s])
+    return out
+
+
+def ledger_client(run_dir: Path) -> str:
+    """The client id the ledger user wrote with (first line of ledger.jsonl)."""
+    path = run_dir / "ledger.jsonl"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+        return str(json.loads(first)["client"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{path}: no client to read back ({exc})") from exc
+
+
+def fetch_seqs(host: str, client: str, page: int = 10_000, timeout_s: float = 5.0) -> list[int]:
+    """Every stored sequence of `client`, ascending; ActionError (retryable) on HTTP failure."""
+    seqs: list[int] = []
+    after = 0
+    with httpx.Client(base_url=host, timeout=timeout_s) as http:
+        while True:
+            try:
+                resp = http.get("/ledger", params={"client": client, "after": after, "limit": page})
+                resp.raise_for_status()
+                got = [int(x) for x in resp.json()["seqs"]]
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                raise ActionError(f"GET {host}/ledger: {exc}", retryable=True) from exc
+            seqs.extend(got)
+            if len(got) < page:
+                return seqs
+            after = got[-1]
+
+
+def write_readback(
+    run_dir: Path, host: str, client: str | None = None, allow_hosts: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Fetch and write `readback.json`; returns what it wrote."""
+    check_host(host, allow_hosts)
+    client = client or ledger_client(run_dir)
+    seqs = fetch_seqs(host, client)
+    doc = {
+        "t_wall": time.time(),
+        "client": client,
+        "present_ranges": ranges_of(seqs),
+        "source": f"api {host}",
+    }
+    (run_dir / "readback.json").write_text(json.dumps(doc) + "\n")
+    return doc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m loadtests.readback")
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--run-dir", required=True, type=Path)
+    ap.add_argument("--client")
+    ap.add_argument("--allow-host", action="append", default=[])
+    args = ap.parse_args(argv)
+    try:
+        doc = write_readback(args.run_dir, args.host, args.client, args.allow_host)
+    except GamedayError as exc:
+        print(f"readback: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"readback: {len(doc['present_ranges'])} range(s) for {doc['client']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

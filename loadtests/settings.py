@@ -1,0 +1,130 @@
+"""One load run's settings, carried from the runner to the Locust process in environment variables.
+
+Locust runs in its own process (`locust -f loadtests/scenarios/<name>.py`), so the runner
+passes what it decided through `GAMEDAY_*` variables; a user running plain `locust -f` gets the
+defaults below. `from_env` validates every variable and reports all problems at once, naming
+the variable (ConfigError, exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gameday.errors import ConfigError
+from loadtests.stages import PROFILES, SEED_SCENARIOS, USER_RATE_RPS
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    scenario: str = "progressive"
+    profile: str = "ci"
+    run_dir: str = ""  # empty: runs/<UTC>-<scenario> under the current directory
+    time_scale: float = 1.0  # extra duration factor (tests shrink runs with it)
+    open_rate_rps: float | None = None  # open model: peak arrival rate; None = closed model
+    open_lanes: int = 1  # open model: how many lanes (one per worker process) share the rate
+    max_in_flight: int = 1000  # open model: per lane, beyond it arrivals are `late`
+    max_lag_s: float = 1.0  # open model: dispatcher lag beyond which arrivals are `late`
+    ledger_rate_rps: float = 10.0  # write-ledger user's rate; 0 disables it
+    client: str = ""  # ledger client id; empty: derived from the run folder's name
+    request_timeout_s: float = 5.0
+    connect_timeout_s: float = 2.0
+    mix: str = (
+        "api"  # "api": the reference API's traffic mix; "static": GET /static only (capacity)
+    )
+    user_pacing_s: float = 1.0 / USER_RATE_RPS  # closed model: one request per user every this
+
+    def resolved_run_dir(self) -> str:
+        if self.run_dir:
+            return self.run_dir
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        return os.path.join("runs", f"{stamp}-{self.scenario}")
+
+    @property
+    def ledger_users(self) -> int:
+        return 1 if self.ledger_rate_rps > 0 else 0
+
+    def to_env(self) -> dict[str, str]:
+        env = {
+            "GAMEDAY_SCENARIO": self.scenario,
+            "GAMEDAY_PROFILE": self.profile,
+            "GAMEDAY_RUN_DIR": self.run_dir,
+            "GAMEDAY_TIME_SCALE": repr(self.time_scale),
+            "GAMEDAY_OPEN_LANES": str(self.open_lanes),
+            "GAMEDAY_MAX_IN_FLIGHT": str(self.max_in_flight),
+            "GAMEDAY_MAX_LAG_S": repr(self.max_lag_s),
+            "GAMEDAY_LEDGER_RATE": repr(self.ledger_rate_rps),
+            "GAMEDAY_CLIENT": self.client,
+            "GAMEDAY_REQUEST_TIMEOUT_S": repr(self.request_timeout_s),
+            "GAMEDAY_CONNECT_TIMEOUT_S": repr(self.connect_timeout_s),
+            "GAMEDAY_MIX": self.mix,
+            "GAMEDAY_USER_PACING_S": repr(self.user_pacing_s),
+        }
+        if self.open_rate_rps is not None:
+            env["GAMEDAY_OPEN_RATE"] = repr(self.open_rate_rps)
+        return env
+
+
+_FLOATS = {
+    "GAMEDAY_TIME_SCALE": "time_scale",
+    "GAMEDAY_OPEN_RATE": "open_rate_rps",
+    "GAMEDAY_MAX_LAG_S": "max_lag_s",
+    "GAMEDAY_LEDGER_RATE": "ledger_rate_rps",
+    "GAMEDAY_REQUEST_TIMEOUT_S": "request_timeout_s",
+    "GAMEDAY_CONNECT_TIMEOUT_S": "connect_timeout_s",
+    "GAMEDAY_USER_PACING_S": "user_pacing_s",
+}
+_INTS = {"GAMEDAY_OPEN_LANES": "open_lanes", "GAMEDAY_MAX_IN_FLIGHT": "max_in_flight"}
+_STRS = {
+    "GAMEDAY_SCENARIO": "scenario",
+    "GAMEDAY_PROFILE": "profile",
+    "GAMEDAY_RUN_DIR": "run_dir",
+    "GAMEDAY_CLIENT": "client",
+    "GAMEDAY_MIX": "mix",
+}
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> LoadSettings:
+    """Settings from GAMEDAY_* variables; ConfigError listing every bad one."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for key, attr in _STRS.items():
+        if env.get(key):
+            values[attr] = env[key]
+    for key, attr in _FLOATS.items():
+        if env.get(key):
+            try:
+                values[attr] = float(env[key])
+            except ValueError:
+                problems.append(f"{key}={env[key]!r}: not a number")
+    for key, attr in _INTS.items():
+        if env.get(key):
+            try:
+                values[attr] = int(env[key])
+            except ValueError:
+                problems.append(f"{key}={env[key]!r}: not an integer")
+    settings = LoadSettings(**values)  # type: ignore[arg-type]
+    if settings.scenario not in SEED_SCENARIOS:
+        problems.append(f"GAMEDAY_SCENARIO={settings.scenario!r}: one of {sorted(SEED_SCENARIOS)}")
+    if settings.profile not in PROFILES:
+        problems.append(f"GAMEDAY_PROFILE={settings.profile!r}: one of {sorted(PROFILES)}")
+    if not settings.time_scale > 0:
+        problems.append("GAMEDAY_TIME_SCALE: must be > 0")
+    if settings.open_rate_rps is not None and not settings.open_rate_rps > 0:
+        problems.append("GAMEDAY_OPEN_RATE: must be > 0")
+    if settings.open_lanes < 1:
+        problems.append("GAMEDAY_OPEN_LANES: must be >= 1")
+    if settings.max_in_flight < 1:
+        problems.append("GAMEDAY_MAX_IN_FLIGHT: must be >= 1")
+    if settings.ledger_rate_rps < 0:
+        problems.append("GAMEDAY_LEDGER_RATE: must be >= 0")
+    if settings.mix not in ("api", "static"):
+        problems.append(f"GAMEDAY_MIX={settings.mix!r}: one of ['api', 'static']")
+    if settings.user_pacing_s < 0:
+        problems.append("GAMEDAY_USER_PACING_S: must be >= 0")
+    if problems:
+        raise ConfigError("environment", problems)
+    return settings

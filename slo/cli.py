@@ -1,0 +1,169 @@
+"""Command line for slo: `gameday report`, `gameday compare`, `gameday slo validate|rules|defaults`.
+
+Every handler returns an exit code (0 held, 1 failed / regression, 2 bad input,
+3 inconclusive); errors are raised as gameday.errors and turned into codes by
+gameday.cli.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from gameday.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_SLO_FAILED, InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "report", help="measure a run folder, judge its SLOs and (re)write its reports"
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument(
+        "--spec",
+        type=Path,
+        help="SLO spec YAML (default: RUN_DIR/slo.yaml, else the seed's targets)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    p.set_defaults(func=_report)
+
+    p = subparsers.add_parser("compare", help="compare two runs' figures and flag regressions")
+    p.add_argument("base", type=Path, metavar="BASE_RUN")
+    p.add_argument("new", type=Path, metavar="NEW_RUN")
+    p.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="e.g. p95=25%%, failover=3s, availability=0.1%%, error_budget=0.5%% (repeatable)",
+    )
+    p.add_argument("--out", type=Path, help="also write the table (markdown) here")
+    p.set_defaults(func=_compare)
+
+    slo = subparsers.add_parser("slo", help="SLO spec tools")
+    sub = slo.add_subparsers(dest="slo_command", metavar="SLO_COMMAND")
+    slo.set_defaults(func=lambda args: _usage(slo))
+    v = sub.add_parser("validate", help="validate an SLO spec YAML (exit 2 naming every bad key)")
+    v.add_argument("file", type=Path, metavar="FILE")
+    v.set_defaults(func=_validate)
+    r = sub.add_parser("rules", help="generate Prometheus burn-rate alert rules from the spec")
+    r.add_argument("--spec", type=Path, help="SLO spec YAML (default: the seed's targets)")
+    r.add_argument("--out", type=Path, help="output file (default: stdout)")
+    r.add_argument(
+        "--kind",
+        choices=("rules", "prometheusrule"),
+        default="rules",
+        help="a Prometheus rule file, or a prometheus-operator PrometheusRule object",
+    )
+    r.add_argument("--job", help="restrict to this Prometheus job label")
+    r.set_defaults(func=_rules)
+    d = sub.add_parser("defaults", help="print the default SLO spec as YAML")
+    d.set_defaults(func=_defaults)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_BAD_INPUT
+
+
+def _spec(path: Path | None):  # type: ignore[no-untyped-def]
+    from slo.spec import load_spec
+
+    return load_spec(path) if path is not None else None
+
+
+def _report(args: argparse.Namespace) -> int:
+    from slo.evaluation import evaluate
+    from slo.rendering import render
+
+    results = evaluate(args.run_dir, _spec(args.spec))
+    paths = render(args.run_dir, results)
+    if not args.quiet:
+        for s in results.slos:
+            print(f"{s.status.upper():>14}  {s.id:<24} {s.message}")
+        if results.measurements.error_budget is not None:
+            print(results.measurements.error_budget.sentence)
+        print("reports: " + ", ".join(str(p) for p in paths))
+    v = results.verdict
+    print(f"verdict: {v.status} (exit {v.exit_code}): {v.summary}")
+    return v.exit_code
+
+
+def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
+    from slo.evaluation import evaluate
+    from slo.results import Results
+
+    path = run_dir / "results.json"
+    if not path.is_file():
+        return evaluate(run_dir)
+    try:
+        return Results.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise InputError(
+            f"{path}: key '{key}': {first['msg']} (re-run `gameday report {run_dir}`)"
+        ) from None
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from slo.compare import compare, parse_tolerance, table
+
+    tolerances = dict(parse_tolerance(t) for t in args.tolerance)
+    base, new = _load_results(args.base), _load_results(args.new)
+    rows = compare(base, new, tolerances)
+    text = table(rows, base.run.name + " (base)", new.run.name + " (new)")
+    sys.stdout.write(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    regressions = [r.figure for r in rows if r.regression]
+    print(
+        f"regressions: {', '.join(regressions)}"
+        if regressions
+        else "no regression beyond tolerances"
+    )
+    return EXIT_SLO_FAILED if regressions else EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from slo.spec import load_spec
+
+    spec = load_spec(args.file)
+    judged = [
+        k
+        for k in (
+            "failover",
+            "rto",
+            "rpo",
+            "scale_time",
+            "throughput",
+            "availability",
+            "error_rate",
+        )
+        if getattr(spec, k) is not None
+    ]
+    print(f"{args.file}: ok ({len(judged)} SLOs + latency in {len(spec.latency)} phase(s))")
+    return EXIT_OK
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from slo.burnrate import rules_yaml
+    from slo.spec import SloSpec
+
+    text = rules_yaml(_spec(args.spec) or SloSpec(), kind=args.kind, job=args.job)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _defaults(args: argparse.Namespace) -> int:
+    from slo.spec import SloSpec, spec_to_yaml
+
+    sys.stdout.write(spec_to_yaml(SloSpec()))
+    return EXIT_OK

@@ -1,0 +1,251 @@
+"""Latency, throughput, availability and per-second series from the request histograms.
+
+Run phases (baseline, fault, recovery, cooldown) come from `phase` events, else
+from the fault's injection and rollback. A second belongs to the phase holding
+its midpoint (1 s resolution, as the histograms are per second). Outcomes:
+`ok` served; `http_4xx` served but an error; `http_5xx`, `timeout`, `conn_error`
+(and any unknown outcome) unavailable; `late` (open model, not sent on time)
+excluded from availability and error rate and reported. Pure CPU work: lines are
+decoded one second at a time so memory stays bounded for long runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+import numpy as np
+
+from gameday.errors import InputError
+from slo.histograms import counts_len, decode_span, max_ms, mean_ms, percentiles_ms
+from slo.results import FaultInfo, LatencyStats, PhaseLatency, Series, Traffic
+from slo.runfolder import Event, RequestLine
+
+
+@dataclass(frozen=True)
+class RunPhase:
+    name: str
+    start_wall: float  # -inf / +inf for open ends
+    end_wall: float
+
+
+def run_phases(
+    events: Sequence[Event], run: dict[str, Any], fault: FaultInfo | None
+) -> list[RunPhase]:
+    """Phases from `phase` events when present, else derived from the fault."""
+    start = run.get("started_wall")
+    end = run.get("ended_wall")
+    start_w = float(start) if isinstance(start, (int, float)) else -math.inf
+    end_w = float(end) if isinstance(end, (int, float)) else math.inf
+    marks = [e for e in events if e.kind == "phase" and isinstance(e.detail.get("name"), str)]
+    if marks:
+        phases = []
+        for i, e in enumerate(marks):
+            stop = marks[i + 1].t_wall if i + 1 < len(marks) else end_w
+            phases.append(RunPhase(str(e.detail["name"]), e.t_wall, stop))
+        if marks[0].t_wall > start_w and marks[0].detail["name"] != "baseline":
+            phases.insert(0, RunPhase("baseline", start_w, marks[0].t_wall))
+        return phases
+    if fault is None:
+        return [RunPhase("baseline", start_w, end_w)]
+    phases = [RunPhase("baseline", start_w, fault.t_wall)]
+    if fault.rolled_back_wall is not None:
+        phases.append(RunPhase("fault", fault.t_wall, fault.rolled_back_wall))
+        phases.append(RunPhase("recovery", fault.rolled_back_wall, end_w))
+    else:
+        phases.append(RunPhase("fault", fault.t_wall, end_w))
+    return phases
+
+
+def _phase_of(second: int, phases: Sequence[RunPhase]) -> str | None:
+    mid = second + 0.5
+    for p in phases:
+        if p.start_wall <= mid < p.end_wall:
+            return p.name
+    return None
+
+
+def classify(outcome: str) -> str:
+    """ok | client_error | server_error | late."""
+    if outcome == "ok":
+        return "ok"
+    if outcome == "late":
+        return "late"
+    if outcome.startswith("http_4"):
+        return "client_error"
+    return "server_error"
+
+
+def latency_stats(counts: np.ndarray) -> LatencyStats:
+    p50, p95, p99 = percentiles_ms(counts, (50.0, 95.0, 99.0))
+    return LatencyStats(
+        count=int(counts.sum()),
+        p50_ms=p50,
+        p95_ms=p95,
+        p99_ms=p99,
+        max_ms=max_ms(counts),
+        mean_ms=mean_ms(counts),
+    )
+
+
+@dataclass
+class LoadAggregate:
+    """Everything the request lines yield; `phase_counts` keeps counts for threshold checks."""
+
+    series: Series
+    phases: list[PhaseLatency]
+    endpoints: dict[str, LatencyStats]
+    traffic: Traffic
+    phase_counts: dict[str, np.ndarray] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # (wall second, outcome -> count) per second with traffic: scoped availability (slo.scope)
+    second_outcomes: list[tuple[int, dict[str, int]]] = field(default_factory=list)
+
+
+def aggregate_requests(
+    lines: Sequence[RequestLine], phases: Sequence[RunPhase], window_s: int
+) -> LoadAggregate:
+    """One pass over the lines (sorted by second): merged histograms per phase and endpoint."""
+    n = counts_len()
+    per_phase_ep: dict[tuple[str, str], np.ndarray] = {}
+    per_ep: dict[str, np.ndarray] = {}
+    per_phase: dict[str, np.ndarray] = {}
+    phase_seconds: dict[str, int] = defaultdict(int)
+    outcomes_total: dict[str, int] = defaultdict(int)
+    series = Series()
+    second_counts = np.zeros(n, dtype=np.int64)
+    unknown: set[str] = set()
+
+    s_lo, s_hi = n, -1
+
+    def acc_for(store: dict, key: object) -> np.ndarray:  # type: ignore[type-arg]
+        acc = store.get(key)
+        if acc is None:
+            acc = store[key] = np.zeros(n, dtype=np.int64)
+        return acc
+
+    second_outcomes: list[tuple[int, dict[str, int]]] = []
+    for t, group in groupby(lines, key=lambda r: r.t):
+        ok = err = 0
+        this_second: dict[str, int] = defaultdict(int)
+        second_outcomes.append((t, this_second))
+        if s_hi >= 0:
+            second_counts[s_lo : s_hi + 1] = 0  # only the last second's span is non-zero
+        s_lo, s_hi = n, -1
+        phase = _phase_of(t, phases)
+        for line in group:
+            try:
+                counts, lo, hi = decode_span(line.hist_b64)
+            except Exception as exc:  # hdrh raises several types for a corrupt blob
+                raise InputError(
+                    f"{line.where}: key 'hist' is not an HdrHistogram ({exc})"
+                ) from None
+            if hi >= 0:
+                span = counts[lo : hi + 1]
+                s_lo, s_hi = min(s_lo, lo), max(s_hi, hi)
+                second_counts[lo : hi + 1] += span
+                acc_for(per_ep, line.endpoint)[lo : hi + 1] += span
+                if phase is not None:
+                    acc_for(per_phase_ep, (phase, line.endpoint))[lo : hi + 1] += span
+            for outcome, count in line.outcomes.items():
+                outcomes_total[outcome] += count
+                this_second[outcome] += count
+                kind = classify(outcome)
+                if kind == "ok":
+                    ok += count
+                elif kind in ("client_error", "server_error"):
+                    err += count
+                if outcome not in (
+                    "ok",
+                    "late",
+                    "timeout",
+                    "conn_error",
+                ) and not outcome.startswith("http_"):
+                    unknown.add(outcome)
+        if phase is not None:
+            phase_seconds[phase] += 1
+            if s_hi >= 0:
+                acc_for(per_phase, phase)[s_lo : s_hi + 1] += second_counts[s_lo : s_hi + 1]
+            else:
+                acc_for(per_phase, phase)
+        p50, p95, p99 = (
+            percentiles_ms(second_counts[s_lo : s_hi + 1], (50.0, 95.0, 99.0), s_lo)
+            if s_hi >= 0
+            else [None, None, None]
+        )
+        series.t.append(t)
+        series.p50_ms.append(p50)
+        series.p95_ms.append(p95)
+        series.p99_ms.append(p99)
+        series.ok.append(ok)
+        series.errors.append(err)
+
+    notes = [f"unknown outcomes counted as unavailable: {sorted(unknown)}"] if unknown else []
+    phase_results = []
+    for p in phases:
+        if p.name not in per_phase:
+            continue
+        eps = {ep: latency_stats(c) for (ph, ep), c in sorted(per_phase_ep.items()) if ph == p.name}
+        phase_results.append(
+            PhaseLatency(
+                name=p.name,
+                start_wall=p.start_wall if math.isfinite(p.start_wall) else float(series.t[0]),
+                end_wall=p.end_wall if math.isfinite(p.end_wall) else float(series.t[-1] + 1),
+                seconds_with_traffic=phase_seconds[p.name],
+                all=latency_stats(per_phase[p.name]),
+                endpoints=eps,
+            )
+        )
+    return LoadAggregate(
+        series=series,
+        phases=phase_results,
+        endpoints={ep: latency_stats(c) for ep, c in sorted(per_ep.items())},
+        traffic=traffic_from(series, dict(outcomes_total), window_s),
+        phase_counts=per_phase,
+        notes=notes,
+        second_outcomes=second_outcomes,
+    )
+
+
+def traffic_from(series: Series, outcomes: dict[str, int], window_s: int) -> Traffic:
+    """Availability, error rate, mean and best-window throughput (ok req/s)."""
+    traffic = count_outcomes(outcomes, window_s)
+    if not series.t:
+        return traffic
+    first, last = series.t[0], series.t[-1]
+    dense = np.zeros(last - first + 1, dtype=np.float64)
+    dense[np.asarray(series.t) - first] = series.ok
+    traffic.duration_s = len(dense)
+    traffic.mean_rps = float(dense.mean())
+    w = min(window_s, len(dense))
+    traffic.peak_window_s = w
+    sums = np.convolve(dense, np.ones(w), mode="valid") / w
+    best = int(np.argmax(sums))
+    traffic.peak_rps = float(sums[best])
+    traffic.peak_window_start_wall = float(first + best)
+    return traffic
+
+
+def count_outcomes(outcomes: dict[str, int], window_s: int = 30) -> Traffic:
+    """Requests, ok, 4xx, unavailable and late counts; availability and error rate."""
+    traffic = Traffic(outcomes=dict(outcomes), peak_window_s=window_s)
+    for outcome, count in outcomes.items():
+        kind = classify(outcome)
+        if kind == "late":
+            traffic.late += count
+            continue
+        traffic.requests += count
+        if kind == "ok":
+            traffic.ok += count
+        elif kind == "client_error":
+            traffic.client_errors_4xx += count
+        else:
+            traffic.server_errors += count
+    if traffic.requests:
+        traffic.availability = (traffic.requests - traffic.server_errors) / traffic.requests
+        traffic.error_rate = (traffic.client_errors_4xx + traffic.server_errors) / traffic.requests
+    return traffic

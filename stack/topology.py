@@ -1,0 +1,294 @@
+"""The local stack's topology: a typed, validated model of manifests/local/topology.yaml.
+
+Addresses are derived from each region's loopback range so that the file stays
+short: the regional load balancer is `.1`, etcd `.10`, PostgreSQL `.20`, Redis
+`.31` upwards, API replicas `.50`. Validation collects every problem (unknown
+key, wrong type, port clash) and raises one ConfigError naming file and key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gameday.errors import ConfigError
+
+DEFAULT_TOPOLOGY = Path(__file__).resolve().parent.parent / "manifests" / "local" / "topology.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GlobalZone(_Strict):
+    address: str = "127.0.9.1"
+    edge_port: int = Field(8080, ge=1, le=65535)
+    edge_stats_port: int = Field(8404, ge=1, le=65535)
+    prometheus_port: int = Field(9090, ge=1, le=65535)
+    failover_ports: list[int] = Field(default_factory=lambda: [9701, 9702])
+    autoscaler_port: int = Field(9710, ge=1, le=65535)
+
+    @field_validator("address")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        if not ipaddress.ip_address(value).is_loopback:
+            raise ValueError(f"{value} is not a loopback address (127.0.0.0/8)")
+        return value
+
+
+class Region(_Strict):
+    cidr: str
+    role: Literal["active", "standby", "witness"]
+    api_replicas: int = Field(0, ge=0, le=40)
+    api_max_replicas: int = Field(12, ge=0, le=40)
+
+    @field_validator("cidr")
+    @classmethod
+    def _loopback_net(cls, value: str) -> str:
+        net = ipaddress.ip_network(value, strict=True)
+        if not net.subnet_of(ipaddress.ip_network("127.0.0.0/8")):  # type: ignore[arg-type]
+            raise ValueError(f"{value} is not inside 127.0.0.0/8")
+        if net.prefixlen != 24:
+            raise ValueError(f"{value} must be a /24")
+        return value
+
+
+class Ports(_Strict):
+    lb_http: int = Field(8080, ge=1, le=65535)
+    lb_stats: int = Field(8404, ge=1, le=65535)
+    lb_db: int = Field(5000, ge=1, le=65535)
+    api_base: int = Field(8100, ge=1, le=65000)
+    etcd_client: int = Field(2379, ge=1, le=65535)
+    etcd_peer: int = Field(2380, ge=1, le=65535)
+    postgres: int = Field(5432, ge=1, le=65535)
+    patroni_rest: int = Field(8008, ge=1, le=65535)
+    redis: int = Field(6379, ge=1, le=55535)
+
+
+class PgMember(_Strict):
+    name: str
+    region: str
+
+
+class Postgres(_Strict):
+    members: list[PgMember]
+    leader: str
+    synchronous_mode: bool = False
+    ttl: int = Field(10, ge=6, le=120)
+    loop_wait: int = Field(1, ge=1, le=30)
+    retry_timeout: int = Field(3, ge=1, le=60)
+
+
+class RedisRegion(_Strict):
+    mode: Literal["cluster", "standalone"]
+    masters: int = Field(3, ge=3, le=6)
+    replicas_per_master: int = Field(1, ge=0, le=2)
+    node_timeout_ms: int = Field(1000, ge=200, le=60000)
+
+
+class FailoverTimings(_Strict):
+    check_interval_s: float = Field(1.0, gt=0, le=60)
+    check_timeout_s: float = Field(0.8, gt=0, le=30)
+    down_after: int = Field(3, ge=1, le=100)
+    up_after: int = Field(3, ge=1, le=100)
+    cooldown_s: float = Field(10.0, ge=0, le=3600)
+    controllers: int = Field(2, ge=0, le=2)
+
+
+class Topology(_Strict):
+    name: str
+    state_dir: str = ".state"
+    global_: GlobalZone = Field(default_factory=GlobalZone, alias="global")
+    regions: dict[str, Region]
+    ports: Ports = Field(default_factory=Ports)
+    postgres: Postgres
+    redis: dict[str, RedisRegion]
+    failover: FailoverTimings = Field(default_factory=FailoverTimings)
+
+    # -- derived addresses -------------------------------------------------
+    def host(self, region: str, last_octet: int) -> str:
+        net = ipaddress.ip_network(self.regions[region].cidr)
+        return str(net.network_address + last_octet)
+
+    def lb_host(self, region: str) -> str:
+        return self.host(region, 1)
+
+    def etcd_host(self, region: str) -> str:
+        return self.host(region, 10)
+
+    def pg_host(self, region: str) -> str:
+        return self.host(region, 20)
+
+    def redis_hosts(self, region: str) -> list[str]:
+        spec = self.redis[region]
+        count = spec.masters * (1 + spec.replicas_per_master) if spec.mode == "cluster" else 1
+        return [self.host(region, 31 + i) for i in range(count)]
+
+    def api_host(self, region: str) -> str:
+        return self.host(region, 50)
+
+    def api_port(self, index: int) -> int:
+        return self.ports.api_base + index
+
+    @property
+    def api_regions(self) -> list[str]:
+        return [name for name, r in self.regions.items() if r.role != "witness"]
+
+    @property
+    def active_region(self) -> str:
+        return next(name for name, r in self.regions.items() if r.role == "active")
+
+    def pg_member_region(self, member: str) -> str:
+        return next(m.region for m in self.postgres.members if m.name == member)
+
+    def listeners(self) -> list[tuple[str, int, str]]:
+        """Every (address, port, owner) the stack will listen on."""
+        p = self.ports
+        g = self.global_
+        out: list[tuple[str, int, str]] = [
+            (g.address, g.edge_port, "edge haproxy"),
+            (g.address, g.edge_stats_port, "edge haproxy stats"),
+            (g.address, g.prometheus_port, "prometheus"),
+            (g.address, g.autoscaler_port, "autoscaler"),
+        ]
+        out += [
+            (g.address, port, f"failover controller {i}") for i, port in enumerate(g.failover_ports)
+        ]
+        for name in self.regions:
+            out += [
+                (self.etcd_host(name), p.etcd_client, f"etcd {name} client"),
+                (self.etcd_host(name), p.etcd_peer, f"etcd {name} peer"),
+            ]
+        for name in self.api_regions:
+            lb = self.lb_host(name)
+            out += [
+                (lb, p.lb_http, f"haproxy {name}"),
+                (lb, p.lb_stats, f"haproxy {name} stats"),
+                (lb, p.lb_db, f"haproxy {name} db"),
+            ]
+            out += [
+                (self.api_host(name), self.api_port(i), f"api {name} replica {i}")
+                for i in range(self.regions[name].api_max_replicas)
+            ]
+        for member in self.postgres.members:
+            host = self.pg_host(member.region)
+            out += [
+                (host, p.postgres, f"postgresql {member.name}"),
+                (host, p.patroni_rest, f"patroni {member.name}"),
+            ]
+        for region in self.redis:
+            for host in self.redis_hosts(region):
+                out += [
+                    (host, p.redis, f"redis {host}"),
+                    (host, p.redis + 10000, f"redis bus {host}"),
+                ]
+        return out
+
+
+@dataclass(frozen=True)
+class LoadedTopology:
+    topology: Topology
+    source: Path
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    parts = ["global" if part == "global_" else str(part) for part in loc]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _semantic_problems(t: Topology) -> list[str]:
+    problems: list[str] = []
+    roles = [r.role for r in t.regions.values()]
+    if roles.count("active") != 1:
+        problems.append("regions: exactly one region must have role 'active'")
+    if roles.count("standby") < 1:
+        problems.append("regions: at least one region must have role 'standby'")
+    for name, region in t.regions.items():
+        if region.role != "witness" and region.api_replicas < 1:
+            problems.append(f"regions.{name}.api_replicas: must be >= 1 for an API region")
+        if region.api_replicas > region.api_max_replicas:
+            problems.append(
+                f"regions.{name}.api_replicas: {region.api_replicas} exceeds "
+                f"api_max_replicas {region.api_max_replicas}"
+            )
+    nets: dict[str, str] = {}
+    for name, region in t.regions.items():
+        if region.cidr in nets:
+            problems.append(
+                f"regions.{name}.cidr: {region.cidr} already used by region {nets[region.cidr]}"
+            )
+        nets[region.cidr] = name
+    global_net = str(ipaddress.ip_network(f"{t.global_.address}/24", strict=False))
+    if global_net in nets:
+        problems.append(
+            f"global.address: {t.global_.address} is inside region {nets[global_net]}'s range"
+        )
+    names = [m.name for m in t.postgres.members]
+    for i, member in enumerate(t.postgres.members):
+        if member.region not in t.regions:
+            problems.append(f"postgres.members.{i}.region: unknown region {member.region!r}")
+    if len(set(names)) != len(names):
+        problems.append("postgres.members: member names must be unique")
+    if t.postgres.leader not in names:
+        problems.append(f"postgres.leader: {t.postgres.leader!r} is not one of the members {names}")
+    pg = t.postgres
+    if pg.loop_wait + 2 * pg.retry_timeout > pg.ttl:
+        problems.append(
+            f"postgres.ttl: loop_wait + 2*retry_timeout ({pg.loop_wait + 2 * pg.retry_timeout}) "
+            f"must be <= ttl ({pg.ttl})"
+        )
+    for region in t.api_regions:
+        if region not in t.redis:
+            problems.append(f"redis.{region}: missing (every API region needs a Redis)")
+    for region in t.redis:
+        if region not in t.regions:
+            problems.append(f"redis.{region}: unknown region")
+    if problems:
+        return problems
+    seen: dict[tuple[str, int], str] = {}
+    for host, port, owner in t.listeners():
+        key = (host, port)
+        if key in seen:
+            problems.append(f"ports: {host}:{port} is used by both {seen[key]} and {owner}")
+        else:
+            seen[key] = owner
+    return problems
+
+
+def parse_topology(data: Any, source: str) -> Topology:
+    """Validate raw YAML data; raise ConfigError listing every problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["(top level): expected a mapping"])
+    try:
+        topology = Topology.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = _format_loc(tuple(err["loc"]))
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{loc}: {msg}")
+        raise ConfigError(source, problems) from None
+    problems = _semantic_problems(topology)
+    if problems:
+        raise ConfigError(source, problems)
+    return topology
+
+
+def load_topology(path: Path | str | None = None) -> LoadedTopology:
+    source = Path(path) if path else DEFAULT_TOPOLOGY
+    try:
+        text = source.read_text()
+    except OSError as exc:
+        raise ConfigError(str(source), [f"cannot read: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        raise ConfigError(str(source), [f"{where}: invalid YAML: {exc}"]) from None
+    return LoadedTopology(parse_topology(data, str(source)), source)

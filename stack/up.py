@@ -1,0 +1,388 @@
+"""Bring the local HA stack up (idempotent, in dependency order) and take it down.
+
+`up` renders every config file, starts supervisord, then starts programs in
+order with a readiness wait and deadline for each stage. If any stage fails,
+everything is torn down and the error names what did not come up. `down`
+stops everything, sweeps any stray process we started, checks that no port of
+the topology is still listening, and removes the state unless asked to keep it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from gameday.errors import InputError, SetupError
+from stack import render
+from stack.controllers import write_configs
+from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
+from stack.render import Layout, Program
+from stack.supervisor import Supervisor
+from stack.topology import Topology
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def layout_for(t: Topology, state_dir: Path | None = None) -> Layout:
+    root = Path(state_dir or os.environ.get("GAMEDAY_STATE_DIR") or t.state_dir)
+    return Layout(root.resolve())
+
+
+def supervisor_for(layout: Layout) -> Supervisor:
+    return Supervisor(layout.supervisor_conf, layout.supervisor_sock, layout.supervisor_pid)
+
+
+def extra_programs(t: Topology, layout: Layout) -> list[Program]:
+    """The failover controllers (two, one leading)."""
+    from stack.controllers import controller_programs
+
+    return controller_programs(t, layout)
+
+
+# -- port checks ------------------------------------------------------------------
+
+
+def port_holder(host: str, port: int) -> str:
+    for conn in psutil.net_connections(kind="inet"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+            if conn.laddr.ip in (host, "0.0.0.0", "::"):
+                if conn.pid:
+                    try:
+                        proc = psutil.Process(conn.pid)
+                        return f"pid {conn.pid} ({' '.join(proc.cmdline())[:120]})"
+                    except psutil.Error:
+                        return f"pid {conn.pid}"
+                return "an unknown process"
+    return "an unknown process"
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports_free(t: Topology, source: str) -> None:
+    problems = []
+    for host, port, owner in t.listeners():
+        if port_in_use(host, port):
+            problems.append(
+                f"{source}: port {host}:{port} (for {owner}) is already in use by {port_holder(host, port)}"
+            )
+    if problems:
+        raise InputError("\n".join(problems))
+
+
+# -- rendering --------------------------------------------------------------------
+
+
+def _write(path: Path, text: str, owner: str | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    if owner:
+        shutil.chown(path, owner, owner)
+
+
+def render_all(t: Topology, layout: Layout, programs: list[Program]) -> None:
+    layout.root.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.root, 0o755)
+    layout.logs.mkdir(exist_ok=True)
+    for region in t.regions:
+        layout.etcd_dir(region).mkdir(parents=True, exist_ok=True)
+        os.chmod(layout.etcd_dir(region), 0o700)
+    for member in t.postgres.members:
+        base = layout.pg_dir(member.name)
+        for sub in (base, base / "run"):
+            sub.mkdir(parents=True, exist_ok=True)
+            shutil.chown(sub, "postgres", "postgres")
+        os.chmod(base.parent, 0o755)
+        _write(
+            base / "patroni.yml", render.patroni_config(t, layout, member.name), owner="postgres"
+        )
+    for region in t.redis:
+        for host in t.redis_hosts(region):
+            _write(
+                layout.redis_dir(host) / "redis.conf", render.redis_config(t, layout, region, host)
+            )
+    for region in t.api_regions:
+        _write(layout.haproxy_cfg(region), render.regional_haproxy_config(t, layout, region))
+    _write(layout.haproxy_cfg("edge"), render.edge_haproxy_config(t, layout))
+    _write(layout.prometheus_dir / "prometheus.yml", render.prometheus_config(t, layout))
+    if not layout.api_targets.exists():
+        running = {r: list(range(t.regions[r].api_replicas)) for r in t.api_regions}
+        _write(layout.api_targets, render.api_targets(t, running))
+    write_configs(t, layout)
+    _write(layout.supervisor_conf, render.supervisord_config(layout, programs))
+
+
+def write_handles(t: Topology, layout: Layout, source: Path, programs: list[Program]) -> dict:
+    g = t.global_
+    replicas_file = layout.root / "replicas.json"
+    if replicas_file.exists():
+        replicas = json.loads(replicas_file.read_text())
+    else:
+        replicas = {r: t.regions[r].api_replicas for r in t.api_regions}
+        replicas_file.write_text(json.dumps(replicas))
+    handles = {
+        "schema": "gameday.stack/1",
+        "topology": str(source),
+        "state_dir": str(layout.root),
+        "entry_url": f"http://{g.address}:{g.edge_port}",
+        "prometheus_url": f"http://{g.address}:{g.prometheus_port}",
+        "edge_admin_socket": str(layout.haproxy_sock("edge")),
+        "edge_backend": "be_regions",
+        "regions": {
+            r: {
+                "role": t.regions[r].role,
+                "url": f"http://{t.lb_host(r)}:{t.ports.lb_http}",
+                "admin_socket": str(layout.haproxy_sock(r)),
+                "api_replicas": t.regions[r].api_replicas,
+                "api_max_replicas": t.regions[r].api_max_replicas,
+                "api_host": t.api_host(r),
+                "api_base_port": t.ports.api_base,
+                "database_url": render.api_database_url(t, r),
+            }
+            for r in t.api_regions
+        },
+        "patroni_urls": {
+            m.name: f"http://{t.pg_host(m.region)}:{t.ports.patroni_rest}"
+            for m in t.postgres.members
+        },
+        "redis_cluster": {r: [f"{h}:{t.ports.redis}" for h in t.redis_hosts(r)] for r in t.redis},
+        "failover_urls": [
+            f"http://{g.address}:{port}" for port in g.failover_ports[: t.failover.controllers]
+        ],
+        "events_dir": str(layout.root / "events"),
+        "programs": {
+            p.name: {"region": p.region, "role": p.role, "index": p.index} for p in programs
+        },
+        "updated_wall": time.time(),
+    }
+    layout.handles.write_text(json.dumps(handles, indent=2))
+    return handles
+
+
+# -- bring-up ---------------------------------------------------------------------
+
+
+def _start(sup: Supervisor, names: list[str]) -> None:
+    for name in names:
+        sup.start_program(name)
+
+
+def _create_redis_cluster(t: Topology, region: str) -> None:
+    spec = t.redis[region]
+    hosts = t.redis_hosts(region)
+    port = t.ports.redis
+    nodes = len(hosts)
+    if redis_cluster_ok(hosts, port, nodes)() is None:
+        return
+    cmd = ["redis-cli", "--cluster", "create", *[f"{h}:{port}" for h in hosts]]
+    cmd += ["--cluster-replicas", str(spec.replicas_per_master), "--cluster-yes"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as exc:
+        raise SetupError(
+            f"redis cluster create did not finish in 30 s: {exc.stdout!r:.300}"
+        ) from None
+    if result.returncode != 0:
+        raise SetupError(
+            f"redis cluster create failed: {result.stdout[-500:]} {result.stderr[-500:]}"
+        )
+
+
+def bring_up(
+    t: Topology,
+    source: Path,
+    state_dir: Path | None = None,
+    progress: Progress = _quiet,
+    deadline_s: float = 90.0,
+) -> dict:
+    layout = layout_for(t, state_dir)
+    sup = supervisor_for(layout)
+    already = sup.running()
+    if not already:
+        check_ports_free(t, str(source))
+    programs = render.all_programs(t, layout, extra_programs(t, layout))
+    render_all(t, layout, programs)
+    handles = write_handles(t, layout, source, programs)
+    replicas: dict[str, int] = json.loads((layout.root / "replicas.json").read_text())
+    start = time.monotonic()
+
+    def remaining() -> float:
+        return max(1.0, deadline_s - (time.monotonic() - start))
+
+    try:
+        progress("starting supervisord")
+        sup.start()
+        by_role: dict[str, list[Program]] = {}
+        for prog in programs:
+            by_role.setdefault(prog.role, []).append(prog)
+        progress("starting etcd, redis, load balancers, prometheus")
+        _start(
+            sup,
+            [p.name for p in by_role["etcd"] + by_role["redis"] + by_role["lb"] + by_role["edge"]],
+        )
+        _start(sup, [p.name for p in by_role["prometheus"]])
+        for region in t.regions:
+            host = t.etcd_host(region)
+            wait_for(
+                f"etcd-{region}",
+                http_ok(
+                    f"http://{host}:{t.ports.etcd_client}/health", expect_json={"health": "true"}
+                ),
+                remaining(),
+            )
+        progress("etcd ready; starting PostgreSQL leader")
+        leader = t.postgres.leader
+        _start(sup, [leader])
+        for region in t.redis:
+            for host in t.redis_hosts(region):
+                wait_for(f"redis {host}", redis_ping(host, t.ports.redis), remaining())
+            if t.redis[region].mode == "cluster":
+                _create_redis_cluster(t, region)
+                hosts = t.redis_hosts(region)
+                wait_for(
+                    f"redis cluster {region}",
+                    redis_cluster_ok(hosts, t.ports.redis, len(hosts)),
+                    remaining(),
+                )
+        progress("redis ready")
+        leader_url = handles["patroni_urls"][leader]
+        patroni_ready = [http_ok(f"{url}/health") for url in handles["patroni_urls"].values()]
+
+        def any_primary() -> str | None:
+            for url in handles["patroni_urls"].values():
+                if http_ok(f"{url}/primary")() is None:
+                    return None
+            return f"no PostgreSQL member is primary yet (leader-to-be {leader} at {leader_url})"
+
+        if not already or all(c() is not None for c in patroni_ready):
+            wait_for("PostgreSQL leader", any_primary, remaining())
+        progress("PostgreSQL leader ready; starting replicas and API")
+        _start(sup, [m.name for m in t.postgres.members if m.name != leader])
+        api_names = [
+            p.name
+            for p in by_role["api"]
+            if p.index < replicas.get(p.region, t.regions[p.region].api_replicas)
+        ]
+        _start(sup, api_names)
+        for member in t.postgres.members:
+            url = handles["patroni_urls"][member.name]
+            wait_for(f"patroni {member.name}", http_ok(f"{url}/health"), remaining())
+        wait_for("PostgreSQL replication", _replicas_streaming(t), remaining())
+        for prog in by_role["api"]:
+            if prog.name in api_names:
+                url = f"http://{t.api_host(prog.region)}:{t.api_port(prog.index)}/health"
+                wait_for(prog.name, http_ok(url, expect_json={"status": "healthy"}), remaining())
+        for region, info in handles["regions"].items():
+            wait_for(f"haproxy {region}", http_ok(f"{info['url']}/health"), remaining())
+        wait_for("edge", http_ok(f"{handles['entry_url']}/health"), remaining())
+        wait_for("prometheus", http_ok(f"{handles['prometheus_url']}/-/ready"), remaining())
+        for prog in by_role.get("failover", []) + by_role.get("autoscaler", []):
+            sup.start_program(prog.name)
+        for prog in by_role.get("failover", []):
+            port = int(prog.environment.get("GAMEDAY_PORT", "0"))
+            if port:
+                wait_for(prog.name, tcp_open(t.global_.address, port), remaining())
+        progress(f"stack ready in {time.monotonic() - start:.1f} s")
+    except BaseException:
+        kept = layout.root.with_name(layout.root.name + ".failed-logs")
+        if layout.logs.exists():
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(layout.logs, kept)
+        progress(f"bring-up failed: tearing everything down (logs kept in {kept})")
+        tear_down(t, state_dir, keep_data=False)
+        raise
+    return handles
+
+
+def _replicas_streaming(t: Topology) -> Callable[[], str | None]:
+    import psycopg
+
+    def check() -> str | None:
+        for member in t.postgres.members:
+            host = t.pg_host(member.region)
+            try:
+                with psycopg.connect(
+                    host=host,
+                    port=t.ports.postgres,
+                    user="postgres",
+                    dbname="postgres",
+                    connect_timeout=1,
+                ) as conn:
+                    in_recovery = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+                    if in_recovery and in_recovery[0]:
+                        row = conn.execute("SELECT status FROM pg_stat_wal_receiver").fetchone()
+                        if not row or row[0] != "streaming":
+                            return f"{member.name}: wal receiver {row[0] if row else 'absent'}"
+            except psycopg.Error as exc:
+                return f"{member.name}: {str(exc).strip()[:120]}"
+        return None
+
+    return check
+
+
+# -- tear-down --------------------------------------------------------------------
+
+
+def _ours(proc: psutil.Process, root: Path, t: Topology) -> bool:
+    try:
+        cmd = " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+    if str(root) in cmd:
+        return True
+    return "stack.api" in cmd and any(f"--host {t.api_host(r)} " in cmd for r in t.api_regions)
+
+
+def stray_processes(t: Topology, layout: Layout) -> list[psutil.Process]:
+    me = os.getpid()
+    return [p for p in psutil.process_iter() if p.pid != me and _ours(p, layout.root, t)]
+
+
+def listening_ports(t: Topology) -> list[str]:
+    return [f"{h}:{p} ({o})" for h, p, o in t.listeners() if port_in_use(h, p)]
+
+
+def tear_down(t: Topology, state_dir: Path | None = None, keep_data: bool = False) -> list[str]:
+    """Stop everything; return a list of problems (empty when nothing is left)."""
+    layout = layout_for(t, state_dir)
+    sup = supervisor_for(layout)
+    sup.shutdown()
+    strays = stray_processes(t, layout)
+    for proc in strays:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(strays, timeout=5)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=5)
+    deadline = time.monotonic() + 10
+    left = listening_ports(t)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = listening_ports(t)
+    problems = [f"still listening: {p}" for p in left]
+    problems += [f"still running: pid {p.pid}" for p in stray_processes(t, layout)]
+    if not keep_data and layout.root.exists():
+        shutil.rmtree(layout.root, ignore_errors=True)
+    return problems

@@ -1,0 +1,438 @@
+"""Real servers for the API's tests: PostgreSQL 15, Redis, a Redis Cluster, the API.
+
+Each controller starts one real process in its own session, waits for readiness
+against a deadline, and stops it TERM -> KILL (PostgreSQL: SIGINT, its fast
+shutdown, which does not wait for clients). Logs go to files in the server's temp
+dir; `cleanup()` prints their tail, so a failing test shows them in pytest's output.
+Addresses are in the API helper's range 127.0.5.0/24.
+
+Limits: Linux, run as root (PostgreSQL runs as the `postgres` OS user via setpriv).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+AS_POSTGRES = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
+
+
+def wait_until(
+    what: str, check: Callable[[], bool], deadline_s: float, every_s: float = 0.05
+) -> float:
+    """Poll `check` until true; return seconds waited; TimeoutError naming `what` at deadline."""
+    start = time.monotonic()
+    end = start + deadline_s
+    last_exc: Exception | None = None
+    while time.monotonic() < end:
+        try:
+            if check():
+                return time.monotonic() - start
+        except Exception as exc:  # readiness checks fail while starting
+            last_exc = exc
+        time.sleep(every_s)
+    raise TimeoutError(f"{what} not ready after {deadline_s:.0f} s (last error: {last_exc!r})")
+
+
+def descendants(pid: int) -> list[int]:
+    """PIDs of every live descendant of `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class Process:
+    """One child process in its own session, logging to `log_path`."""
+
+    def __init__(self, name: str, argv: Sequence[str], log_path: Path, cwd: Path | None = None):
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.cwd = cwd
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.popen = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def send(self, sig: int) -> None:
+        if self.popen is not None and self.alive():
+            self.popen.send_signal(sig)
+
+    def send_tree(self, sig: int) -> None:
+        """Signal the process and all its descendants (PostgreSQL backends call setsid,
+        so a process-group signal would miss them)."""
+        if self.popen is not None and self.alive():
+            for pid in [self.popen.pid, *descendants(self.popen.pid)]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+
+    def stop(self, first: int = signal.SIGTERM, grace_s: float = 10.0) -> int | None:
+        """`first`, then SIGKILL after `grace_s`; returns the exit code."""
+        if self.popen is None:
+            return None
+        if self.alive():
+            self.send_tree(signal.SIGCONT)  # a frozen process cannot exit
+            self.popen.send_signal(first)
+            try:
+                self.popen.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        return self.popen.returncode
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Postgres:
+    """A PostgreSQL 15 primary (initdb) or hot standby (pg_basebackup of `primary`)."""
+
+    def __init__(self, host: str, port: int = 5432, primary: Postgres | None = None):
+        self.host, self.port = host, port
+        self.dir = Path(tempfile.mkdtemp(prefix="gameday-api-pg-"))
+        self.data = self.dir / "data"
+        self.sockets = self.dir / "sock"
+        self.sockets.mkdir()
+        pg = pwd.getpwnam("postgres")
+        for path in (self.dir, self.sockets):
+            os.chown(path, pg.pw_uid, pg.pw_gid)
+        if primary is None:
+            self._as_postgres(
+                PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
+                "-E", "UTF8", "--no-sync",
+            )  # fmt: skip
+            with open(self.data / "pg_hba.conf", "a") as f:
+                f.write("host all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n")
+        else:
+            self._as_postgres(
+                PG_BIN / "pg_basebackup", "-h", primary.host, "-p", primary.port, "-U", "postgres",
+                "-D", self.data, "-R", "-X", "stream", "--no-sync",
+            )  # fmt: skip
+        self.proc = Process(
+            f"postgres@{host}",
+            [*AS_POSTGRES, str(PG_BIN / "postgres"), "-D", str(self.data),
+             "-c", f"listen_addresses={host}", "-c", f"port={port}",
+             "-c", f"unix_socket_directories={self.sockets}", "-c", "max_connections=60",
+             "-c", "shared_buffers=16MB", "-c", "wal_level=replica", "-c", "max_wal_senders=4",
+             "-c", "hot_standby=on"],
+            self.dir / "postgres.log",
+        )  # fmt: skip
+
+    @staticmethod
+    def _as_postgres(*argv: object) -> None:
+        r = subprocess.run(
+            [*AS_POSTGRES, *map(str, argv)], capture_output=True, text=True, timeout=120
+        )
+        if r.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {r.stdout}\n{r.stderr}")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    def ready(self) -> bool:
+        r = subprocess.run(
+            [
+                str(PG_BIN / "pg_isready"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-t",
+                "1",
+            ],
+            capture_output=True,
+            timeout=5,
+        )
+        return r.returncode == 0
+
+    def start(self, deadline_s: float = 30) -> None:
+        self.proc.start()
+        wait_until(f"{self.proc.name} (log {self.proc.log_path})", self.ready, deadline_s)
+
+    def psql(self, sql: str) -> str:
+        r = subprocess.run(
+            [str(PG_BIN / "psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres",
+             "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        if r.returncode != 0:
+            raise RuntimeError(f"psql {sql!r}: {r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def stop(self) -> None:
+        self.proc.stop(first=signal.SIGINT)  # fast shutdown: disconnects clients
+
+    def cleanup(self) -> None:
+        self.stop()
+        print(f"--- {self.proc.name} log tail ---\n{self.proc.tail()}")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Redis:
+    """A standalone redis-server, or one node of a cluster (`cluster=True`)."""
+
+    def __init__(self, host: str, port: int = 6379, *, cluster: bool = False):
+        self.host, self.port = host, port
+        self.dir = Path(tempfile.mkdtemp(prefix="gameday-api-redis-"))
+        argv = ["redis-server", "--bind", host, "--port", str(port), "--dir", str(self.dir),
+                "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--protected-mode", "no"]  # fmt: skip
+        if cluster:
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                     "--cluster-node-timeout", "1000", "--cluster-announce-ip", host,
+                     # Redis 7 waits 5 s before a diskless full sync; a replica that never
+                     # synced cannot be promoted
+                     "--repl-diskless-sync-delay", "0"]  # fmt: skip
+        self.proc = Process(f"redis@{host}:{port}", argv, self.dir / "redis.log")
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}"
+
+    def cli(self, *args: str) -> str:
+        r = subprocess.run(
+            ["redis-cli", "-h", self.host, "-p", str(self.port), *args],
+            capture_output=True, text=True, timeout=10,
+        )  # fmt: skip
+        if r.returncode != 0:
+            raise RuntimeError(f"redis-cli {args}: {r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def start(self, deadline_s: float = 15) -> None:
+        self.proc.start()
+        wait_until(self.proc.name, lambda: self.cli("PING") == "PONG", deadline_s)
+
+    def stop(self) -> None:
+        self.proc.stop(first=signal.SIGTERM)
+
+    def cleanup(self) -> None:
+        self.stop()
+        print(f"--- {self.proc.name} log tail ---\n{self.proc.tail()}")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisClusterServers:
+    """A Redis Cluster created with `redis-cli --cluster create`: the first
+    len(hosts) / (1 + replicas_per_master) hosts become masters."""
+
+    def __init__(self, hosts: Sequence[str], port: int = 6379, replicas_per_master: int = 0):
+        self.nodes = [Redis(h, port, cluster=True) for h in hosts]
+        self.replicas_per_master = replicas_per_master
+
+    def masters(self) -> list[Redis]:
+        """Nodes that are masters now (asked of each live node about itself)."""
+        out = []
+        for node in self.nodes:
+            if not node.proc.alive():
+                continue
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                if "role:master" in node.cli("INFO", "replication"):
+                    out.append(node)
+        return out
+
+    def start(self, deadline_s: float = 30) -> None:
+        for node in self.nodes:
+            node.start()
+        r = subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"{n.host}:{n.port}" for n in self.nodes),
+             "--cluster-replicas", str(self.replicas_per_master), "--cluster-yes"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if r.returncode != 0:
+            raise RuntimeError(f"redis-cli --cluster create failed: {r.stdout}\n{r.stderr}")
+        wait_until(
+            "redis cluster_state:ok on every node",
+            lambda: all("cluster_state:ok" in n.cli("CLUSTER", "INFO") for n in self.nodes),
+            deadline_s,
+        )
+        wait_until(
+            "every redis replica in sync with its master",
+            self._replicas_in_sync,
+            deadline_s,
+        )
+
+    def _replicas_in_sync(self) -> bool:
+        infos = [n.cli("INFO", "replication") for n in self.nodes]
+        replicas = [i for i in infos if "role:slave" in i]
+        expected = len(self.nodes) - len(self.nodes) // (1 + self.replicas_per_master)
+        return len(replicas) == expected and all("master_link_status:up" in i for i in replicas)
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            node.cleanup()
+
+
+class TcpLeaderProxy:
+    """HAProxy in TCP mode in front of PostgreSQL: `primary` first, `backup` when it is
+    down (health check every 200 ms; sessions cut when a server is marked down), as
+    the regional HAProxy routes the database URL to the current leader."""
+
+    def __init__(self, host: str, port: int, primary: Postgres, backup: Postgres):
+        self.host, self.port = host, port
+        self.dir = Path(tempfile.mkdtemp(prefix="gameday-api-haproxy-"))
+        cfg = self.dir / "haproxy.cfg"
+        cfg.write_text(
+            f"""global
+    log stdout format raw local0 info
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 1h
+    timeout server 1h
+    timeout check 500ms
+frontend db
+    bind {host}:{port}
+    default_backend leader
+backend leader
+    option pgsql-check user postgres
+    default-server inter 200 fall 1 rise 1 on-marked-down shutdown-sessions
+    server pg1 {primary.host}:{primary.port} check
+    server pg2 {backup.host}:{backup.port} check backup
+"""
+        )
+        self.proc = Process(
+            f"haproxy@{host}:{port}", ["haproxy", "-db", "-f", str(cfg)], self.dir / "haproxy.log"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    def start(self, deadline_s: float = 10) -> None:
+        self.proc.start()
+
+        def listening() -> bool:
+            if not self.proc.alive():
+                raise RuntimeError(f"haproxy exited: {self.proc.tail()}")
+            with socket.create_connection((self.host, self.port), timeout=0.5):
+                return True
+
+        wait_until(self.proc.name, listening, deadline_s)
+
+    def cleanup(self) -> None:
+        self.proc.stop(first=signal.SIGTERM)
+        print(f"--- {self.proc.name} log tail ---\n{self.proc.tail()}")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ApiServer:
+    """`python -m stack.api` as a subprocess; ready when `/static` answers."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        database_url: str,
+        redis_urls: Sequence[str],
+        *,
+        cluster: bool = False,
+        region: str = "test",
+        replica: str = "api-test",
+        extra: Sequence[str] = (),
+    ):
+        self.host, self.port = host, port
+        self.dir = Path(tempfile.mkdtemp(prefix="gameday-api-"))
+        argv = [sys.executable, "-m", "stack.api", "--host", host, "--port", str(port),
+                "--region", region, "--replica", replica, "--database-url", database_url,
+                "--seed-items", "1000", *extra]  # fmt: skip
+        for url in redis_urls:
+            argv += ["--redis-url", url]
+        if cluster:
+            argv.append("--redis-cluster")
+        self.proc = Process(f"api@{host}:{port}", argv, self.dir / "api.log", cwd=REPO_ROOT)
+        self.client = httpx.Client(base_url=self.base_url, timeout=10.0)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, deadline_s: float = 20) -> float:
+        """Start; return seconds until `/static` answered."""
+        self.proc.start()
+
+        def listening() -> bool:
+            if not self.proc.alive():
+                raise RuntimeError(f"API exited: {self.proc.tail()}")
+            return self.client.get("/static").status_code == 200
+
+        try:
+            return wait_until(self.proc.name, listening, deadline_s)
+        except Exception:
+            print(f"--- {self.proc.name} log tail ---\n{self.proc.tail(60)}")
+            raise
+
+    def wait_healthy(self, deadline_s: float = 30) -> float:
+        return wait_until(
+            f"{self.proc.name} /health 200",
+            lambda: self.client.get("/health").status_code == 200,
+            deadline_s,
+        )
+
+    def stop(self) -> int | None:
+        return self.proc.stop(first=signal.SIGTERM)
+
+    def cleanup(self) -> None:
+        self.client.close()
+        self.stop()
+        print(f"--- {self.proc.name} log tail ---\n{self.proc.tail(60)}")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def why_no_servers() -> str | None:
+    """Why the real-server tests cannot run here, or None when they can."""
+    if os.geteuid() != 0:
+        return "needs root (runs PostgreSQL as the postgres user with setpriv)"
+    for tool in (str(PG_BIN / "initdb"), shutil.which("redis-server"), shutil.which("setpriv")):
+        if not tool or not Path(tool).exists():
+            return f"missing {tool}"
+    return None

@@ -1,0 +1,79 @@
+"""One real local stack shared by the integration tests of a session.
+
+Tests that break something restore it before they end, so the next test finds a
+healthy stack. The stack is torn down at the end of the session even when a
+test failed; its logs are copied next to the test report first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stack.control import Stack
+from stack.topology import DEFAULT_TOPOLOGY, load_topology
+from stack.up import bring_up, tear_down
+
+CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
+LOG_KEEP = Path(os.environ.get("GAMEDAY_TEST_LOGS", "test-logs"))
+
+
+def wait_until(
+    cond: Callable[[], object], deadline_s: float, what: str, interval_s: float = 0.1
+) -> object:
+    end = time.monotonic() + deadline_s
+    last: object = None
+    while time.monotonic() < end:
+        try:
+            last = cond()
+        except Exception as exc:  # noqa: BLE001 - a condition may raise while the stack recovers
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(interval_s)
+    raise AssertionError(f"{what}: not true within {deadline_s} s (last: {last!r})")
+
+
+def get(url: str, timeout: float = 1.0) -> httpx.Response:
+    return httpx.get(url, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def stack_dir() -> Iterator[Path]:
+    # Not under pytest's tmp (mode 0700): PostgreSQL runs as the postgres user.
+    path = Path(tempfile.mkdtemp(prefix="gameday-it-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def topology():
+    return load_topology(CI_TOPOLOGY)
+
+
+@pytest.fixture(scope="session")
+def stack(topology, stack_dir: Path) -> Iterator[Stack]:
+    state = stack_dir / "state"
+    try:
+        bring_up(topology.topology, topology.source, state, deadline_s=180)
+        yield Stack.open(state)
+    finally:
+        if (state / "logs").exists():
+            shutil.copytree(state / "logs", LOG_KEEP / "stack", dirs_exist_ok=True)
+        tear_down(topology.topology, state)
+
+
+@pytest.fixture
+def healthy_stack(stack: Stack) -> Stack:
+    """The shared stack, checked healthy through the edge before the test starts."""
+    wait_until(lambda: get(f"{stack.entry_url}/health").status_code == 200, 60, "edge healthy")
+    return stack

@@ -1,0 +1,126 @@
+"""The topology file: the shipped ones are valid; bad input names the file and key, exit 2."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gameday.errors import ConfigError
+from stack.topology import DEFAULT_TOPOLOGY, load_topology, parse_topology
+
+CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
+
+
+def raw(path: Path = DEFAULT_TOPOLOGY) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.mark.parametrize("path", [DEFAULT_TOPOLOGY, CI_TOPOLOGY])
+def test_shipped_topologies_are_valid(path: Path) -> None:
+    t = load_topology(path).topology
+    assert t.active_region == "primary"
+    assert t.lb_host("secondary") == "127.0.2.1"
+    assert len(t.redis_hosts("primary")) == 6
+    assert t.redis_hosts("secondary") == ["127.0.2.31"]
+
+
+def test_seed_replica_counts_in_default() -> None:
+    t = load_topology().topology
+    assert (t.regions["primary"].api_replicas, t.regions["secondary"].api_replicas) == (3, 2)
+
+
+def problems_of(data: dict) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_topology(data, "topo.yaml")
+    assert info.value.source == "topo.yaml"
+    return info.value.problems
+
+
+def test_unknown_key_is_named() -> None:
+    data = raw()
+    data["regions"]["primary"]["replicas"] = 3
+    assert problems_of(data) == ["regions.primary.replicas: unknown key"]
+
+
+def test_wrong_type_is_named() -> None:
+    data = raw()
+    data["postgres"]["ttl"] = "ten"
+    [problem] = problems_of(data)
+    assert problem.startswith("postgres.ttl:")
+
+
+def test_all_problems_reported_at_once() -> None:
+    data = raw()
+    data["global"]["edge_port"] = 0
+    data["ports"]["redis"] = "x"
+    problems = problems_of(data)
+    assert any(p.startswith("global.edge_port:") for p in problems)
+    assert any(p.startswith("ports.redis:") for p in problems)
+
+
+def test_port_clash_is_named() -> None:
+    data = raw()
+    data["ports"]["lb_stats"] = data["ports"]["lb_http"]
+    problems = problems_of(data)
+    assert any("127.0.1.1:8080 is used by both" in p for p in problems)
+
+
+def test_patroni_timing_rule() -> None:
+    data = raw()
+    data["postgres"].update(ttl=6, loop_wait=1, retry_timeout=3)
+    assert any("loop_wait + 2*retry_timeout" in p for p in problems_of(data))
+
+
+def test_non_loopback_range_is_refused() -> None:
+    data = raw()
+    data["regions"]["secondary"]["cidr"] = "10.0.2.0/24"
+    assert any(p.startswith("regions.secondary.cidr:") for p in problems_of(data))
+
+
+def test_leader_must_be_a_member() -> None:
+    data = raw()
+    data["postgres"]["leader"] = "pg-nowhere"
+    assert any(p.startswith("postgres.leader:") for p in problems_of(data))
+
+
+def test_cli_bad_topology_exits_2_naming_file_and_key(cli, tmp_path: Path) -> None:
+    data = raw()
+    data["regions"]["primary"]["bogus"] = 1
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = cli("validate-topology", str(path))
+    assert result.returncode == 2
+    assert str(path) in result.stderr
+    assert "regions.primary.bogus: unknown key" in result.stderr
+
+
+def test_cli_invalid_yaml_names_line(cli, tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nregions: [\n")
+    result = cli("validate-topology", str(path))
+    assert result.returncode == 2
+    assert "line " in result.stderr
+
+
+def test_up_refuses_a_port_held_by_another_program(cli, tmp_path: Path) -> None:
+    """`gameday up` checks every port before starting anything and names the holder."""
+    data = raw(CI_TOPOLOGY)
+    # A private copy of the topology on ranges no other test uses.
+    for i, region in enumerate(["primary", "secondary", "witness"]):
+        data["regions"][region]["cidr"] = f"127.0.{21 + i}.0/24"
+    data["global"]["address"] = "127.0.29.1"
+    data["state_dir"] = str(tmp_path / "state")
+    path = tmp_path / "topo.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with socket.socket() as holder:
+        holder.bind(("127.0.22.1", 8080))
+        holder.listen()
+        result = cli("up", "--topology", str(path), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "127.0.22.1:8080" in result.stderr
+    assert "haproxy secondary" in result.stderr
+    assert "pid " in result.stderr
+    assert not (tmp_path / "state").exists(), "nothing may start when input is bad"
