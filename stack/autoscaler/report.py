@@ -36,6 +36,7 @@ class LocalSpike:
     predicted_step_s: float
     predicted_scale_time_s: float | None
     observed_p95_ms: tuple[tuple[float, float | None], ...] = ()
+    served_requests: dict[str, int] = field(default_factory=dict)  # per replica, the peak
 
 
 @dataclass
@@ -166,6 +167,7 @@ def _summary(report: CapacityReport) -> dict[str, Any]:
             "observed_p95_ms": [
                 [round(t - report.local.step_t_wall), v] for t, v in report.local.observed_p95_ms
             ],
+            "served_requests": dict(report.local.served_requests),
         }
     return out
 
@@ -226,9 +228,12 @@ def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
         lines += [
             f"- observed scale time: {_fmt(o.scale_time_s, ' s', 1)} ({o.reason})",
             f"- predicted scale time: {_fmt(report.local.predicted_scale_time_s, ' s', 1)}",
-            "",
-            f"![local replicas]({images['local']})",
         ]
+        served = report.local.served_requests
+        if served:
+            per = ", ".join(f"{name} {n:,}" for name, n in served.items())
+            lines.append(f"- requests each replica answered during the peak: {per}")
+        lines += ["", f"![local replicas]({images['local']})"]
     if report.problems:
         lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
     return "\n".join(lines) + "\n"
