@@ -53,7 +53,7 @@ log = logging.getLogger("gameday.capacity")
 
 CONSTANT_SCENARIO_S = 30.0  # the `constant` scenario under profile ci lasts 30 s at scale 1
 NOT_SERVED = frozenset({"/health", "/static", "/metrics"})  # probes and HAProxy checks
-_COUNTER = re.compile(r"^http_requests_total\{([^}]*)\}\s+([0-9.eE+-]+)$")
+_COUNTER = re.compile(r"^http_requests_total\{(.*)\}\s+([0-9.eE+-]+)$")  # route="/items/{id}"
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
