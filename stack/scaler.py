@@ -24,6 +24,8 @@ import httpx
 from stack.control import Stack
 from stack.render import Program
 
+REPO = Path(__file__).resolve().parents[1]  # supervisord runs programs in the state dir
+
 
 class StackScaler:
     """Scaler + ReplicaStates (stack/autoscaler/daemon.py) over a running local stack."""
@@ -73,7 +75,7 @@ def autoscaler_program(
     prometheus_url: str,
     regions: list[str],
     *,
-    hpa: str = "manifests/k8s/base/hpa.yaml",
+    hpa: str | Path = REPO / "manifests/k8s/base/hpa.yaml",
     max_replicas: int | None = None,
     period_s: float = 15.0,
     time_scale: float = 1.0,
@@ -86,7 +88,7 @@ def autoscaler_program(
         "autoscaler",
         "run",
         "--hpa",
-        hpa,
+        str(hpa),
         "--prometheus",
         prometheus_url,
         "--events",
