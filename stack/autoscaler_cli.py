@@ -202,6 +202,13 @@ def _steps_file(path: str) -> tuple[list[Any], list[float]]:
     return steps, [float(x) for x in startup]
 
 
+def _local_max(args: argparse.Namespace, target: Any) -> int | None:
+    """The replica cap the spike ran under: --max-replicas, else the target's own."""
+    own = getattr(target, "max_replicas", None)
+    caps = [c for c in (args.max_replicas, own) if isinstance(c, int)]
+    return min(caps) if caps else None
+
+
 def cmd_capacity(args: argparse.Namespace) -> int:
     from stack.autoscaler.capacity_run import (
         PROFILES,
@@ -219,32 +226,37 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     if args.steps:
         steps, startup = _steps_file(args.steps)
     else:
-        target = _factory(args.target, "--target")(
-            profile=args.profile, out_dir=str(out), **_options(args.target_opt, "--target-opt")
-        )
-        try:
+        opts = _options(args.target_opt, "--target-opt")
+        for key in ("topology", "state_dir"):
+            if getattr(args, key, None):
+                opts[key] = getattr(args, key)
+        target = _factory(args.target, "--target")(profile=args.profile, out_dir=str(out), **opts)
+    try:
+        if target is not None:
             steps = run_ladder(target, profile, p95_target_ms=args.p95_target_ms, progress=print)
             startup = list(target.measure_startup())
-        except BaseException:
-            close = getattr(target, "close", None)
-            if callable(close):
-                close()
-            raise
-    if args.startup_s:
-        startup = list(args.startup_s)
-    report = analyse(
-        spec,
-        steps,
-        profile=args.profile,
-        startup_s=startup,
-        p95_target_ms=args.p95_target_ms,
-        target_rps=args.target_rps,
-    )
-    if target is not None and isinstance(target, SpikeTarget) and profile.local_spike is not None:
-        observed = target.run_spike(profile.local_spike)
-        attach_local_spike(
-            report, spec, profile.local_spike, observed, local_max_replicas=args.max_replicas
+            print(f"replica start-up: {', '.join(f'{s:.2f}' for s in startup)} s")
+        if args.startup_s:
+            startup = list(args.startup_s)
+        report = analyse(
+            spec,
+            steps,
+            profile=args.profile,
+            startup_s=startup,
+            p95_target_ms=args.p95_target_ms,
+            target_rps=args.target_rps,
         )
+        plan = profile.local_spike
+        if target is not None and isinstance(target, SpikeTarget) and plan is not None:
+            print(f"local spike: {plan.spike.baseline_rps:g} -> {plan.spike.peak_rps:g} req/s")
+            observed = target.run_spike(plan)
+            attach_local_spike(
+                report, spec, plan, observed, local_max_replicas=_local_max(args, target)
+            )
+    finally:
+        close = getattr(target, "close", None)
+        if callable(close):
+            close()
     paths = write_report(report, out)
     a = report.answers
     if a is not None:
@@ -256,6 +268,13 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     for p in report.predictions:
         st = "never (inconclusive)" if p.scale_time_s is None else f"{p.scale_time_s:.0f} s"
         print(f"predicted scale time, {p.spike.peak_rps:,.0f} req/s for {p.spike.hold_s:g} s: {st}")
+    if report.local is not None:
+        o, pst = report.local.observed_scale_time, report.local.predicted_scale_time_s
+        print(
+            f"local spike scale time: observed "
+            f"{'n/a' if o.scale_time_s is None else f'{o.scale_time_s:.1f} s'} ({o.reason}), "
+            f"predicted {'n/a' if pst is None else f'{pst:.1f} s'}"
+        )
     for problem in report.problems:
         print(f"inconclusive: {problem}")
     print(f"report: {paths['markdown']} and {paths['html']}")
@@ -306,8 +325,13 @@ def register(subparsers: Any) -> None:
     )
     r.add_argument("--watch-interval", type=float, default=0.5, help="readiness poll, s")
     r.add_argument("--rate-window", type=int, default=10, help="PromQL rate window, s")
-    r.add_argument("--cpu-request-millicores", type=float, default=1000.0)
-    r.add_argument("--memory-request-mib", type=float, default=256.0)
+    r.add_argument(
+        "--cpu-request-millicores",
+        type=float,
+        default=250.0,
+        help="CPU request utilisation is against (api-deployment.yaml: 250m)",
+    )
+    r.add_argument("--memory-request-mib", type=float, default=256.0, help="memory request (256Mi)")
     r.add_argument(
         "--scaler", default=DEFAULT_SCALER, help=f"module:factory (default {DEFAULT_SCALER})"
     )
@@ -327,6 +351,12 @@ def register(subparsers: Any) -> None:
         "--target", default=DEFAULT_TARGET, help=f"module:factory (default {DEFAULT_TARGET})"
     )
     c.add_argument("--target-opt", action="append", help="key=value for the target factory")
+    c.add_argument(
+        "--state-dir", help="the running stack to measure (default $GAMEDAY_STATE_DIR or .state)"
+    )
+    c.add_argument(
+        "--topology", help="bring a stack up from this topology for the run, tear it down after"
+    )
     c.add_argument("--p95-target-ms", type=float, default=100.0)
     c.add_argument("--target-rps", type=float, default=5000.0)
     c.set_defaults(func=cmd_capacity)

@@ -146,3 +146,25 @@ def test_run_loop_with_a_scaler_factory_and_prometheus_down(tmp_path: Path) -> N
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_supervised_autoscaler_program_is_a_valid_command_line(tmp_path: Path) -> None:
+    import shlex
+
+    from gameday.cli import build_parser
+    from stack.scaler import autoscaler_program
+
+    prog = autoscaler_program(
+        tmp_path, "http://127.0.9.1:9090", ["primary"], max_replicas=6, time_scale=0.1,
+        period_s=1.5,
+    )  # fmt: skip
+    argv = shlex.split(prog.command)
+    assert argv[1:3] == ["-m", "gameday.cli"]
+    args = build_parser().parse_args(argv[3:])
+    assert args.func.__name__ == "cmd_run"
+    assert args.region == ["primary"] and args.max_replicas == 6
+    assert args.time_scale == 0.1 and args.period == 1.5
+    assert args.events == str(tmp_path / "events" / "autoscaler.jsonl")
+    assert args.scaler_opt == [f"state_dir={tmp_path}"]
+    assert prog.role == "autoscaler" and prog.region == "global"
+    assert Path(args.hpa).is_absolute() and Path(args.hpa).exists()

@@ -233,3 +233,42 @@ def test_named_replicas_drive_events_and_pending_grouping(tmp_path: Path) -> Non
     assert decisions(events) == [(60.0, 3, 7), (75.0, 7, 14)]
     replicas = a._replicas("primary", 14, Metrics(regions).per_replica("primary"))
     assert sum(1 for r in replicas if r.phase == "pending") == 7
+
+
+class FlappingScaler(NamedScaler):
+    """Replica 0's health check fails once in a while (a slow /health under load)."""
+
+    def __init__(self, regions: dict[str, Region]) -> None:
+        super().__init__(regions)
+        self.looks = 0
+
+    def replica_states(self, region: str) -> dict[str, bool]:
+        self.looks += 1
+        states = super().replica_states(region)
+        if self.looks % 7 == 0:
+            states["api-primary-0"] = False
+        return states
+
+
+def test_a_flapping_health_check_does_not_repeat_replica_ready(tmp_path: Path) -> None:
+    clock = Clock()
+    regions = {"primary": Region(clock, 3, startup_s=10, load_rps=5000)}
+    events = EventLog(None, mono=clock, wall=lambda: clock.t)
+    scaler = FlappingScaler(regions)
+    a = Autoscaler(
+        load_hpa(SEED),
+        scaler,
+        Metrics(regions),
+        DaemonConfig(("primary",), period_s=15, watch_interval_s=0.5),
+        events,
+        clock=clock,
+        sleep=clock.sleep,
+        executor=Inline(),
+    )
+    a.run(max_cycles=6)
+    assert scaler.looks > 14  # replica 0 flapped several times
+    ready = [e["detail"]["replica"] for e in events.recorded if e["kind"] == "replica.ready"]
+    started = [e["detail"]["replica"] for e in events.recorded if e["kind"] == "replica.started"]
+    assert "api-primary-0" not in ready  # there at start, never restarted
+    assert sorted(ready) == sorted(started[: len(ready)])
+    assert len(ready) == len(set(ready))  # once per start

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from stack.autoscaler.capacity import (
@@ -56,6 +56,9 @@ class ObservedSpike:
     step_t_wall: float
     events: list[dict[str, Any]]
     p95_ms: list[tuple[float, float | None]]  # (whole wall second, p95)
+    # requests each replica answered during the peak (its own counters), when measured
+    served_requests: dict[str, int] = field(default_factory=dict)
+    load_end_t_wall: float | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,12 @@ class Profile:
 _LOCAL = LocalSpikePlan(
     Spike(baseline_rps=150, peak_rps=600, at_s=20, hold_s=60, after_s=40), rate_window_s=5.0
 )
+# ci: 3 -> 5 replicas on the rps metric; after the load, 30 s (300 s x 0.1) before scale-down
+_LOCAL_CI = LocalSpikePlan(
+    Spike(baseline_rps=90, peak_rps=450, at_s=10, hold_s=30, after_s=45), rate_window_s=5.0
+)
 PROFILES = {
-    "ci": Profile("ci", (1,), 50, 1.6, 4000, 8, _LOCAL),
+    "ci": Profile("ci", (1,), 50, 1.6, 4000, 8, _LOCAL_CI),
     "nightly": Profile("nightly", (1, 2), 25, 1.4, 6000, 20, _LOCAL),
     "gameday": Profile("gameday", (1, 2, 3), 25, 1.3, 8000, 30, _LOCAL),
     "full": Profile("full", (1, 2, 4), 25, 1.25, 10000, 60, _LOCAL),
@@ -276,6 +283,8 @@ def attach_local_spike(
         predicted=predicted,
         predicted_step_s=plan.spike.at_s,
         predicted_scale_time_s=predicted_st,
+        observed_p95_ms=tuple(observed.p95_ms),
+        served_requests=dict(observed.served_requests),
     )
     if observed_st.scale_time_s is None:
         report.problems.append(f"local scale time inconclusive: {observed_st.reason}")

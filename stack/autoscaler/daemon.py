@@ -75,6 +75,7 @@ class _Region:
     started_at: dict[str, float] = field(default_factory=dict)  # name -> mono
     ready_at: dict[str, float] = field(default_factory=dict)
     ready_names: set[str] = field(default_factory=set)
+    announced: set[str] = field(default_factory=set)  # replica.ready recorded since its start
     ready_count: int | None = None
     pending: Future[None] | None = None
     pending_decision: Decision | None = None
@@ -135,9 +136,16 @@ class Autoscaler:
         state = self.regions[region]
         now = self.clock()
         if isinstance(self.scaler, ReplicaStates):
-            ready = {n for n, ok in self.scaler.replica_states(region).items() if ok}
-            first_look = state.ready_count is None
-            new = [] if first_look else sorted(ready - state.ready_names)
+            states = self.scaler.replica_states(region)
+            ready = {n for n, ok in states.items() if ok}
+            if state.ready_count is None:  # first look: what is ready is not news
+                state.announced = set(ready)
+            # A replica whose health check flaps under load is ready once per start.
+            state.announced &= set(states)
+            # replicas a scale in flight is starting are announced after their replica.started
+            starting = set() if state.pending is None else set(states) - state.names_before
+            new = sorted(ready - state.announced - starting, key=_natural)
+            state.announced |= ready - starting
             state.ready_names = ready
             state.ready_count = len(ready)
         else:
@@ -242,11 +250,13 @@ class Autoscaler:
         for name in names:
             state.started_at[name] = now
             state.ready_at.pop(name, None)
+            state.announced.discard(name)
             self.events.record("replica.started", region=region, replica=name)
         for i in range(decision.desired, decision.current):
             name = self._name(region, i)
             state.started_at.pop(name, None)
             state.ready_at.pop(name, None)
+            state.announced.discard(name)
             self.events.record("replica.stopped", region=region, replica=name)
 
     # -- the loop ------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class LocalSpike:
     predicted: SimResult  # times in real seconds from the run's start of the spike profile
     predicted_step_s: float
     predicted_scale_time_s: float | None
+    observed_p95_ms: tuple[tuple[float, float | None], ...] = ()
+    served_requests: dict[str, int] = field(default_factory=dict)  # per replica, the peak
 
 
 @dataclass
@@ -153,6 +155,19 @@ def _summary(report: CapacityReport) -> dict[str, Any]:
             "observed_scale_time_s": report.local.observed_scale_time.scale_time_s,
             "observed_reason": report.local.observed_scale_time.reason,
             "predicted_scale_time_s": report.local.predicted_scale_time_s,
+            "observed_replicas": [
+                [round(p.t_wall - report.local.step_t_wall, 3), p.requested, p.ready]
+                for p in report.local.observed
+            ],
+            "predicted_decisions": [
+                [round(d.t - report.local.predicted_step_s, 3), d.current, d.desired]
+                for d in report.local.predicted.decisions
+                if d.desired != d.current
+            ],
+            "observed_p95_ms": [
+                [round(t - report.local.step_t_wall), v] for t, v in report.local.observed_p95_ms
+            ],
+            "served_requests": dict(report.local.served_requests),
         }
     return out
 
@@ -213,9 +228,12 @@ def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
         lines += [
             f"- observed scale time: {_fmt(o.scale_time_s, ' s', 1)} ({o.reason})",
             f"- predicted scale time: {_fmt(report.local.predicted_scale_time_s, ' s', 1)}",
-            "",
-            f"![local replicas]({images['local']})",
         ]
+        served = report.local.served_requests
+        if served:
+            per = ", ".join(f"{name} {n:,}" for name, n in served.items())
+            lines.append(f"- requests each replica answered during the peak: {per}")
+        lines += ["", f"![local replicas]({images['local']})"]
     if report.problems:
         lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
     return "\n".join(lines) + "\n"

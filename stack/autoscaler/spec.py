@@ -239,6 +239,7 @@ class HpaSpec:
 def _rules(
     given: HPAScalingRules | None, *, up: bool, tolerance: float, window_default: int
 ) -> Rules:
+    policies: tuple[Policy, ...]
     if up:
         policies = (Policy("Pods", 4, 15), Policy("Percent", 100, 15))
         window = 0
