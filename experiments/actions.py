@@ -240,7 +240,7 @@ def kill_failover_leader(configuration: Configuration = None) -> dict[str, Any]:
 def partition_redis_master(
     addr: str | None = None, loss_pct: int = 100, configuration: Configuration = None
 ) -> dict[str, Any]:
-    """Drop (nftables) the packets sent to one Redis Cluster master, client and bus ports: a partition."""
+    """Make one Redis Cluster master unreachable with nftables (every TCP packet to it dropped)."""
     stack = open_stack(configuration)
     return _fault(
         configuration,

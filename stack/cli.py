@@ -80,7 +80,9 @@ def register(sub: Any) -> None:
         q = ssub.add_parser(name, help=help_text)
         q.add_argument("region")
         if name == "restore-region":
-            q.add_argument("--failback", action="store_true", help="then bring traffic and the DB leader back")
+            q.add_argument(
+                "--failback", action="store_true", help="then bring traffic and the DB leader back"
+            )
         q.set_defaults(func=cmd_stack)
     q = ssub.add_parser(
         "kill-db-leader", help="hard-kill the Patroni leader (Patroni and PostgreSQL)"

@@ -287,7 +287,9 @@ class Stack:
             self._quietly(lambda: self.db_leader() == candidate or candidate_streaming()),
             deadline_s,
         )
-        self._wait("a PostgreSQL leader", self._quietly(lambda: self.db_leader() is not None), deadline_s)
+        self._wait(
+            "a PostgreSQL leader", self._quietly(lambda: self.db_leader() is not None), deadline_s
+        )
         leader = self.db_leader()
         if leader == candidate:
             return False
@@ -365,8 +367,15 @@ class Stack:
             time.sleep(0.5)
         raise ActionError(f"failover controllers did not fail back to {region}: {last}")
 
-    def partition_redis_master(self, addr: str | None = None, loss_pct: int = 100) -> dict[str, Any]:
-        """Cut one Redis Cluster master off the network (client and bus ports) with nftables."""
+    def partition_redis_master(
+        self, addr: str | None = None, loss_pct: int = 100
+    ) -> dict[str, Any]:
+        """Make one Redis Cluster master unreachable (every TCP packet to its address dropped).
+
+        Asymmetric: the master's own outgoing connections leave from 127.0.0.1 and
+        still carry its gossip, so the cluster keeps it as master; clients and peers
+        cannot reach it.
+        """
         from stack import netfault
 
         masters = self.redis_masters()
@@ -374,7 +383,7 @@ class Stack:
         if target not in masters:
             raise ActionError(f"{target} is not a Redis master (masters: {masters})")
         host, port = target.split(":")
-        rule = netfault.drop_to(host, [int(port), int(port) + 10000], loss_pct, tag=f"redis-{host}")
+        rule = netfault.drop_to(host, [], loss_pct, tag=f"redis-{host}")
         return {"addr": target, "rule": rule}
 
     def heal_network(self) -> bool:
@@ -404,7 +413,9 @@ class Stack:
             )
             self._apply_replica_slots(region)
             self.set_latency(region, 0)
-            initial = int(self.handles["regions"][region].get("api_replicas", self.replicas(region)))
+            initial = int(
+                self.handles["regions"][region].get("api_replicas", self.replicas(region))
+            )
             if self.replicas(region) != initial:
                 self.scale(region, initial)
         moved = self.failback(self.home_region(), deadline_s)
@@ -548,7 +559,11 @@ class Stack:
         info = self.handles["regions"][region]
         sock = Path(info["admin_socket"])
         # A restarted HAProxy leaves the old socket file until it binds the new one.
-        self._wait(f"haproxy {region} admin socket", self._quietly(lambda: haproxy.command(sock, "show info")), 15)
+        self._wait(
+            f"haproxy {region} admin socket",
+            self._quietly(lambda: haproxy.command(sock, "show info")),
+            15,
+        )
         desired = self._desired_replicas()[region]
         for name in self._programs(region=region, role="api"):
             verb = "enable" if self.programs[name]["index"] < desired else "disable"

@@ -38,19 +38,24 @@ def _ensure_table() -> None:
 
 
 def drop_to(address: str, ports: list[int], loss_pct: int = 100, tag: str = "fault") -> str:
-    """Drop `loss_pct` % of the TCP packets sent to address:ports; return the rule's text."""
+    """Drop `loss_pct` % of the TCP packets sent to address (only to `ports` if given).
+
+    Every port is the default for a partition: connections the isolated node opened
+    itself get their answers on ephemeral ports, which a port list would let through.
+    """
     ip = ipaddress.ip_address(address)
     if not ip.is_loopback:
         raise ActionError(
             f"{address} is not a loopback address: network faults stay on 127.0.0.0/8"
         )
-    if not ports or not all(0 < p < 65536 for p in ports):
-        raise ActionError(f"ports {ports}: give 1..65535")
+    if not all(0 < p < 65536 for p in ports):
+        raise ActionError(f"ports {ports}: give 1..65535 (or none for every port)")
     if not 0 < loss_pct <= 100:
         raise ActionError(f"loss {loss_pct} %: give 1..100")
     _ensure_table()
-    port_set = "{ " + ", ".join(str(p) for p in ports) + " }"
-    rule = ["ip", "daddr", str(ip), "tcp", "dport", port_set]
+    rule = ["ip", "daddr", str(ip), "meta", "l4proto", "tcp"]
+    if ports:
+        rule += ["tcp", "dport", "{ " + ", ".join(str(p) for p in ports) + " }"]
     if loss_pct < 100:
         rule += ["numgen", "random", "mod", "100", "<", str(loss_pct)]
     rule += ["drop", "comment", f'"gameday:{tag}"']
