@@ -24,6 +24,7 @@ import redis
 from gameday.errors import ActionError, SetupError
 from stack import haproxy, render
 from stack.probes import redis_client
+from stack.render import Layout
 from stack.supervisor import Supervisor, process_tree, signal_tree
 
 DEFAULT_STATE = Path(".state")
@@ -49,8 +50,9 @@ class Stack:
         self.handles = handles
         root = Path(handles["state_dir"])
         self.root = root
+        self.layout = Layout(root)
         self.sup = Supervisor(
-            root / "supervisord.conf", root / "supervisor.sock", root / "supervisord.pid"
+            self.layout.supervisor_conf, self.layout.supervisor_sock, self.layout.supervisor_pid
         )
         self.programs: dict[str, dict[str, Any]] = handles["programs"]
 
@@ -159,7 +161,7 @@ class Stack:
     def postmaster_pid(self, member: str) -> int | None:
         try:
             pid = int(
-                (self.root / "pg" / member / "data" / "postmaster.pid").read_text().split()[0]
+                (self.layout.pg_dir(member) / "data" / "postmaster.pid").read_text().split()[0]
             )
         except (OSError, ValueError, IndexError):
             return None
@@ -573,7 +575,7 @@ class Stack:
         from stack.topology import load_topology
 
         t = load_topology(self.handles["topology"]).topology
-        path = self.root / "prometheus" / "targets" / "api.json"
+        path = self.layout.api_targets
         tmp = path.with_suffix(".tmp")
         tmp.write_text(render.api_targets(t, {r: list(range(n)) for r, n in desired.items()}))
         tmp.replace(path)
