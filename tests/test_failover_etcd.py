@@ -80,3 +80,23 @@ def test_second_endpoint_is_used_when_the_first_is_down(etcd):
     )
     assert lk.try_acquire()
     lk.release()
+
+
+def test_a_hung_member_costs_one_timeout_not_one_per_call(etcd):
+    """A member that accepts connections and never answers (SIGSTOP) goes to the back of the list."""
+    import socket
+
+    hung = socket.socket()
+    hung.bind(("127.0.7.12", 0))
+    hung.listen(16)  # the kernel accepts; nobody ever answers
+    try:
+        url = f"http://127.0.7.12:{hung.getsockname()[1]}"
+        lk = EtcdLock([url, etcd.client_url], "ctl-a", prefix="/t5", ttl_s=2, timeout_s=0.5)
+        assert lk.try_acquire()
+        assert lk.endpoints[0] == etcd.client_url, "the hung member moved to the back"
+        for _ in range(5):
+            assert lk.try_acquire()
+        assert lk.endpoints == [etcd.client_url, url], "later calls go to the member that answers"
+        lk.release()
+    finally:
+        hung.close()

@@ -11,7 +11,8 @@ of `ttl_s`) and `state` (JSON, no lease, written only by the leader).
 - release: revoke the lease, which deletes `leader` at once.
 Uses /v3/lease/grant, /v3/lease/keepalive, /v3/lease/revoke, /v3/kv/range,
 /v3/kv/txn (etcd >= 3.4). Keys and values are base64 in the JSON API.
-Limits: no TLS/auth options; endpoints are tried in order on transport errors.
+Limits: no TLS/auth options; endpoints are tried in order on transport errors, and one that
+failed goes to the back of the list (a hung member costs one timeout, not one per call).
 """
 
 from __future__ import annotations
@@ -52,11 +53,15 @@ class EtcdLock(LeaderLock):
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         last: Exception | None = None
-        for ep in self.endpoints:
+        for ep in list(self.endpoints):
             try:
                 resp = self._client.post(ep + path, json=body)
             except httpx.HTTPError as exc:
                 last = exc
+                # A member that hangs (frozen, partitioned) would cost every call a full
+                # timeout: move it to the back so the next calls go to one that answers.
+                self.endpoints.remove(ep)
+                self.endpoints.append(ep)
                 continue
             try:
                 data = resp.json()
