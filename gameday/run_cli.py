@@ -68,7 +68,10 @@ def register(sub: Any) -> None:
         help="topology for `up` (default: the full local one)",
     )
     p.add_argument("--state-dir", type=Path, default=None)
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    p.add_argument(
+        "--runs-dir", "--out", type=Path, default=Path("runs"), help="where run folders go"
+    )
+    p.add_argument("--target", default="local", choices=["local", "k8s"])
     p.add_argument("--keep-up", action="store_true", help="leave the stack running afterwards")
     p.add_argument(
         "--dry-run", action="store_true", help="validate the suite and print the plan only"
@@ -180,6 +183,11 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from stack.topology import load_topology
     from stack.up import bring_up, layout_for, supervisor_for, tear_down
 
+    if args.target == "k8s":
+        raise InputError(
+            "nightly --target k8s: suites against a cluster are not orchestrated yet (no cluster to "
+            "build them against here); use `gameday run EXPERIMENT --target k8s --dry-run`"
+        )
     suite, plans = load_suite(args.suite, args.profile)
     if args.dry_run:
         for plan in plans:

@@ -159,3 +159,10 @@ def test_k8s_dry_run_lists_what_would_be_hit(cli, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "patch deployments/scale twinme-prod/twinme-api-primary: replicas -> 0" in result.stdout
+
+
+def test_nightly_on_a_cluster_is_refused_clearly(cli, tmp_path: Path) -> None:
+    """The bundled CronJob's command line parses and says what is missing (exit 2)."""
+    result = cli("nightly", "--target", "k8s", "--out", str(tmp_path / "runs"))
+    assert result.returncode == 2
+    assert "not orchestrated yet" in result.stderr
