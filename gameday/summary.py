@@ -31,6 +31,33 @@ def _merge_junit(rows: list[dict[str, Any]], out: Path) -> None:
     ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
 
 
+def key_figures(run_dir: str | None) -> dict[str, str]:
+    """Failover, RTO, lost writes and fault-phase p95 of one run, as text ('-' when not measured)."""
+    figures = {"failover": "-", "rto": "-", "lost": "-", "p95": "-"}
+    if not run_dir:
+        return figures
+    try:
+        results = json.loads((Path(run_dir) / "results.json").read_text())
+    except (OSError, ValueError):
+        return figures
+    slos = {s["id"]: s for s in results.get("slos", [])}
+
+    def value(key: str) -> float | None:
+        v = slos.get(key, {}).get("value")
+        return float(v) if isinstance(v, int | float) else None
+
+    if (v := value("failover")) is not None:
+        figures["failover"] = f"{v:.1f} s"
+    if (v := value("rto")) is not None:
+        figures["rto"] = f"{v:.1f} s"
+    if (v := value("latency.fault.p95")) is not None:
+        figures["p95"] = f"{v:.0f} ms"
+    lost = (slos.get("rpo", {}).get("evidence") or {}).get("lost")
+    if isinstance(lost, int):
+        figures["lost"] = str(lost)
+    return figures
+
+
 def write_summary(
     folder: Path, name: str, rows: list[dict[str, Any]], elapsed_s: float, code: int
 ) -> Path:
@@ -47,37 +74,42 @@ def write_summary(
             indent=2,
         )
     )
+    figures = [key_figures(r.get("run_dir")) for r in rows]
     lines = [
         f"# Suite {name}: {WORDS.get(code, code)}",
         "",
         f"{len(rows)} runs in {elapsed_s / 60:.1f} min.",
         "",
-        "| run | load | verdict | summary | report |",
-        "|---|---|---|---|---|",
+        "| run | load | verdict | failover | RTO | lost writes | p95 (fault) | summary | report |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        report = (
-            f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', folder)})"
-            if r.get("run_dir")
-            else "-"
-        )
-        lines.append(
-            f"| {r['name']} | {r['scenario']} | {WORDS.get(r['code'], r['code'])} | {r['summary']} | {report} |"
-        )
+    for r, f in zip(rows, figures, strict=True):
+        report = "-"
+        if r.get("run_dir"):
+            report = f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', folder)})"
+        cells = [
+            r["name"],
+            r["scenario"],
+            str(WORDS.get(r["code"], r["code"])),
+            *f.values(),
+            r["summary"],
+            report,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     (folder / "summary.md").write_text("\n".join(lines) + "\n")
     colours = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
-    body = "".join(
-        f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>"
-        f"<td style='color:{colours.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
-        f"<td>{html.escape(r['summary'])}</td><td>"
-        + (
-            f"<a href='{html.escape(os.path.relpath(Path(r['run_dir']) / 'report.html', folder))}'>report</a>"
-            if r.get("run_dir")
-            else "-"
+    body = []
+    for r, f in zip(rows, figures, strict=True):
+        link = "-"
+        if r.get("run_dir"):
+            href = html.escape(os.path.relpath(Path(r["run_dir"]) / "report.html", folder))
+            link = f"<a href='{href}'>report</a>"
+        verdict = f"<td style='color:{colours.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
+        cells = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
+        body.append(
+            f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{cells}"
+            f"<td>{html.escape(r['summary'])}</td><td>{link}</td></tr>"
         )
-        + "</td></tr>"
-        for r in rows
-    )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>gameday suite "
         f"{html.escape(name)}</title><style>body{{font-family:sans-serif;margin:2em}}"
@@ -85,8 +117,9 @@ def write_summary(
         f"</head><body><h1>Suite {html.escape(name)}: "
         f"<span style='color:{colours.get(code, '#000')}'>{WORDS.get(code, code)}</span></h1>"
         f"<p>{len(rows)} runs in {elapsed_s / 60:.1f} min.</p>"
-        "<table><tr><th>run</th><th>load</th><th>verdict</th><th>summary</th><th>report</th></tr>"
-        f"{body}</table></body></html>"
+        "<table><tr><th>run</th><th>load</th><th>verdict</th><th>failover</th><th>RTO</th>"
+        "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>report</th></tr>"
+        f"{''.join(body)}</table></body></html>"
     )
     (folder / "summary.html").write_text(page)
     _merge_junit(rows, folder / "junit.xml")
