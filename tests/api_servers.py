@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -497,6 +497,21 @@ class ApiServer:
         self.stop()
         print(f"--- {self.proc.name} log tail ---\n{self.proc.tail(60)}")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running(*servers: Postgres | Redis | RedisClusterServers | ApiServer) -> Iterator[None]:
+    """Start `servers` in order (an ApiServer last: wait until healthy); clean every one up in
+    reverse order afterwards, also when a start or the test failed."""
+    try:
+        for server in servers:
+            server.start()
+        if isinstance(servers[-1], ApiServer):
+            servers[-1].wait_healthy()
+        yield
+    finally:
+        for server in reversed(servers):
+            server.cleanup()
 
 
 def why_no_servers() -> str | None:

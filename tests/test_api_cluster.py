@@ -13,6 +13,7 @@ from tests.api_servers import (
     ApiServer,
     Postgres,
     RedisClusterServers,
+    running,
     wait_until,
     why_no_servers,
 )
@@ -37,16 +38,8 @@ def stack() -> Iterator[Stack]:
     api = ApiServer(
         "127.0.5.50", 8121, pg.url, [cluster.nodes[0].url], cluster=True, replica="api-cl"
     )
-    try:
-        pg.start()
-        cluster.start()
-        api.start()
-        api.wait_healthy()
+    with running(pg, cluster, api):
         yield Stack(pg, cluster, api)
-    finally:
-        api.cleanup()
-        cluster.cleanup()
-        pg.cleanup()
 
 
 def test_health_is_healthy_on_a_cluster(stack: Stack) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api_servers import ApiServer, Postgres, Redis, wait_until, why_no_servers
+from tests.api_servers import ApiServer, Postgres, Redis, running, wait_until, why_no_servers
 
 pytestmark = [
     pytest.mark.integration,
@@ -32,16 +32,8 @@ def stack() -> Iterator[Stack]:
     pg = Postgres("127.0.5.20")
     redis = Redis("127.0.5.31")
     api = ApiServer("127.0.5.50", 8111, pg.url, [redis.url], replica="api-faults")
-    try:
-        pg.start()
-        redis.start()
-        api.start()
-        api.wait_healthy()
+    with running(pg, redis, api):
         yield Stack(pg, redis, api)
-    finally:
-        api.cleanup()
-        redis.cleanup()
-        pg.cleanup()
 
 
 def health(api: ApiServer) -> tuple[int, dict]:

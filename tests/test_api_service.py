@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api_servers import ApiServer, Postgres, Redis, why_no_servers
+from tests.api_servers import ApiServer, Postgres, Redis, running, why_no_servers
 
 pytestmark = [
     pytest.mark.integration,
@@ -26,16 +26,8 @@ def stack() -> Iterator[Stack]:
     pg = Postgres("127.0.5.20")
     redis = Redis("127.0.5.31")
     api = ApiServer("127.0.5.50", 8101, pg.url, [redis.url], region="primary", replica="api-svc")
-    try:
-        pg.start()
-        redis.start()
-        api.start()
-        api.wait_healthy()
+    with running(pg, redis, api):
         yield Stack(pg, redis, api)
-    finally:
-        api.cleanup()
-        redis.cleanup()
-        pg.cleanup()
 
 
 def test_health_is_exactly_the_seed_contract(stack: Stack) -> None:
