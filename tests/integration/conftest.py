@@ -22,6 +22,9 @@ from stack.topology import DEFAULT_TOPOLOGY, load_topology
 from stack.up import bring_up, tear_down
 
 CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
+# A developer running the integration tests beside another stack on the same machine
+# points this at a copy of topology-ci.yaml on other loopback ranges.
+SHARED_TOPOLOGY = Path(os.environ.get("GAMEDAY_TEST_TOPOLOGY", CI_TOPOLOGY))
 LOG_KEEP = Path(os.environ.get("GAMEDAY_TEST_LOGS", "test-logs"))
 
 
@@ -57,7 +60,7 @@ def stack_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def topology():
-    return load_topology(CI_TOPOLOGY)
+    return load_topology(SHARED_TOPOLOGY)
 
 
 @pytest.fixture(scope="session")
