@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from stack.autoscaler.spec import HpaSpec, MetricSpec
+from autoscaler.spec import HpaSpec, MetricSpec
 
 Phase = Literal["pending", "running", "terminating", "failed"]
 LONG_AGO = -1e18

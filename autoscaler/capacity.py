@@ -16,8 +16,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from stack.autoscaler.simulator import LoadPhase, ReplicaModel, SimConfig, SimResult, simulate
-from stack.autoscaler.spec import HpaSpec
+from autoscaler.simulator import LoadPhase, ReplicaModel, SimConfig, SimResult, simulate
+from autoscaler.spec import HpaSpec
 
 
 @dataclass(frozen=True)

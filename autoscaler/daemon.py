@@ -23,15 +23,15 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from stack.autoscaler.algorithm import (
+from autoscaler.algorithm import (
     LONG_AGO,
     Decision,
     HorizontalAutoscaler,
     Replica,
     Settings,
 )
-from stack.autoscaler.events import EventLog
-from stack.autoscaler.spec import HpaSpec
+from autoscaler.events import EventLog
+from autoscaler.spec import HpaSpec
 
 log = logging.getLogger("gameday.autoscaler")
 

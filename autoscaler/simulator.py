@@ -21,8 +21,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stack.autoscaler.algorithm import HorizontalAutoscaler, Replica, Settings, metric_key
-from stack.autoscaler.spec import HpaSpec
+from autoscaler.algorithm import HorizontalAutoscaler, Replica, Settings, metric_key
+from autoscaler.spec import HpaSpec
 
 RPS_KEY = "http_requests_per_second"
 

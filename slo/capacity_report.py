@@ -20,9 +20,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from stack.autoscaler.capacity import CapacityAnswers, Knee, Prediction  # noqa: E402
-from stack.autoscaler.measure import ReplicaPoint, ScaleTime  # noqa: E402
-from stack.autoscaler.simulator import SimResult  # noqa: E402
+from autoscaler.capacity import CapacityAnswers, Knee, Prediction  # noqa: E402
+from autoscaler.simulator import SimResult  # noqa: E402
+from slo.measure_scale import ReplicaPoint, ScaleTime  # noqa: E402
 
 
 @dataclass(frozen=True)

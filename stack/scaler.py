@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]  # supervisord runs programs in the s
 
 
 class StackScaler:
-    """Scaler + ReplicaStates (stack/autoscaler/daemon.py) over a running local stack."""
+    """Scaler + ReplicaStates (autoscaler/daemon.py) over a running local stack."""
 
     def __init__(self, stack: Stack, health_timeout_s: float = 1.0) -> None:
         self.stack = stack

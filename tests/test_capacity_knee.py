@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from stack.autoscaler.capacity import (
+from autoscaler.capacity import (
     Spike,
     StepResult,
     answer,
     find_knees,
     predict_scale_time,
 )
-from stack.autoscaler.spec import load_hpa
+from autoscaler.spec import load_hpa
 
 SEED = "manifests/k8s/base/hpa.yaml"
 

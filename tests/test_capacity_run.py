@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from stack.autoscaler.capacity import Spike
-from stack.autoscaler.capacity_run import (
+from autoscaler.capacity import Spike
+from autoscaler.spec import load_hpa
+from gameday.capacity.run import (
     PROFILES,
     LocalSpikePlan,
     ObservedSpike,
@@ -24,8 +25,7 @@ from stack.autoscaler.capacity_run import (
     predict_local,
     run_ladder,
 )
-from stack.autoscaler.report import write_report
-from stack.autoscaler.spec import load_hpa
+from slo.capacity_report import write_report
 
 SEED = "manifests/k8s/base/hpa.yaml"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from stack.autoscaler.algorithm import HorizontalAutoscaler, Replica, Settings
-from stack.autoscaler.spec import load_hpa, parse_spec
+from autoscaler.algorithm import HorizontalAutoscaler, Replica, Settings
+from autoscaler.spec import load_hpa, parse_spec
 
 RPS = "http_requests_per_second"
 SEED = "manifests/k8s/base/hpa.yaml"

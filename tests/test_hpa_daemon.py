@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from stack.autoscaler.daemon import Autoscaler, DaemonConfig
-from stack.autoscaler.events import EventLog
-from stack.autoscaler.spec import load_hpa
+from autoscaler.daemon import Autoscaler, DaemonConfig
+from autoscaler.events import EventLog
+from autoscaler.spec import load_hpa
 
 SEED = "manifests/k8s/base/hpa.yaml"
 

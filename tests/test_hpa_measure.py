@@ -5,18 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stack.autoscaler.events import EventLog
-from stack.autoscaler.measure import (
-    read_events,
-    replica_timeline,
-    scale_time,
-    startup_times_s,
-)
+from autoscaler.events import EventLog
+from slo.measure_scale import replica_timeline, scale_time, startup_times_s
+from slo.runfolder import Event, read_events
 
 T0 = 1_700_000_000.0
 
 
-def run_events(tmp_path: Path) -> list[dict[str, Any]]:
+def run_events(tmp_path: Path) -> list[Event]:
     """3 replicas; load step at T0+10; decision 3 -> 5 at +20; started +21; ready +24, +26."""
     clock = {"t": 0.0}
     log = EventLog(
@@ -84,6 +80,6 @@ def test_no_scale_up_or_no_recovery_is_inconclusive(tmp_path: Path) -> None:
     st = scale_time(
         events, p95({s: 300.0 for s in range(100)}), step_t_wall=T0 + 10, region="primary"
     )
-    assert st.scale_time_s is None and "never came back" in st.reason
+    assert st.scale_time_s is None and "did not stay under 100 ms" in st.reason
     st = scale_time(events, [], step_t_wall=T0 + 10, region="primary")
     assert st.scale_time_s is None and st.reason == "no latency figures"

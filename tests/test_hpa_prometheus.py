@@ -19,8 +19,8 @@ import yaml
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 from gameday.errors import ActionError
-from stack.autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 
 HOST = "127.0.4.1"
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from stack.autoscaler.simulator import LoadPhase, ReplicaModel, SimConfig, simulate
-from stack.autoscaler.spec import load_hpa, parse_spec
+from autoscaler.simulator import LoadPhase, ReplicaModel, SimConfig, simulate
+from autoscaler.spec import load_hpa, parse_spec
 
 SEED = "manifests/k8s/base/hpa.yaml"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from autoscaler.spec import load_hpa, parse_quantity
 from gameday.errors import EXIT_BAD_INPUT, ConfigError
-from stack.autoscaler.spec import load_hpa, parse_quantity
 
 SEED = Path("manifests/k8s/base/hpa.yaml")
 

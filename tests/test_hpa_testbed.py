@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from stack.autoscaler.capacity import Spike
-from stack.autoscaler.capacity_run import LocalSpikePlan
-from stack.autoscaler.measure import replica_timeline, scale_time, startup_times_s
+from autoscaler.capacity import Spike
+from gameday.capacity.run import LocalSpikePlan
+from slo.measure_scale import events_from_records, replica_timeline, scale_time, startup_times_s
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -42,11 +42,12 @@ def test_a_spike_makes_the_autoscaler_add_ready_replicas(tmp_path: Path) -> None
     ]
     assert ups, "the spike (150 req/s per replica vs a 100 target) must trigger a scale-up"
     assert all(e["t_wall"] >= observed.step_t_wall for e in ups)
-    timeline = replica_timeline(events, "primary")
+    records = events_from_records(events)
+    timeline = replica_timeline(records, "primary")
     assert max(p.requested for p in timeline) <= 6  # the local cap
     assert max(p.ready for p in timeline) > 3  # new replicas turned ready
-    assert startup_times_s(events), "replica.started -> replica.ready pairs recorded"
-    st = scale_time(events, observed.p95_ms, step_t_wall=observed.step_t_wall, region="primary")
+    assert startup_times_s(records), "replica.started -> replica.ready pairs recorded"
+    st = scale_time(records, observed.p95_ms, step_t_wall=observed.step_t_wall, region="primary")
     assert st.scale_time_s is not None, st.reason
     assert (Path(tmp_path) / "events.jsonl").read_text().count("scale.decision") == sum(
         1 for e in events if e["kind"] == "scale.decision"

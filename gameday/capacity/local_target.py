@@ -36,16 +36,16 @@ from typing import Any
 import httpx
 import yaml
 
+from autoscaler.algorithm import Settings
+from autoscaler.daemon import Autoscaler, DaemonConfig
+from autoscaler.events import EventLog
+from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
+from autoscaler.spec import HpaSpec, load_hpa
+from gameday.capacity.run import LocalSpikePlan, ObservedSpike, StepFigures
 from gameday.errors import ActionError, ConfigError, SetupError
 from loadtests.histograms import Cell, load_cells, merge
 from loadtests.runner import ProcessHandle, start
 from stack import haproxy
-from stack.autoscaler.algorithm import Settings
-from stack.autoscaler.capacity_run import LocalSpikePlan, ObservedSpike, StepFigures
-from stack.autoscaler.daemon import Autoscaler, DaemonConfig
-from stack.autoscaler.events import EventLog
-from stack.autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
-from stack.autoscaler.spec import HpaSpec, load_hpa
 from stack.control import Stack
 from stack.scaler import StackScaler
 
@@ -359,7 +359,7 @@ class RealStackTarget:
 
 
 def build(profile: str = "ci", out_dir: str = "runs/capacity", **opts: str) -> RealStackTarget:
-    """Factory for `gameday capacity --target stack.capacity_target:build` (the default)."""
+    """Factory for `gameday capacity --target gameday.capacity.local_target:build` (the default)."""
     state_dir = opts.pop("state_dir", None)
     topology = opts.pop("topology", None)
     kwargs: dict[str, Any] = dict(opts)

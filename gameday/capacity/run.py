@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from stack.autoscaler.capacity import (
+from autoscaler.capacity import (
     Spike,
     StepResult,
     answer,
@@ -24,16 +24,16 @@ from stack.autoscaler.capacity import (
     predict_scale_time,
     step_failure,
 )
-from stack.autoscaler.measure import replica_timeline, scale_time
-from stack.autoscaler.report import CapacityReport, LocalSpike
-from stack.autoscaler.simulator import (
+from autoscaler.simulator import (
     LoadPhase,
     ReplicaModel,
     SimConfig,
     SimResult,
     simulate,
 )
-from stack.autoscaler.spec import HpaSpec
+from autoscaler.spec import HpaSpec
+from slo.capacity_report import CapacityReport, LocalSpike
+from slo.measure_scale import events_from_records, replica_timeline, scale_time
 
 # The seed's throughput target, and its spike: a step to 5,000 req/s from a calm 300 req/s
 # (3 pods at their 100 req/s target), held 10 min; and the k6 script's 30 s spike.
@@ -269,8 +269,9 @@ def attach_local_spike(
         knee_per_replica_rps=report.answers.knee_per_replica_rps,
         startup_s=report.startup_s,
     )
+    events = events_from_records(observed.events)
     observed_st = scale_time(
-        observed.events,
+        events,
         observed.p95_ms,
         step_t_wall=observed.step_t_wall,
         region=observed.region,
@@ -278,7 +279,7 @@ def attach_local_spike(
     )
     report.local = LocalSpike(
         step_t_wall=observed.step_t_wall,
-        observed=tuple(replica_timeline(observed.events, observed.region)),
+        observed=tuple(replica_timeline(events, observed.region)),
         observed_scale_time=observed_st,
         predicted=predicted,
         predicted_step_s=plan.spike.at_s,
