@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import importlib
 import logging
-import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -145,13 +144,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     daemon = Autoscaler(spec, scaler, metrics, config, EventLog(args.events))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
 
-    def stop(signum: int, _frame: Any) -> None:
-        daemon.request_stop()  # only a flag: the loop notices within watch_interval
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     try:
-        daemon.run(max_cycles=args.max_cycles)
+        with daemon.signals_stop():  # the handlers only set a flag: the loop does the work
+            daemon.run(max_cycles=args.max_cycles)
     finally:
         daemon.close()
     return EXIT_OK

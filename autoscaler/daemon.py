@@ -6,7 +6,8 @@ optionally `replica_states(region) -> {name: ready}` for exact replica names). E
 returns one sentence, logged once; a cycle longer than the period is warned about. Scaling runs
 aside on a worker thread: while it is in progress the region's cycle says so and decides
 nothing. Between cycles the loop polls readiness every `watch_interval_s` to time-stamp
-`replica.ready` precisely. Signal handlers (installed by the CLI) only call `request_stop()`.
+`replica.ready` precisely. The loop, signals and overrun warning are bedrock.daemon.Daemon's
+(shared with the failover controller); signal handlers only call `request_stop()`.
 
 `time_scale` compresses the HPA's clock for local runs: 0.1 makes a 60 s window last 6 s and a
 15 s policy period 1.5 s (set `period_s` to match); the decisions are the same as on a cluster,
@@ -32,6 +33,7 @@ from autoscaler.algorithm import (
 )
 from autoscaler.events import EventLog
 from autoscaler.spec import HpaSpec
+from bedrock.daemon import Daemon
 
 log = logging.getLogger("gameday.autoscaler")
 
@@ -82,7 +84,7 @@ class _Region:
     names_before: set[str] = field(default_factory=set)
 
 
-class Autoscaler:
+class Autoscaler(Daemon):
     def __init__(
         self,
         spec: HpaSpec,
@@ -97,6 +99,7 @@ class Autoscaler:
     ) -> None:
         if config.time_scale <= 0 or config.period_s <= 0:
             raise ValueError("period_s and time_scale must be positive")
+        super().__init__(period_s=config.period_s, log=log, loop_clock=clock)
         self.spec = spec
         self.scaler = scaler
         self.metrics = metrics
@@ -104,21 +107,12 @@ class Autoscaler:
         self.events = events
         self.clock = clock
         self.sleep = sleep
-        self._stop = False
         self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="scale")
         self.regions = {
             r: _Region(HorizontalAutoscaler(spec, config.settings)) for r in config.regions
         }
 
     # -- control -------------------------------------------------------------------------
-
-    def request_stop(self) -> None:
-        """Safe from a signal handler: only sets a flag."""
-        self._stop = True
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -193,7 +187,7 @@ class Autoscaler:
         out += [known(f"{region}#pending-{i}", False, "pending") for i in range(current - running)]
         return out
 
-    def run_cycle(self, region: str) -> str:
+    def region_cycle(self, region: str) -> str:
         """Decide for one region; returns the cycle's sentence."""
         state = self.regions[region]
         if state.pending is not None:
@@ -259,42 +253,30 @@ class Autoscaler:
             state.announced.discard(name)
             self.events.record("replica.stopped", region=region, replica=name)
 
-    # -- the loop ------------------------------------------------------------------------
+    # -- the loop (bedrock.daemon.Daemon.run calls these) ------------------------------
 
-    def run(self, max_cycles: int | None = None) -> int:
-        """Run until `request_stop()` (or `max_cycles`); returns the number of cycles run."""
-        cycles = 0
-        next_at = self.clock()
+    def run_cycle(self) -> str:
+        """One cycle over every region: their sentences joined into one."""
+        return "; ".join(s for s in (self.region_cycle(r) for r in self.config.regions) if s)
+
+    def starting(self) -> None:
         for region in self.config.regions:
             self.watch(region)
-        while not self._stop:
-            started = self.clock()
+
+    def idle_until(self, deadline: float) -> None:
+        """Between cycles: poll readiness every `watch_interval_s` (time-stamps replica.ready)."""
+        while not self.stopping and self.clock() < deadline:
+            self.sleep(min(self.config.watch_interval_s, max(0.0, deadline - self.clock())))
             for region in self.config.regions:
-                sentence = self.run_cycle(region)
-                if sentence:
-                    log.info("%s", sentence)
-            cycles += 1
-            took = self.clock() - started
-            if took > self.config.period_s:
-                log.warning(
-                    "cycle took %.1f s, longer than the %.1f s period", took, self.config.period_s
-                )
-            if max_cycles is not None and cycles >= max_cycles:
-                break
-            next_at += self.config.period_s
-            if next_at < self.clock():
-                next_at = self.clock()  # overrun: do not try to catch up
-            while not self._stop and self.clock() < next_at:
-                self.sleep(min(self.config.watch_interval_s, max(0.0, next_at - self.clock())))
-                for region in self.config.regions:
-                    self._settle(region)
-                    self.watch(region)
+                self._settle(region)
+                self.watch(region)
+
+    def stopped(self) -> None:
         for region in self.config.regions:
             state = self.regions[region]
             if state.pending is not None:
                 wait([state.pending])  # let an in-flight scale finish before we go
                 self._finish_scale(region)
-        return cycles
 
     def _settle(self, region: str) -> None:
         state = self.regions[region]

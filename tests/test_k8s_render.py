@@ -33,14 +33,22 @@ def test_json_patch_add_remove_replace_test() -> None:
     assert DOC["a"]["b"] == [1, 2], "the input is not modified"
 
 
+def test_json_patch_move_and_copy() -> None:
+    out = apply_json_patch(
+        DOC, [{"op": "move", "from": "/n", "path": "/m"}, {"op": "copy", "from": "/m", "path": "/k"}]
+    )
+    assert (out["m"], out["k"], "n" in out) == (1, 1, False)
+
+
 @pytest.mark.parametrize(
     "op, message",
     [
-        ({"op": "replace", "path": "/missing", "value": 1}, "no key 'missing'"),
-        ({"op": "remove", "path": "/a/b/5"}, "index 5 out of range"),
-        ({"op": "test", "path": "/n", "value": 2}, "value is 1, expected 2"),
-        ({"op": "move", "from": "/n", "path": "/m"}, "op 'move' is not supported"),
-        ({"op": "add", "path": "a"}, "starts with /"),
+        ({"op": "replace", "path": "/missing", "value": 1}, "non-existent object 'missing'"),
+        ({"op": "remove", "path": "/a/b/5"}, "non-existent object '5'"),
+        ({"op": "test", "path": "/n", "value": 2}, "1 (<class 'int'>) is not equal to tested value 2"),
+        ({"op": "bogus", "path": "/m"}, "Unknown operation 'bogus'"),
+        ({"op": "add", "path": "a"}, "must start with /"),
+        ({"path": "/n"}, "needs `op` and `path`"),
     ],
 )
 def test_json_patch_errors_name_the_operation(op: dict, message: str) -> None:

@@ -1,4 +1,5 @@
-"""JSON patch (RFC 6902), JSON merge patch (RFC 7386) and label selectors, for the Kubernetes fake.
+"""JSON patch (RFC 6902, via jsonpatch), JSON merge patch (RFC 7386) and label selectors, for the
+Kubernetes fake.
 
 Pure functions; `label_selector_matches` implements the selector grammar of
 `labelSelector` (=, ==, !=, in, notin, exists, !exists).
@@ -9,6 +10,9 @@ from __future__ import annotations
 import copy
 import re
 from typing import Any
+
+import jsonpatch
+import jsonpointer
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -24,48 +28,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _pointer(path: str) -> list[str]:
-    if path == "":
-        return []
-    return [p.replace("~1", "/").replace("~0", "~") for p in path.lstrip("/").split("/")]
-
-
 def json_patch(doc: Any, ops: list[dict[str, Any]]) -> Any:
-    """RFC 6902 JSON patch (add, remove, replace, test); raises ValueError on a bad op."""
-    doc = copy.deepcopy(doc)
-    for op in ops:
-        parts = _pointer(op["path"])
-        parent = doc
-        for p in parts[:-1]:
-            parent = parent[int(p)] if isinstance(parent, list) else parent[p]
-        last = parts[-1] if parts else None
-        kind = op["op"]
-        if last is None:
-            raise ValueError("patching the root is not supported")
-        if kind == "test":
-            cur = parent[int(last)] if isinstance(parent, list) else parent.get(last)
-            if cur != op["value"]:
-                raise ValueError(f"test failed at {op['path']}")
-        elif kind in ("add", "replace"):
-            if isinstance(parent, list):
-                if last == "-":
-                    parent.append(op["value"])
-                elif kind == "add":
-                    parent.insert(int(last), op["value"])
-                else:
-                    parent[int(last)] = op["value"]
-            else:
-                if kind == "replace" and last not in parent:
-                    raise ValueError(f"replace of missing path {op['path']}")
-                parent[last] = op["value"]
-        elif kind == "remove":
-            if isinstance(parent, list):
-                del parent[int(last)]
-            else:
-                del parent[last]
-        else:
-            raise ValueError(f"unsupported op {kind}")
-    return doc
+    """RFC 6902 JSON patch (the `jsonpatch` package) on a copy; ValueError on a bad op."""
+    try:
+        return jsonpatch.JsonPatch(ops).apply(doc)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _split_selector(selector: str) -> list[str]:
