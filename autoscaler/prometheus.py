@@ -1,4 +1,4 @@
-"""MetricsSource backed by Prometheus's HTTP API (instant queries, httpx).
+"""MetricsSource backed by Prometheus's HTTP API (instant queries, bedrock.prometheus).
 
 Per replica of a region (series labelled `region` and `replica`, as the local stack's file_sd
 targets are): req/s = rate of `http_requests_total`; CPU utilisation = rate of
@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from bedrock.prometheus import Prometheus, PrometheusUnavailable
 from gameday.errors import ActionError
 
 
@@ -33,11 +32,11 @@ class PrometheusSettings:
 
 
 class PrometheusMetrics:
-    def __init__(self, settings: PrometheusSettings, client: httpx.Client | None = None) -> None:
+    def __init__(self, settings: PrometheusSettings, client: Prometheus | None = None) -> None:
         if settings.cpu_request_millicores <= 0 or settings.memory_request_bytes <= 0:
             raise ValueError("resource requests must be positive")
         self.settings = settings
-        self.client = client or httpx.Client(timeout=settings.timeout_s)
+        self.client = client or Prometheus(settings.url, timeout_s=settings.timeout_s)
 
     def queries(self, region: str) -> dict[str, str]:
         s = self.settings
@@ -58,22 +57,10 @@ class PrometheusMetrics:
         }
 
     def _query(self, promql: str) -> list[dict[str, Any]]:
-        url = self.settings.url.rstrip("/") + "/api/v1/query"
         try:
-            response = self.client.get(url, params={"query": promql})
-        except httpx.HTTPError as exc:
-            raise ActionError(f"prometheus {url}: {exc}", retryable=True) from exc
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code != 200 or body.get("status") != "success":
-            why = body.get("error") or response.text[:200]
-            raise ActionError(
-                f"prometheus query failed ({response.status_code}): {why}", retryable=True
-            )
-        result = body.get("data", {}).get("result", [])
-        return result if isinstance(result, list) else []
+            return self.client.instant(promql)
+        except PrometheusUnavailable as exc:
+            raise ActionError(str(exc), retryable=True) from exc
 
     def per_replica(self, region: str) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}

@@ -121,9 +121,7 @@ class Daemon(ABC):
             took = self.loop_clock() - started
             self.cycle_done(sentence, took)
             if took > self.period_s:
-                self.log.warning(
-                    "cycle took %.2f s, over the %.2f s period", took, self.period_s
-                )
+                self.log.warning("cycle took %.2f s, over the %.2f s period", took, self.period_s)
                 self.overrun(took)
             if max_cycles is not None and cycles >= max_cycles:
                 break

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
+from bedrock.prometheus import Prometheus, PrometheusUnavailable
 from gameday.errors import ActionError
 
 HOST = "127.0.4.1"
@@ -152,6 +153,18 @@ def test_per_replica_figures_from_a_real_prometheus(stack: tuple[str, list[Any]]
     assert a["memory_utilization"] == pytest.approx(50)
     assert b["memory_utilization"] == pytest.approx(25)
     assert source.per_replica("secondary") == {}
+
+    # the range query (run reports' metrics.json) through the same client: 1 s steps, exact ends
+    now = time.time()
+    with Prometheus(url) as prom:
+        series = prom.range_query('up{job="api"}', now - 4.5, now - 0.5, 1)
+        assert sorted(s["metric"]["replica"] for s in series) == ["api-primary-0", "api-primary-1"]
+        for s in series:  # steps from the exact start (not rounded to a second), 1 s apart
+            offsets = [t - (now - 4.5) for t, _ in s["values"]]
+            assert 1 <= len(offsets) <= 5 and offsets[-1] == pytest.approx(4, abs=0.001)
+            assert all(o == pytest.approx(round(o), abs=0.001) for o in offsets)
+        with pytest.raises(PrometheusUnavailable, match="400"):
+            prom.instant("sum(")  # a bad query is an error, never an empty answer
 
     servers[1].shutdown()  # replica 1 stops answering: it must drop out at once
     servers[1].server_close()
