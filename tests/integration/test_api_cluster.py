@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api_servers import (
+from tests.support.api_servers import (
     ApiServer,
     Postgres,
     RedisClusterServers,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.api_servers import (
+from tests.support.api_servers import (
     ApiServer,
     Postgres,
     Redis,

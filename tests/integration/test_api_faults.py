@@ -11,7 +11,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api_servers import ApiServer, Postgres, Redis, running, wait_until, why_no_servers
+from tests.support.api_servers import (
+    ApiServer,
+    Postgres,
+    Redis,
+    running,
+    wait_until,
+    why_no_servers,
+)
 
 pytestmark = [
     pytest.mark.integration,

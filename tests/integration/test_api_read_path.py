@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.api_servers import (
+from tests.support.api_servers import (
     ApiServer,
     Postgres,
     Redis,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api_servers import ApiServer, Postgres, Redis, running, why_no_servers
+from tests.support.api_servers import ApiServer, Postgres, Redis, running, why_no_servers
 
 pytestmark = [
     pytest.mark.integration,

@@ -1,6 +1,6 @@
 """The real daemon (`python -m failover`) x2 with a REAL etcd lock and a REAL edge HAProxy.
 
-Regions are stand-in HTTP servers (tests/failover_support.py). Kill the
+Regions are stand-in HTTP servers (tests/support/failover_support.py). Kill the
 primary: exactly one controller switches the edge to the secondary; stop the
 leader with SIGTERM: the other takes the lead. Also: bad config -> exit 2.
 """
@@ -17,9 +17,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.failover_support import Etcd, HAProxy, Process, RegionServer, free_port, wait_for
+from tests.support.failover_support import Etcd, HAProxy, Process, RegionServer, free_port, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def controller_config(
@@ -204,7 +204,7 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
 def test_leader_killed_mid_failover_the_other_finishes_it(tmp_path):
     scaler = {
         "kind": "local",
-        "factory": "tests.failover_support:FlagFileStack",
+        "factory": "tests.support.failover_support:FlagFileStack",
         "options": {
             "ready_flag": str(tmp_path / "ready"),
             "scale_log": str(tmp_path / "scale.log"),

@@ -8,7 +8,7 @@ import pytest
 
 from failover.backends.etcd_lock import EtcdLock
 from failover.errors import LeadershipLost, LockError
-from tests.failover_support import Etcd, wait_for
+from tests.support.failover_support import Etcd, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from failover.backends.haproxy import HAProxyRuntimeSwitch
 from failover.errors import TrafficSwitchError
-from tests.failover_support import HAProxy, RegionServer, wait_for
+from tests.support.failover_support import HAProxy, RegionServer, wait_for
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from autoscaler.capacity import Spike
 from gameday.capacity.run import LocalSpikePlan
 from slo.measure_scale import events_from_records, replica_timeline, scale_time, startup_times_s
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 pytestmark = [
     pytest.mark.integration,

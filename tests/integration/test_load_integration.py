@@ -1,6 +1,6 @@
 """Short real runs: Locust in its own process against an in-memory reference API on 127.0.6.x.
 
-The server (tests/load_api_server.py) speaks real HTTP; each scenario runs its `ci` profile
+The server (tests/support/load_api_server.py) speaks real HTTP; each scenario runs its `ci` profile
 shrunk to a few seconds with `time_scale`. Waits poll conditions with deadlines.
 
 Against the real stack instead: GAMEDAY_LOAD_ENTRY_URL=http://127.0.9.1:8080 runs the
@@ -27,7 +27,7 @@ from loadtests.histograms import load_cells, merge
 from loadtests.readback import write_readback
 from loadtests.stages import scaled_stages, total_duration_s
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENTRY_URL = os.environ.get("GAMEDAY_LOAD_ENTRY_URL")
 needs_stand_in = pytest.mark.skipif(bool(ENTRY_URL), reason="needs the stand-in's /_admin switch")
 SERVER_ADDR = "127.0.6.2"
@@ -59,7 +59,7 @@ def api(tmp_path_factory) -> Iterator[str]:
     proc = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "tests" / "load_api_server.py"),
+            str(ROOT / "tests" / "support" / "load_api_server.py"),
             "--host",
             SERVER_ADDR,
             "--port",

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 AS_POSTGRES = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
 
 

@@ -214,7 +214,7 @@ class FlagFileStack:
 
 
 if __name__ == "__main__":
-    # `python -m tests.failover_support NAME HOST PORT`: a stand-in region process
+    # `python -m tests.support.failover_support NAME HOST PORT`: a stand-in region process
     import sys
 
     _name, _host, _port = sys.argv[1:4]

@@ -6,7 +6,7 @@ in-memory "cache"), POST /items, POST /ledger (idempotent on (client, seq)), GET
 `POST /_admin {"delay_ms": n, "fail_status": code|null}` injects latency or failures so tests
 can see timeouts and HTTP errors. Every response carries X-Region and X-Replica.
 
-    python tests/load_api_server.py --host 127.0.6.1 --port 18080 [--region primary]
+    python tests/support/load_api_server.py --host 127.0.6.1 --port 18080 [--region primary]
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from stack.api.health import HealthChecker, HealthReport
 from stack.api.metrics import MetricsMiddleware
 from stack.api.settings import parse_settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOOD = [
     "--host", "127.0.5.50", "--port", "8101", "--region", "primary", "--replica", "api-1",
     "--database-url", "postgresql://postgres@127.0.1.1:5000/postgres",

@@ -13,10 +13,10 @@ from failover.backends.kube import DeploymentScaler, IngressSwitch
 from failover.backends.lease_lock import KubernetesLeaseLock
 from failover.backends.simple import FanoutNotifier, LogNotifier, SlackNotifier
 from failover.errors import LeadershipLost, NotifierError, ScalerError, TrafficSwitchError
-from tests.failover_support import wait_for
-from tests.fakes.cloudflare import FakeCloudflare
-from tests.fakes.kube_apiserver import FakeKubeApiServer
-from tests.fakes.slack import FakeSlackWebhook
+from tests.support.failover_support import wait_for
+from tests.support.fakes.cloudflare import FakeCloudflare
+from tests.support.fakes.kube_apiserver import FakeKubeApiServer
+from tests.support.fakes.slack import FakeSlackWebhook
 
 NS = "twinme-prod"
 

@@ -24,10 +24,10 @@ from failover.controller import Controller
 from failover.events import EventLog
 from failover.health import ProbeResult
 from failover.server import StatusServer
-from tests.failover_support import wait_for
-from tests.fakes.kube_apiserver import FakeKubeApiServer
-from tests.fakes.slack import FakeSlackWebhook
-from tests.test_failover_backends_http import INGRESS, NS
+from tests.support.failover_support import wait_for
+from tests.support.fakes.kube_apiserver import FakeKubeApiServer
+from tests.support.fakes.slack import FakeSlackWebhook
+from tests.unit.test_failover_backends_http import INGRESS, NS
 
 SERVICES = {"primary": "api-primary", "secondary": "api-secondary"}
 DEPLOYMENTS = {"primary": "twinme-api-primary", "secondary": "twinme-api-secondary"}

@@ -6,9 +6,9 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.failover_support import wait_for
-from tests.fakes.kube_apiserver import FakeKubeApiServer
-from tests.fakes.kube_patch import label_selector_matches
+from tests.support.failover_support import wait_for
+from tests.support.fakes.kube_apiserver import FakeKubeApiServer
+from tests.support.fakes.kube_patch import label_selector_matches
 
 NS = "twinme-prod"
 
@@ -104,7 +104,7 @@ def test_label_selector_grammar():
 
 
 def test_patch_helpers_follow_the_rfcs():
-    from tests.fakes.kube_patch import json_patch, merge_patch
+    from tests.support.fakes.kube_patch import json_patch, merge_patch
 
     doc = {"a": {"b": 1, "c": [1, 2]}, "d": 4}
     assert merge_patch(doc, {"a": {"b": None, "c": [3]}, "e": 5}) == {

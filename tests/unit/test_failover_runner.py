@@ -23,8 +23,8 @@ from failover.errors import ScalerError
 from failover.events import EventLog
 from failover.runner import FailoverRunner, Operation
 from gameday.errors import InputError
-from tests.fakes.cloudflare import FakeCloudflare
-from tests.test_failover_controller import Clock, Health, config, drive, settled
+from tests.support.fakes.cloudflare import FakeCloudflare
+from tests.unit.test_failover_controller import Clock, Health, config, drive, settled
 
 
 class Stack:
@@ -122,10 +122,10 @@ def test_local_scaler_maps_errors_and_loads_from_a_factory():
     stack.broken = True
     with pytest.raises(ScalerError, match="supervisord unreachable"):
         LocalStackScaler(stack).scale("secondary", 2)
-    built = load_stack_control("tests.test_failover_runner:Stack", {"ready_after": 5})
+    built = load_stack_control("tests.unit.test_failover_runner:Stack", {"ready_after": 5})
     assert isinstance(built, Stack) and built.ready_after == 5
     with pytest.raises(InputError, match="scaler.factory"):
-        load_stack_control("tests.test_failover_runner:Nope", {})
+        load_stack_control("tests.unit.test_failover_runner:Nope", {})
 
 
 def test_failed_attempt_is_retried_after_the_retry_delay_not_the_cooldown():

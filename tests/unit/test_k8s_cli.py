@@ -11,7 +11,7 @@ import yaml
 
 from gameday.k8s.overlays import MANIFESTS_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _gameday(*args: str) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ from gameday.errors import ActionError, ConfigError, InputError
 from gameday.k8s.allowlist import load_allowlist, require_allowed, resolve_context
 from gameday.k8s.target import Fault, KubernetesTarget, TargetSettings, load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ConnectionCounter:

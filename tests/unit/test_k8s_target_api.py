@@ -16,10 +16,7 @@ import yaml
 
 from gameday.errors import InputError
 from gameday.k8s.target import Fault, KubernetesTarget, TargetSettings
-
-kube_apiserver = pytest.importorskip(
-    "tests.fakes.kube_apiserver", reason="the fake API server (tests/fakes) is not in this checkout"
-)
+from tests.support.fakes import kube_apiserver
 
 NS = "twinme-prod"
 CONTEXTS = {"primary": "fake-eu-west-3", "secondary": "fake-eu-central-1"}

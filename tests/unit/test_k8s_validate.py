@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
+from failover.config import parse_config
 from gameday.k8s.lint import lint
 from gameday.k8s.overlays import OVERLAYS_DIR, check_objects, list_overlays
 from gameday.k8s.render import apply_json_patch, render
 from gameday.k8s.validate import custom_kinds, validate_objects
 
-SEED = Path(__file__).parent / "fixtures" / "k8s" / "seed-manifests.yaml"
+SEED = Path(__file__).resolve().parents[1] / "support" / "fixtures" / "k8s" / "seed-manifests.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -256,16 +257,13 @@ def test_the_hpa_keeps_the_seeds_values(rendered: dict) -> None:
 def test_failover_config_parses_with_the_controllers_own_schema(
     rendered: dict, overlay: str
 ) -> None:
-    """The ConfigMap the controller reads is valid for failover/config.py (once merged)."""
-    failover_config = pytest.importorskip(
-        "failover.config", reason="failover/ not in this checkout"
-    )
+    """The ConfigMap the controller reads is valid for failover/config.py."""
     config_map = next(
         o
         for o in rendered[overlay]
         if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "failover-config"
     )
-    config = failover_config.parse_config(
+    config = parse_config(
         yaml.safe_load(config_map["data"]["config.yaml"]), overlay
     )
     assert config.lock.kind == "kubernetes" and config.lock.name == "twinme-failover"

@@ -23,7 +23,7 @@ from loadtests.stages import (
     user_curve,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # (scenario, profile, run_time_s) -> (users, spawn_rate) or None: the table the shapes follow.
 EXPECTED_TICKS = [

@@ -102,7 +102,7 @@ def test_every_experiment_passes_chaos_validate() -> None:
     import sys
 
     chaos = Path(sys.executable).with_name("chaos")
-    for path in sorted((Path(__file__).parent.parent / "experiments").glob("*.yaml")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.yaml")):
         result = subprocess.run(
             [str(chaos), "--no-version-check", "validate", str(path)],
             capture_output=True,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def gameday(*args: str) -> subprocess.CompletedProcess[str]:

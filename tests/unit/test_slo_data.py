@@ -9,7 +9,7 @@ import pytest
 from slo.evaluation import evaluate
 from slo.measure_data import measure_data_loss
 from slo.runfolder import LedgerEntry, Readback
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 def test_42_lost_of_1000_acknowledged(tmp_path: Path) -> None:

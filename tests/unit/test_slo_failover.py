@@ -10,7 +10,7 @@ import pytest
 from slo.evaluation import evaluate
 from slo.measure_failover import outage_seconds, sustained_recovery
 from slo.runfolder import Probe
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 def _probes(times_ok: list[tuple[float, bool, str | None]], kind: str = "read") -> list[Probe]:

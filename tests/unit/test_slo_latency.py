@@ -9,7 +9,7 @@ import pytest
 
 from slo.evaluation import evaluate
 from slo.histograms import decode_counts, new_histogram, percentiles_ms
-from tests.slo_synth import ENDPOINTS, write_run
+from tests.support.slo_synth import ENDPOINTS, write_run
 
 
 @pytest.fixture(scope="module")

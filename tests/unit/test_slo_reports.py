@@ -12,7 +12,7 @@ import pytest
 
 import slo
 from slo.results import Results
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ import pytest
 
 from slo.evaluation import evaluate
 from slo.spec import SloSpec
-from tests.slo_synth import T0_WALL, write_run
+from tests.support.slo_synth import T0_WALL, write_run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUDGET_S = 0.0005 * 30 * 86400  # 99.95 % over 30 days = 1296 s
 
 

@@ -9,7 +9,7 @@ import pytest
 from slo.evaluation import evaluate
 from slo.results import SloResult
 from slo.verdict import run_verdict
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 def _slo(status: str) -> SloResult:

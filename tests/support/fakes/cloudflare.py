@@ -18,7 +18,7 @@ import itertools
 import time
 from typing import Any
 
-from tests.fakes._http import FakeHTTPServer, Request, Response
+from tests.support.fakes._http import FakeHTTPServer, Request, Response
 
 PREFIX = "/client/v4"
 

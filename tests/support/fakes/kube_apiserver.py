@@ -33,8 +33,8 @@ import time
 import uuid
 from typing import Any
 
-from tests.fakes._http import FakeHTTPServer, Request, Response
-from tests.fakes.kube_patch import json_patch, label_selector_matches, merge_patch
+from tests.support.fakes._http import FakeHTTPServer, Request, Response
+from tests.support.fakes.kube_patch import json_patch, label_selector_matches, merge_patch
 
 # (url group prefix, plural) -> (apiVersion, kind, group for Status details)
 RESOURCES: dict[tuple[str, str], tuple[str, str, str]] = {

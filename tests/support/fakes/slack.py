@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.fakes._http import FakeHTTPServer, Request, Response
+from tests.support.fakes._http import FakeHTTPServer, Request, Response
 
 
 class FakeSlackWebhook(FakeHTTPServer):
