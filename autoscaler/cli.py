@@ -68,7 +68,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"{spec.source}: {spec.name} OK")
     print(f"  replicas {spec.min_replicas}..{spec.max_replicas}")
     for m in spec.metrics:
-        t = (m.resource or m.pods).target  # type: ignore[union-attr]
+        t = (m.resource or m.pods).target
         value = t.averageUtilization if t.type == "Utilization" else t.averageValue
         print(f"  metric {m.name}: {t.type} {value:g}")
     for label, rules in (("scaleUp", spec.scale_up), ("scaleDown", spec.scale_down)):

@@ -64,7 +64,7 @@ class Prometheus:
         )
 
     def _run(self, call: Callable[[Any], Any]) -> Result:
-        from prometheus_api_client import PrometheusApiClientException
+        from prometheus_api_client.exceptions import PrometheusApiClientException
         from requests import RequestException
 
         try:
