@@ -147,8 +147,8 @@ def test_kill_primary_one_controller_switches_the_edge_then_leader_handover(stac
     # the leader is stopped cleanly: it releases the lock and the other leads at once
     name_to = {n: (cfg, proc) for n, cfg, proc in ctls}
     other = next(n for n in name_to if n != leader)
-    name_to[leader][1].proc.send_signal(signal.SIGTERM)
-    assert name_to[leader][1].proc.wait(10) == 0
+    name_to[leader][1].popen.send_signal(signal.SIGTERM)
+    assert name_to[leader][1].popen.wait(10) == 0
     wait_for(lambda: status(name_to[other][0]).get("leader") is True, 10, "the standby to lead")
     assert (
         status(name_to[other][0])["active_region"] == "secondary"

@@ -7,7 +7,6 @@ time), so the expected per-replica figures are exact up to Prometheus's extrapol
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,16 +21,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 from bedrock.prometheus import Prometheus, PrometheusUnavailable
 from gameday.errors import ActionError
+from tests.support.ports import free_port
+from tests.support.waiting import wait_for
 
 HOST = "127.0.4.1"
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(), reason="prometheus not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 class Replica:
@@ -60,7 +55,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[str, list[Any]]]:
     }.items():
         registry = CollectorRegistry()
         registry.register(Replica(rps, cores, rss))  # type: ignore[arg-type]
-        port = free_port()
+        port = free_port(HOST)
         server, thread = start_http_server(port, addr=HOST, registry=registry)
         servers.append(server)
         targets.append(
@@ -79,7 +74,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[str, list[Any]]]:
         ],
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
+    port = free_port(HOST)
     log = (tmp_path / "prometheus.log").open("w")
     proc = subprocess.Popen(
         [
@@ -106,20 +101,6 @@ def stack(tmp_path: Path) -> Iterator[tuple[str, list[Any]]]:
             s.shutdown()
 
 
-def wait_for(check: Any, deadline_s: float) -> Any:
-    end = time.monotonic() + deadline_s
-    last: Any = None
-    while time.monotonic() < end:
-        try:
-            last = check()
-            if last:
-                return last
-        except ActionError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"condition not met in {deadline_s} s; last: {last!r}")
-
-
 def test_per_replica_figures_from_a_real_prometheus(stack: tuple[str, list[Any]]) -> None:
     url, servers = stack
     source = PrometheusMetrics(
@@ -133,7 +114,7 @@ def test_per_replica_figures_from_a_real_prometheus(stack: tuple[str, list[Any]]
         full = len(got) == 2 and all(len(v) == 3 for v in got.values())
         return got if full else None
 
-    wait_for(both, 60)
+    wait_for(both, 60, "both replicas' three figures")
 
     def window_full() -> dict[str, dict[str, float]] | None:
         # until the series are older than the rate window, rate() under-extrapolates
@@ -144,7 +125,7 @@ def test_per_replica_figures_from_a_real_prometheus(stack: tuple[str, list[Any]]
         b = got["api-primary-1"]["http_requests_per_second"]
         return got if abs(a - 120) < 12 and abs(b - 40) < 4 else None  # scrape jitter
 
-    got = wait_for(window_full, 30)
+    got = wait_for(window_full, 30, "a full rate window")
     a, b = got["api-primary-0"], got["api-primary-1"]
     assert a["http_requests_per_second"] == pytest.approx(120, rel=0.1)
     assert b["http_requests_per_second"] == pytest.approx(40, rel=0.1)
@@ -168,12 +149,14 @@ def test_per_replica_figures_from_a_real_prometheus(stack: tuple[str, list[Any]]
 
     servers[1].shutdown()  # replica 1 stops answering: it must drop out at once
     servers[1].server_close()
-    wait_for(lambda: set(source.per_replica("primary")) == {"api-primary-0"}, 30)
+    wait_for(
+        lambda: set(source.per_replica("primary")) == {"api-primary-0"}, 30, "replica 1 gone"
+    )
 
 
 def test_unreachable_prometheus_is_a_retryable_action_error() -> None:
     source = PrometheusMetrics(
-        PrometheusSettings(url=f"http://{HOST}:{free_port()}", timeout_s=0.5)
+        PrometheusSettings(url=f"http://{HOST}:{free_port(HOST)}", timeout_s=0.5)
     )
     with pytest.raises(ActionError) as info:
         source.per_replica("primary")

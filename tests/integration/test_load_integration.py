@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,27 +25,14 @@ from loadtests import probes, runner
 from loadtests.histograms import load_cells, merge
 from loadtests.readback import write_readback
 from loadtests.stages import scaled_stages, total_duration_s
+from tests.support.ports import free_port
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY_URL = os.environ.get("GAMEDAY_LOAD_ENTRY_URL")
 needs_stand_in = pytest.mark.skipif(bool(ENTRY_URL), reason="needs the stand-in's /_admin switch")
 SERVER_ADDR = "127.0.6.2"
 API_ENDPOINTS = {"GET /items/{id}", "POST /items", "GET /health", "POST /ledger"}
-
-
-def free_port(addr: str) -> int:
-    with socket.socket() as s:
-        s.bind((addr, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(cond, deadline_s: float, what: str) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -22,114 +22,22 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
+
+from tests.support.processes import Process
+from tests.support.waiting import wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AS_POSTGRES = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
 
 
-def wait_until(
-    what: str, check: Callable[[], bool], deadline_s: float, every_s: float = 0.05
-) -> float:
-    """Poll `check` until true; return seconds waited; TimeoutError naming `what` at deadline."""
-    start = time.monotonic()
-    end = start + deadline_s
-    last_exc: Exception | None = None
-    while time.monotonic() < end:
-        try:
-            if check():
-                return time.monotonic() - start
-        except Exception as exc:  # readiness checks fail while starting
-            last_exc = exc
-        time.sleep(every_s)
-    raise TimeoutError(f"{what} not ready after {deadline_s:.0f} s (last error: {last_exc!r})")
-
-
-def descendants(pid: int) -> list[int]:
-    """PIDs of every live descendant of `pid`, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-class Process:
-    """One child process in its own session, logging to `log_path`."""
-
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path, cwd: Path | None = None):
-        self.name = name
-        self.argv = list(argv)
-        self.log_path = log_path
-        self.cwd = cwd
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.popen is not None
-        return self.popen.pid
-
-    def start(self) -> None:
-        with open(self.log_path, "ab") as log:
-            self.popen = subprocess.Popen(
-                self.argv,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=self.cwd,
-                start_new_session=True,
-            )
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def send(self, sig: int) -> None:
-        if self.popen is not None and self.alive():
-            self.popen.send_signal(sig)
-
-    def send_tree(self, sig: int) -> None:
-        """Signal the process and all its descendants (PostgreSQL backends call setsid,
-        so a process-group signal would miss them)."""
-        if self.popen is not None and self.alive():
-            for pid in [self.popen.pid, *descendants(self.popen.pid)]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-
-    def stop(self, first: int = signal.SIGTERM, grace_s: float = 10.0) -> int | None:
-        """`first`, then SIGKILL after `grace_s`; returns the exit code."""
-        if self.popen is None:
-            return None
-        if self.alive():
-            self.send_tree(signal.SIGCONT)  # a frozen process cannot exit
-            self.popen.send_signal(first)
-            try:
-                self.popen.wait(grace_s)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        return self.popen.returncode
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+def wait_until(what: str, check: Callable[[], object], deadline_s: float) -> None:
+    """`wait_for` with the argument order these tests were written in."""
+    wait_for(check, deadline_s, what)
 
 
 class Postgres:
@@ -157,13 +65,13 @@ class Postgres:
                 "-D", self.data, "-R", "-X", "stream", "--no-sync",
             )  # fmt: skip
         self.proc = Process(
-            f"postgres@{host}",
             [*AS_POSTGRES, str(PG_BIN / "postgres"), "-D", str(self.data),
              "-c", f"listen_addresses={host}", "-c", f"port={port}",
              "-c", f"unix_socket_directories={self.sockets}", "-c", "max_connections=60",
              "-c", "shared_buffers=16MB", "-c", "wal_level=replica", "-c", "max_wal_senders=4",
              "-c", "hot_standby=on"],
             self.dir / "postgres.log",
+            name=f"postgres@{host}",
         )  # fmt: skip
 
     @staticmethod
@@ -197,7 +105,7 @@ class Postgres:
         return r.returncode == 0
 
     def start(self, deadline_s: float = 30) -> None:
-        self.proc.start()
+        self.proc.spawn()
         wait_until(f"{self.proc.name} (log {self.proc.log_path})", self.ready, deadline_s)
 
     def psql(self, sql: str) -> str:
@@ -234,7 +142,7 @@ class Redis:
                      # Redis 7 waits 5 s before a diskless full sync; a replica that never
                      # synced cannot be promoted
                      "--repl-diskless-sync-delay", "0"]  # fmt: skip
-        self.proc = Process(f"redis@{host}:{port}", argv, self.dir / "redis.log")
+        self.proc = Process(argv, self.dir / "redis.log", name=f"redis@{host}:{port}")
 
     @property
     def url(self) -> str:
@@ -250,7 +158,7 @@ class Redis:
         return r.stdout.strip()
 
     def start(self, deadline_s: float = 15) -> None:
-        self.proc.start()
+        self.proc.spawn()
         wait_until(self.proc.name, lambda: self.cli("PING") == "PONG", deadline_s)
 
     def stop(self) -> None:
@@ -343,7 +251,7 @@ backend leader
 """
         )
         self.proc = Process(
-            f"haproxy@{host}:{port}", ["haproxy", "-db", "-f", str(cfg)], self.dir / "haproxy.log"
+            ["haproxy", "-db", "-f", str(cfg)], self.dir / "haproxy.log", name=f"haproxy@{host}:{port}"
         )
 
     @property
@@ -351,7 +259,7 @@ backend leader
         return f"postgresql://postgres@{self.host}:{self.port}/postgres"
 
     def start(self, deadline_s: float = 10) -> None:
-        self.proc.start()
+        self.proc.spawn()
 
         def listening() -> bool:
             if not self.proc.alive():
@@ -460,7 +368,7 @@ class ApiServer:
             argv += ["--redis-url", url]
         if cluster:
             argv.append("--redis-cluster")
-        self.proc = Process(f"api@{host}:{port}", argv, self.dir / "api.log", cwd=REPO_ROOT)
+        self.proc = Process(argv, self.dir / "api.log", name=f"api@{host}:{port}", cwd=REPO_ROOT)
         self.client = httpx.Client(base_url=self.base_url, timeout=10.0)
 
     @property
@@ -469,7 +377,7 @@ class ApiServer:
 
     def start(self, deadline_s: float = 20) -> float:
         """Start; return seconds until `/static` answered."""
-        self.proc.start()
+        self.proc.spawn()
 
         def listening() -> bool:
             if not self.proc.alive():

@@ -1,7 +1,7 @@
 """Real processes and small servers for the failover tests (etcd, HAProxy, region stubs).
 
-Each process controller has `start(max_wait_s)` polling readiness and `stop()`
-escalating TERM -> KILL, by PID; logs stay in the temp dir for failures.
+Etcd and HAProxy are tests/support/processes.py's `Process` with `start(max_wait_s)` polling
+readiness (tests/support/waiting.py); logs stay in the temp dir for failures.
 `RegionServer` is a tiny HTTP server playing one region's API for the edge and
 the controller: `/health` answers like the reference API (docs/reference-api.md)
 and can be told to fail (`healthy = False`, or `database = "disconnected"`);
@@ -11,63 +11,18 @@ every answer carries `X-Region`. Addresses are in 127.0.7.0/24 (this area's rang
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import threading
-import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.support.ports import free_port
+from tests.support.processes import Process
+from tests.support.waiting import wait_for
 
-def wait_for(cond: Callable[[], Any], timeout_s: float, what: str, interval_s: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(interval_s)
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-class Process:
-    def __init__(self, argv: list[str], log_path: Path) -> None:
-        self.argv = argv
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def spawn(self) -> None:
-        self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def stop(self, grace_s: float = 5.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self._log.close()
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+__all__ = ["Etcd", "FlagFileStack", "HAProxy", "Process", "RegionServer", "free_port", "wait_for"]
 
 
 class Etcd(Process):
