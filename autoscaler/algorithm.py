@@ -398,30 +398,9 @@ class HorizontalAutoscaler:
         if not self.recommendations:
             # recordInitialRecommendation: a fresh controller remembers the current size
             self.recommendations.append((now, current_replicas))
-        if current_replicas == 0 and spec.min_replicas != 0:
-            return Decision(
-                now, 0, 0, None, None, "scaling disabled at 0 replicas", "ScalingDisabled"
-            )
-        if current_replicas > spec.max_replicas:
-            return Decision(
-                now,
-                current_replicas,
-                spec.max_replicas,
-                None,
-                None,
-                "current replicas above maxReplicas",
-                "TooManyReplicas",
-            )
-        if current_replicas < spec.min_replicas:
-            return Decision(
-                now,
-                current_replicas,
-                spec.min_replicas,
-                None,
-                None,
-                "current replicas below minReplicas",
-                "TooFewReplicas",
-            )
+        out_of_range = self._out_of_range(now, current_replicas)
+        if out_of_range is not None:
+            return out_of_range
         metric_desired, metric_name, outcomes = self.compute_metric_replicas(
             now=now, current_replicas=current_replicas, replicas=replicas, samples=samples
         )
@@ -453,6 +432,21 @@ class HorizontalAutoscaler:
         return Decision(
             now, current_replicas, desired, metric_desired, stabilized, reason, limit, outcomes
         )
+
+    def _out_of_range(self, now: float, current: int) -> Decision | None:
+        """The decisions taken before any metric: scaled to 0, or outside min/max."""
+        spec = self.spec
+        if current == 0 and spec.min_replicas != 0:
+            return Decision(
+                now, 0, 0, None, None, "scaling disabled at 0 replicas", "ScalingDisabled"
+            )
+        if current > spec.max_replicas:
+            why = "current replicas above maxReplicas"
+            return Decision(now, current, spec.max_replicas, None, None, why, "TooManyReplicas")
+        if current < spec.min_replicas:
+            why = "current replicas below minReplicas"
+            return Decision(now, current, spec.min_replicas, None, None, why, "TooFewReplicas")
+        return None
 
     def scaled(self, now: float, previous: int, new: int) -> None:
         """storeScaleEvent: remember a successful change for the policies' periods."""

@@ -129,6 +129,72 @@ def _offered(load: Sequence[LoadPhase], t: float) -> float:
     return rps
 
 
+def _sim_spec(
+    spec: HpaSpec, model: ReplicaModel, config: SimConfig
+) -> tuple[HpaSpec, tuple[str, ...]]:
+    """The spec with only the metrics the model can produce, and the names of the others."""
+    keys = {config.rps_metric}
+    if model.cpu_seconds_per_request is not None:
+        keys.add("cpu_utilization")
+    if model.memory_utilization is not None:
+        keys.add("memory_utilization")
+    kept = tuple(m for m in spec.metrics if metric_key(m) in keys)
+    dropped = tuple(metric_key(m) for m in spec.metrics if metric_key(m) not in keys)
+    if not kept:
+        raise ValueError(f"the model produces none of the spec's metrics ({', '.join(dropped)})")
+    return dataclasses.replace(spec, metrics=kept), dropped
+
+
+def _observe(
+    replicas: Sequence[_SimReplica],
+    t: float,
+    history: Sequence[tuple[float, float]],
+    model: ReplicaModel,
+    config: SimConfig,
+) -> tuple[list[Replica], dict[str, dict[str, float]]]:
+    """What the HPA sees at `t`: replica states, and per ready replica the rate-window mean of
+    what it served (after the metrics delay)."""
+    samples: dict[str, dict[str, float]] = {}
+    states: list[Replica] = []
+    for r in replicas:
+        if r.ready_at > t:
+            states.append(Replica(r.name, phase="pending", ready=False, started_at=t))
+            continue
+        states.append(Replica(r.name, started_at=r.ready_at, ready_changed_at=r.ready_at))
+        if t - r.ready_at < model.metrics_delay_s:
+            continue
+        seen = [v for (ht, v) in history if ht > r.ready_at]
+        if not seen:
+            continue
+        served = sum(seen) / len(seen)
+        values = {config.rps_metric: served}
+        if model.cpu_seconds_per_request is not None:
+            cores = served * model.cpu_seconds_per_request
+            values["cpu_utilization"] = cores * 1000.0 / model.cpu_request_millicores * 100.0
+        if model.memory_utilization is not None:
+            values["memory_utilization"] = model.memory_utilization
+        samples[r.name] = values
+    return states, samples
+
+
+def _point(
+    load: Sequence[LoadPhase], replicas: Sequence[_SimReplica], t: float, model: ReplicaModel
+) -> tuple[float, SimPoint]:
+    """(rps per ready replica, the point) at `t`: the load shared by the ready replicas, each
+    saturating at `model.saturation`."""
+    offered = _offered(load, t)
+    ready = sum(1 for r in replicas if r.ready_at <= t)
+    per_ready = min(offered / ready, model.saturation) if ready else 0.0
+    return per_ready, SimPoint(
+        t=t,
+        offered_rps=offered,
+        served_rps=per_ready * ready,
+        replicas=len(replicas),
+        ready=ready,
+        p95_ok=ready > 0 and offered / ready <= model.capacity_rps,
+    )
+
+
 def simulate(
     spec: HpaSpec,
     load: Sequence[LoadPhase],
@@ -139,19 +205,10 @@ def simulate(
     """Run the HPA over the load on a virtual clock; deterministic."""
     if model.capacity_rps <= 0 or model.startup_s < 0:
         raise ValueError("capacity_rps must be > 0 and startup_s >= 0")
-    keys = {config.rps_metric}
-    if model.cpu_seconds_per_request is not None:
-        keys.add("cpu_utilization")
-    if model.memory_utilization is not None:
-        keys.add("memory_utilization")
-    kept = tuple(m for m in spec.metrics if metric_key(m) in keys)
-    dropped = tuple(metric_key(m) for m in spec.metrics if metric_key(m) not in keys)
-    if not kept:
-        raise ValueError(f"the model produces none of the spec's metrics ({', '.join(dropped)})")
-    sim_spec = dataclasses.replace(spec, metrics=kept)
-    settings = settings or Settings(metric_window_s=config.metric_window_s)
-    hpa = HorizontalAutoscaler(sim_spec, settings)
-
+    sim_spec, dropped = _sim_spec(spec, model, config)
+    hpa = HorizontalAutoscaler(
+        sim_spec, settings or Settings(metric_window_s=config.metric_window_s)
+    )
     ticks = int(round(config.duration_s / config.dt_s))
     sync_every = max(1, int(round(config.sync_period_s / config.dt_s)))
     window_ticks = max(1, int(round(config.metric_window_s / config.dt_s)))
@@ -161,61 +218,21 @@ def simulate(
     history: deque[tuple[float, float]] = deque(maxlen=window_ticks)  # (t, per-ready rps)
     points: list[SimPoint] = []
     decisions: list[SimDecision] = []
-
     for k in range(ticks + 1):
         t = k * config.dt_s
         if k % sync_every == 0:
-            samples: dict[str, dict[str, float]] = {}
-            states: list[Replica] = []
-            for r in replicas:
-                if r.ready_at > t:
-                    states.append(Replica(r.name, phase="pending", ready=False, started_at=t))
-                    continue
-                states.append(Replica(r.name, started_at=r.ready_at, ready_changed_at=r.ready_at))
-                if t - r.ready_at < model.metrics_delay_s:
-                    continue
-                seen = [v for (ht, v) in history if ht > r.ready_at]
-                if not seen:
-                    continue
-                served = sum(seen) / len(seen)
-                values = {config.rps_metric: served}
-                if model.cpu_seconds_per_request is not None:
-                    values["cpu_utilization"] = (
-                        served
-                        * model.cpu_seconds_per_request
-                        * 1000.0
-                        / model.cpu_request_millicores
-                        * 100.0
-                    )
-                if model.memory_utilization is not None:
-                    values["memory_utilization"] = model.memory_utilization
-                samples[r.name] = values
-            decision = hpa.reconcile(
+            states, samples = _observe(replicas, t, history, model, config)
+            d = hpa.reconcile(
                 now=t, current_replicas=len(replicas), replicas=states, samples=samples
             )
-            decisions.append(
-                SimDecision(t, decision.current, decision.desired, decision.reason, decision.limit)
-            )
-            if decision.rescale:
-                if decision.desired > len(replicas):
-                    for _ in range(decision.desired - len(replicas)):
-                        replicas.append(_SimReplica(f"r{counter}", t + model.startup_s))
-                        counter += 1
-                else:
-                    del replicas[decision.desired :]
-                hpa.scaled(t, decision.current, decision.desired)
-        offered = _offered(load, t)
-        ready = sum(1 for r in replicas if r.ready_at <= t)
-        per_ready = min(offered / ready, model.saturation) if ready else 0.0
+            decisions.append(SimDecision(t, d.current, d.desired, d.reason, d.limit))
+            if d.rescale:
+                for _ in range(d.desired - len(replicas)):
+                    replicas.append(_SimReplica(f"r{counter}", t + model.startup_s))
+                    counter += 1
+                del replicas[d.desired :]
+                hpa.scaled(t, d.current, d.desired)
+        per_ready, point = _point(load, replicas, t, model)
         history.append((t, per_ready))
-        points.append(
-            SimPoint(
-                t=t,
-                offered_rps=offered,
-                served_rps=per_ready * ready,
-                replicas=len(replicas),
-                ready=ready,
-                p95_ok=ready > 0 and offered / ready <= model.capacity_rps,
-            )
-        )
+        points.append(point)
     return SimResult(tuple(points), tuple(decisions), dropped)

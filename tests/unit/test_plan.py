@@ -97,14 +97,16 @@ def test_cli_malformed_suite_exits_2(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
-def test_every_experiment_passes_chaos_validate() -> None:
+def test_every_experiment_passes_chaos_validate(tmp_path: Path) -> None:
     import subprocess
     import sys
 
     chaos = Path(sys.executable).with_name("chaos")
     for path in sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.yaml")):
         result = subprocess.run(
-            [str(chaos), "--no-version-check", "validate", str(path)],
+            # its log goes to tmp_path: nothing a test writes lands in the checkout
+            [str(chaos), "--no-version-check", "--log-file", str(tmp_path / "chaos.log"),
+             "validate", str(path)],  # fmt: skip
             capture_output=True,
             text=True,
             timeout=120,
