@@ -201,7 +201,15 @@ def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
             f"(capacity at max: {a.capacity_at_max_rps:,.0f} req/s)",
         ]
         lines += [f"- {n}" for n in a.notes]
-    lines += [
+    lines += _scale_markdown(report, images)
+    if report.problems:
+        lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
+    return "\n".join(lines) + "\n"
+
+
+def _scale_markdown(report: CapacityReport, images: dict[str, str]) -> list[str]:
+    """Predicted scale time per spike, and the local spike's predicted vs observed."""
+    lines = [
         "",
         "## Predicted scale time (simulated HPA)",
         "",
@@ -234,9 +242,7 @@ def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
             per = ", ".join(f"{name} {n:,}" for name, n in served.items())
             lines.append(f"- requests each replica answered during the peak: {per}")
         lines += ["", f"![local replicas]({images['local']})"]
-    if report.problems:
-        lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_report(report: CapacityReport, out_dir: str | Path) -> dict[str, Path]:

@@ -266,13 +266,9 @@ class RealStackTarget:
             out[self._name(i)] = served_counts(text)
         return out
 
-    def run_spike(self, plan: LocalSpikePlan) -> ObservedSpike:
-        spec = self.spike_spec()
-        self.set_replicas(spec.min_replicas)
-        run_dir = self._run_dir("spike", "autoscaler")
-        events = EventLog(run_dir / "events.jsonl")
-        load_events = EventLog(run_dir / "events.jsonl", source="load")
-        daemon = Autoscaler(
+    def _spike_daemon(self, spec: HpaSpec, plan: LocalSpikePlan, events: EventLog) -> Autoscaler:
+        """The autoscaler daemon on this stack, on the plan's compressed clock."""
+        return Autoscaler(
             spec,
             self.scaler,
             PrometheusMetrics(
@@ -292,6 +288,34 @@ class RealStackTarget:
             ),
             events,
         )
+
+    def _observed(
+        self, base_dir: Path, surge_dir: Path, events: list[dict[str, Any]], served: dict[str, int]
+    ) -> ObservedSpike:
+        """The step (first second of the surge) and the per-second p95 of both loads merged."""
+        surge_cells = load_cells(surge_dir)
+        if not surge_cells:
+            raise SetupError(f"the surge sent no request (see {surge_dir / 'load.log'})")
+        step = float(min(t for t, _ in surge_cells))
+        load_end = float(max(t for t, _ in surge_cells) + 1)
+        cells = load_cells(base_dir)
+        for key, cell in surge_cells.items():
+            cells.setdefault(key, Cell()).add(cell.hist, cell.outcomes)
+        p95 = [
+            (float(t), merge(cells, t_from=t, t_to=t + 1).percentile_ms(95))
+            for t in range(min(t for t, _ in cells), max(t for t, _ in cells) + 1)
+        ]
+        return ObservedSpike(
+            self.region, step, events, p95, served_requests=served, load_end_t_wall=load_end
+        )
+
+    def run_spike(self, plan: LocalSpikePlan) -> ObservedSpike:
+        spec = self.spike_spec()
+        self.set_replicas(spec.min_replicas)
+        run_dir = self._run_dir("spike", "autoscaler")
+        events = EventLog(run_dir / "events.jsonl")
+        load_events = EventLog(run_dir / "events.jsonl", source="load")
+        daemon = self._spike_daemon(spec, plan, events)
         sentences = logging.FileHandler(run_dir / "autoscaler.log")
         sentences.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         logger = logging.getLogger("gameday.autoscaler")
@@ -324,26 +348,7 @@ class RealStackTarget:
             daemon.close()
             logger.removeHandler(sentences)
             sentences.close()
-        surge_cells = load_cells(surge_dir)
-        if not surge_cells:
-            raise SetupError(f"the surge sent no request (see {surge_dir / 'load.log'})")
-        step = float(min(t for t, _ in surge_cells))
-        load_end = float(max(t for t, _ in surge_cells) + 1)
-        cells = load_cells(base_dir)
-        for key, cell in surge_cells.items():
-            cells.setdefault(key, Cell()).add(cell.hist, cell.outcomes)
-        p95 = [
-            (float(t), merge(cells, t_from=t, t_to=t + 1).percentile_ms(95))
-            for t in range(min(t for t, _ in cells), max(t for t, _ in cells) + 1)
-        ]
-        return ObservedSpike(
-            self.region,
-            step,
-            list(events.recorded),
-            p95,
-            served_requests=served,
-            load_end_t_wall=load_end,
-        )
+        return self._observed(base_dir, surge_dir, list(events.recorded), served)
 
     def close(self) -> None:
         if self._closed:
