@@ -3,9 +3,13 @@
 Modules, one idea each:
     spec        the HPA object from ``manifests/k8s/base/hpa.yaml``, validated (pydantic)
     algorithm   replica calculation and behaviour (stabilisation, policies): pure, clock passed in
-    daemon      the loop: metrics in, scale out, one sentence per cycle, events.jsonl
-    prometheus  the MetricsSource backed by Prometheus over HTTP
+    daemon      the loop (on bedrock.daemon.Daemon): metrics in, scale out, one sentence per
+                cycle, events.jsonl
+    events      the daemon's events.jsonl writer
+    prometheus  the MetricsSource backed by Prometheus (bedrock.prometheus)
     simulator   the HPA against a model of replicas (capacity, start-up time) on a virtual clock
     capacity    knee finding and capacity answers from step-load results (pure)
-    report      capacity report: Markdown, HTML and plots
+    cli         `gameday autoscaler ...` and `python -m autoscaler ...`
+
+The capacity report is slo/capacity_report.py; `gameday capacity` is gameday/capacity/.
 """

@@ -16,7 +16,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, ConfigError, InputError, SetupError
+from gameday.errors import (
+    EXIT_INCONCLUSIVE,
+    EXIT_OK,
+    ConfigError,
+    GamedayError,
+    InputError,
+    SetupError,
+)
 
 DEFAULT_HPA = "manifests/k8s/base/hpa.yaml"
 DEFAULT_SCALER = "stack.scaler:autoscaler_scaler"
@@ -162,7 +169,31 @@ def _hpa_args(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
+    """`gameday autoscaler ACTION`."""
     auto = subparsers.add_parser("autoscaler", help="the local HPA: validate, simulate, run")
+    _add_actions(auto)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m autoscaler ACTION ...`: its own parser, not the gameday CLI."""
+    parser = argparse.ArgumentParser(
+        prog="python -m autoscaler",
+        description="The local HPA (same as `gameday autoscaler`).",
+        epilog="Exit codes: 0 ok, 2 bad input, 3 inconclusive or setup failure.",
+    )
+    _add_actions(parser)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except GamedayError as exc:
+        print(f"autoscaler: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("autoscaler: interrupted", file=sys.stderr)
+        return 130
+
+
+def _add_actions(auto: argparse.ArgumentParser) -> None:
     sub = auto.add_subparsers(dest="autoscaler_command", metavar="ACTION", required=True)
 
     v = sub.add_parser("validate", help="validate the HPA manifest and print what it means")
