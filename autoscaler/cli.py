@@ -174,15 +174,20 @@ def register(subparsers: Any) -> None:
     _add_actions(auto)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m autoscaler ACTION ...`: its own parser, not the gameday CLI."""
+def build_parser() -> argparse.ArgumentParser:
+    """`python -m autoscaler`'s parser (the same actions as `gameday autoscaler`)."""
     parser = argparse.ArgumentParser(
         prog="python -m autoscaler",
         description="The local HPA (same as `gameday autoscaler`).",
         epilog="Exit codes: 0 ok, 2 bad input, 3 inconclusive or setup failure.",
     )
     _add_actions(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m autoscaler ACTION ...`: its own parser, not the gameday CLI."""
+    args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except GamedayError as exc:

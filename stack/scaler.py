@@ -84,8 +84,7 @@ def autoscaler_program(
     cmd = [
         sys.executable,
         "-m",
-        "gameday.cli",
-        "autoscaler",
+        "autoscaler",  # its own entry point, not the gameday CLI (like python -m failover)
         "run",
         "--hpa",
         str(hpa),

@@ -151,7 +151,7 @@ def test_run_loop_with_a_scaler_factory_and_prometheus_down(tmp_path: Path) -> N
 def test_the_supervised_autoscaler_program_is_a_valid_command_line(tmp_path: Path) -> None:
     import shlex
 
-    from gameday.cli import build_parser
+    from autoscaler.cli import build_parser
     from stack.scaler import autoscaler_program
 
     prog = autoscaler_program(
@@ -159,7 +159,7 @@ def test_the_supervised_autoscaler_program_is_a_valid_command_line(tmp_path: Pat
         period_s=1.5,
     )  # fmt: skip
     argv = shlex.split(prog.command)
-    assert argv[1:3] == ["-m", "gameday.cli"]
+    assert argv[1:3] == ["-m", "autoscaler"]  # its own entry point, not the gameday CLI
     args = build_parser().parse_args(argv[3:])
     assert args.func.__name__ == "cmd_run"
     assert args.region == ["primary"] and args.max_replicas == 6
