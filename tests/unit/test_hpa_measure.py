@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from autoscaler.events import EventLog
 from slo.measure_scale import replica_timeline, scale_time, startup_times_s
 from slo.runfolder import Event, read_events
@@ -83,3 +85,35 @@ def test_no_scale_up_or_no_recovery_is_inconclusive(tmp_path: Path) -> None:
     assert st.scale_time_s is None and "did not stay under 100 ms" in st.reason
     st = scale_time(events, [], step_t_wall=T0 + 10, region="primary")
     assert st.scale_time_s is None and st.reason == "no latency figures"
+
+
+def test_scale_time_waits_for_the_last_desired_count(tmp_path: Path) -> None:
+    """Two scale-ups after one step (3 -> 5 -> 7): the desired replicas are the 7, so a p95
+    already under target with 5 ready is not the end. The capacity report's old counting took
+    the requested count of the moment and said 17 s here; DESIGN's definition says 26 s."""
+    events = run_events(tmp_path)
+    log = EventLog(tmp_path / "more.jsonl", wall=lambda: T0 + 30, mono=lambda: 530)
+    log.record("scale.decision", region="primary", current=5, desired=7, reason="x")
+    for name, t in (("api-primary-5", 34), ("api-primary-6", 36)):
+        EventLog(tmp_path / "more.jsonl", wall=lambda t=t: T0 + t, mono=lambda t=t: 500 + t).record(
+            "replica.ready", region="primary", replica=name
+        )
+    events += read_events(tmp_path / "more.jsonl")
+    series = {s: 250.0 for s in range(10, 27)}
+    series.update({s: 40.0 for s in range(27, 60)})
+    st = scale_time(events, p95(series), step_t_wall=T0 + 10, region="primary")
+    assert st.scale_time_s == 26.0  # the 7th replica ready at 36; p95 under target since 27
+    assert (st.replicas_from, st.replicas_to) == (3, 7)
+
+
+def test_scale_time_is_not_rounded_to_a_second(tmp_path: Path) -> None:
+    """The moment is the last replica's ready event (26.4 s here), not its whole second."""
+    log = EventLog(tmp_path / "e.jsonl", wall=lambda: T0 + 20, mono=lambda: 520)
+    log.record("scale.decision", region="primary", current=1, desired=2, reason="x")
+    ready = EventLog(tmp_path / "e.jsonl", wall=lambda: T0 + 26.4, mono=lambda: 526.4)
+    ready.record("replica.ready", region="primary", replica="api-primary-1")
+    series = {s: 40.0 for s in range(20, 40)}
+    st = scale_time(
+        read_events(tmp_path / "e.jsonl"), p95(series), step_t_wall=T0 + 10, region="primary"
+    )
+    assert st.scale_time_s == pytest.approx(16.4)
