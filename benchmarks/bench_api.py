@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from tests.api_servers import ApiServer, Postgres, Redis  # noqa: E402
+from tests.support.api_servers import ApiServer, Postgres, Redis  # noqa: E402
 
 
 def wrk(url: str, duration_s: int, connections: int) -> dict[str, str]:

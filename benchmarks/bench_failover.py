@@ -175,7 +175,7 @@ def self_test_stack(
 ) -> Iterator[tuple[argparse.Namespace, Callable[[], None], Callable[[], None]]]:
     import yaml
 
-    from tests.failover_support import Etcd, HAProxy, Process, free_port, wait_for
+    from tests.support.failover_support import Etcd, HAProxy, Process, free_port, wait_for
 
     regions = {
         "primary": ("127.0.7.3", free_port("127.0.7.3")),
@@ -185,7 +185,7 @@ def self_test_stack(
     def region_proc(name: str) -> Process:
         host, port = regions[name]
         p = Process(
-            [sys.executable, "-m", "tests.failover_support", name, host, str(port)],
+            [sys.executable, "-m", "tests.support.failover_support", name, host, str(port)],
             workdir / f"{name}.log",
         )
         p.spawn()

@@ -28,12 +28,12 @@ from pathlib import Path
 import yaml
 from openload import OpenLoad  # type: ignore[import-not-found]
 
-from stack.autoscaler.algorithm import Settings
-from stack.autoscaler.capacity_run import LocalSpikePlan, ObservedSpike, StepFigures
-from stack.autoscaler.daemon import Autoscaler, DaemonConfig
-from stack.autoscaler.events import EventLog
-from stack.autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
-from stack.autoscaler.spec import load_hpa
+from autoscaler.algorithm import Settings
+from autoscaler.daemon import Autoscaler, DaemonConfig
+from autoscaler.events import EventLog
+from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
+from autoscaler.spec import load_hpa
+from gameday.capacity.run import LocalSpikePlan, ObservedSpike, StepFigures
 
 HERE = Path(__file__).resolve().parent
 REGION = "primary"

@@ -21,7 +21,7 @@ def discover(discover_system: bool = True) -> dict[str, Any]:
         initialize_discovery_result,
     )
 
-    discovery = initialize_discovery_result("gameday", __version__, "gameday-local")
+    discovery: dict[str, Any] = initialize_discovery_result("gameday", __version__, "gameday-local")
     discovery["activities"].extend(discover_actions("experiments.actions"))
     discovery["activities"].extend(discover_probes("experiments.probes"))
     return discovery

@@ -6,13 +6,13 @@ ActivityFailed (no data never satisfies a hypothesis).
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
 import httpx
 from chaoslib.exceptions import ActivityFailed
 
+from bedrock.prometheus import PrometheusUnavailable, instant, scalar
 from experiments.common import open_stack
 from gameday.errors import GamedayError
 
@@ -49,17 +49,13 @@ def entry_healthy(timeout_s: float = 1.0, configuration: Configuration = None) -
 def _prom_scalar(configuration: Configuration, promql: str) -> float:
     stack = open_stack(configuration)
     try:
-        resp = httpx.get(
-            f"{stack.prometheus_url}/api/v1/query", params={"query": promql}, timeout=3
-        )
-        resp.raise_for_status()
-        result = resp.json()["data"]["result"]
-    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        result = instant(stack.prometheus_url, promql, timeout_s=3)
+    except PrometheusUnavailable as exc:
         raise ActivityFailed(f"prometheus query failed: {exc}") from None
     if not result:
         raise ActivityFailed(f"no data for {promql}")
-    value = float(result[0]["value"][1])
-    if math.isnan(value):
+    value = scalar(result)
+    if value is None:
         raise ActivityFailed(f"no data (NaN) for {promql}")
     return value
 

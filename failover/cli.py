@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from gameday.errors import EXIT_OK, InputError, SetupError
+from gameday.errors import EXIT_OK, GamedayError, InputError, SetupError
 
 
 def _config(path: str) -> Any:
@@ -110,9 +110,14 @@ def cmd_failback(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
+    """`gameday failover ACTION`."""
     p = subparsers.add_parser(
         "failover", help="the failover controller (daemon, status, manual failback)"
     )
+    _add_actions(p)
+
+
+def _add_actions(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="failover_command", metavar="ACTION", required=True)
 
     r = sub.add_parser("run", help="run the controller daemon")
@@ -137,10 +142,23 @@ def register(subparsers: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m failover ...`: `run` is implied when the first argument is an option."""
-    from gameday.cli import main as gameday_main
-
+    """`python -m failover ...` (the Kubernetes Deployment's command): its own parser, not the
+    gameday CLI. `run` is implied when the first argument is an option."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-"):
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
-    return gameday_main(["failover", *argv])
+    parser = argparse.ArgumentParser(
+        prog="python -m failover",
+        description="The failover controller (same as `gameday failover`).",
+        epilog="Exit codes: 0 ok, 2 bad input, 3 setup failure.",
+    )
+    _add_actions(parser)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except GamedayError as exc:
+        print(f"failover: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("failover: interrupted", file=sys.stderr)
+        return 130

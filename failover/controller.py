@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from bedrock.daemon import Daemon
 from failover import decision
 from failover.backends.base import LeaderLock, Notifier, Scaler, TrafficSwitch
 from failover.config import FailoverConfig
@@ -33,7 +34,9 @@ from failover.runner import FailoverRunner, Interrupted, Operation
 log = logging.getLogger("failover")
 
 
-class Controller:
+class Controller(Daemon):
+    cycle_errors = (FailoverError,)
+
     def __init__(
         self,
         cfg: FailoverConfig,
@@ -48,6 +51,7 @@ class Controller:
         clock: Callable[[], float] = time.time,
         mono: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(period_s=cfg.period_s, log=log, loop_clock=mono)
         self.cfg = cfg
         self.lock = lock
         self.traffic = traffic
@@ -69,7 +73,6 @@ class Controller:
         }
         self.metrics = ControllerMetrics(self.regions)
         self.advertise_url: str | None = None
-        self.stop_flag = threading.Event()
         self._lock = threading.RLock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="failover-step")
         # the loop's own notifications go out on a side thread: a slow webhook never delays a cycle
@@ -81,7 +84,7 @@ class Controller:
             notifier=notifier, events=events,
             target_replicas={r: c.target_replicas for r, c in cfg.regions.items()},
             policy=cfg.policy, persist=self._persist_operation,
-            should_stop=lambda: self._runner_stop.is_set() or self.stop_flag.is_set(),
+            should_stop=lambda: self._runner_stop.is_set() or self.stopping,
         )  # fmt: skip
         # shared state (mirrors what the lock store holds)
         self.active = cfg.home_region
@@ -363,27 +366,16 @@ class Controller:
                 "recent_events": list(self.events.recent),
             }
 
-    # ---- the loop -------------------------------------------------------------
-    def run_forever(self) -> None:
-        period = self.cfg.period_s
-        next_at = self.mono()
-        while not self.stop_flag.is_set():
-            t0 = self.mono()
-            try:
-                sentence = self.run_cycle()
-            except FailoverError as exc:
-                sentence = f"cycle failed: {exc}"
-            with self._lock:
-                self.last_sentence = sentence
-            log.info("%s", sentence)
-            took = self.mono() - t0
-            self.metrics.cycle_seconds.set(took)
-            next_at += period
-            if took > period:
-                self.metrics.overruns.inc()
-                log.warning("cycle took %.2f s, over the %.2f s period", took, period)
-                next_at = self.mono()
-            self.stop_flag.wait(max(0.0, next_at - self.mono()))
+    # ---- the loop (bedrock.daemon.Daemon.run calls these) ----------------------
+    def cycle_done(self, sentence: str, took_s: float) -> None:
+        with self._lock:
+            self.last_sentence = sentence
+        self.metrics.cycle_seconds.set(took_s)
+
+    def overrun(self, took_s: float) -> None:
+        self.metrics.overruns.inc()
+
+    def stopped(self) -> None:
         self.shutdown()
 
     def shutdown(self, wait_s: float = 10.0) -> None:

@@ -10,8 +10,6 @@ at once (resuming any operation left in progress).
 from __future__ import annotations
 
 import logging
-import signal
-from types import FrameType
 from typing import Any
 
 from failover.backends.base import LeaderLock, Notifier, Scaler, TrafficSwitch
@@ -125,15 +123,10 @@ def run(cfg: FailoverConfig) -> int:
         controller.advertise_url = server.url
         log.info("%s: /status and /metrics on %s", cfg.identity, server.url)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        controller.stop_flag.set()  # only a flag: the loop does the work
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        controller.run_forever()
+        with controller.signals_stop():  # the handlers only set a flag: the loop does the work
+            controller.run()
     finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
         if server is not None:
             server.stop()
     log.info("%s stopped", cfg.identity)

@@ -21,7 +21,8 @@ COMMAND_MODULES = (
     "gameday.run_cli",
     "slo.cli",
     "failover.cli",
-    "stack.autoscaler_cli",
+    "autoscaler.cli",
+    "gameday.capacity.cli",
     "gameday.k8s_cli",
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from bedrock.prometheus import Prometheus, PrometheusUnavailable
 from gameday import __version__
 from gameday.events import append_jsonl, read_jsonl
 from loadtests.readback import ranges_of
@@ -102,17 +103,12 @@ def collect_metrics(
     prometheus_url: str, run_dir: Path, start_wall: float, end_wall: float, step_s: int = 1
 ) -> None:
     queries: dict[str, Any] = {}
-    with httpx.Client(timeout=10) as http:
+    with Prometheus(prometheus_url, timeout_s=10) as prom:
         for name, promql in METRIC_QUERIES.items():
             entry: dict[str, Any] = {"promql": promql}
             try:
-                resp = http.get(
-                    f"{prometheus_url}/api/v1/query_range",
-                    params={"query": promql, "start": start_wall, "end": end_wall, "step": step_s},
-                )
-                resp.raise_for_status()
-                entry["result"] = resp.json()["data"]["result"]
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                entry["result"] = prom.range_query(promql, start_wall, end_wall, step_s)
+            except PrometheusUnavailable as exc:
                 entry["error"] = str(exc)[:200]
             queries[name] = entry
     (run_dir / "metrics.json").write_text(

@@ -10,29 +10,23 @@ the safeguard when the entry point has failed every probe for `max_outage_s`.
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from bedrock.prometheus import Prometheus, PrometheusUnavailable, scalar
 from gameday.events import record_event
 from stack.control import Stack
 
 
-def _prom(client: httpx.Client, url: str, query: str) -> float | None:
+def _prom(prom: Prometheus, query: str) -> float | None:
+    """A live figure, or None (no data, NaN, or Prometheus not answering: the line shows '-')."""
     try:
-        resp = client.get(f"{url}/api/v1/query", params={"query": query}, timeout=1.0)
-        result = resp.json()["data"]["result"]
-    except (httpx.HTTPError, KeyError, ValueError):
+        return scalar(prom.instant(query))
+    except PrometheusUnavailable:
         return None
-    if not result:
-        return None
-    value = float(result[0]["value"][1])
-    return None if math.isnan(value) else value
 
 
 class ProbeTail:
@@ -141,25 +135,22 @@ class Monitor:
                 self._last[key] = new
 
     def _loop(self) -> None:
-        with httpx.Client() as client:
+        with Prometheus(self.stack.prometheus_url, timeout_s=1.0) as prom:
             while not self._stop.wait(self.period_s):
-                self.tick(client)
+                self.tick(prom)
 
-    def tick(self, client: httpx.Client) -> None:
+    def tick(self, prom: Prometheus) -> None:
         self.probes.poll()
         seen = self._observe_stack()
         self._record_changes(seen)
-        prom = self.stack.prometheus_url
         rps = _prom(
-            client, prom, 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[10s]))'
+            prom, 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[10s]))'
         )
         p95 = _prom(
-            client,
             prom,
             "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[10s])))",
         )
         err = _prom(
-            client,
             prom,
             'sum(rate(haproxy_frontend_http_responses_total{proxy="fe_edge",code="5xx"}[10s])) / '
             'sum(rate(haproxy_frontend_http_responses_total{proxy="fe_edge"}[10s]))',

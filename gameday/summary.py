@@ -105,9 +105,9 @@ def write_summary(
             href = html.escape(os.path.relpath(Path(r["run_dir"]) / "report.html", folder))
             link = f"<a href='{href}'>report</a>"
         verdict = f"<td style='color:{colours.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
-        cells = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
+        tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
         body.append(
-            f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{cells}"
+            f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{tds}"
             f"<td>{html.escape(r['summary'])}</td><td>{link}</td></tr>"
         )
     page = (

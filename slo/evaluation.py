@@ -35,6 +35,7 @@ from slo.scope import (
     ratio_results,
 )
 from slo.spec import PHASES, SloSpec, load_spec
+from slo.thresholds import Threshold
 from slo.verdict import judge_value, missing, recovery_result, run_verdict
 
 
@@ -204,7 +205,9 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     return results
 
 
-def _rpo_result(data: RunData, m: Measurements, threshold, fault_expected: bool) -> SloResult:  # type: ignore[no-untyped-def]
+def _rpo_result(
+    data: RunData, m: Measurements, threshold: Threshold, fault_expected: bool
+) -> SloResult:
     title = "RPO"
     if data.ledger is None or data.readback is None:
         what = "ledger.jsonl" if data.ledger is None else "readback.json"
@@ -332,8 +335,12 @@ def _traffic_results(
 
 
 def _scale_result(
-    m: Measurements, threshold, has_steps: bool, has_requests: bool, p95_target: float | None
-) -> SloResult:  # type: ignore[no-untyped-def]
+    m: Measurements,
+    threshold: Threshold,
+    has_steps: bool,
+    has_requests: bool,
+    p95_target: float | None,
+) -> SloResult:
     title = "scale time"
     if not has_steps:
         return missing(

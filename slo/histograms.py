@@ -13,8 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from hdrh.codec import HdrHistogramEncoder  # type: ignore[import-untyped]
-from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+from hdrh.codec import HdrHistogramEncoder
+from hdrh.histogram import HdrHistogram
 
 LOWEST_US = 1
 HIGHEST_US = 60_000_000

@@ -84,7 +84,9 @@ def replicas_from_metrics(run_dir: Path) -> dict[str, list[tuple[float, int]]]:
     return out
 
 
-def _replicas_plot(data: RunData, fault: Any, t0: float, t_end: float) -> tuple[str, str | None]:
+def _replicas_plot(
+    data: RunData, fault: Any, t0: float, t_end: float
+) -> tuple[str, bytes | None]:
     scraped = replicas_from_metrics(data.run_dir)
     if scraped:
         source = "API replicas up, as Prometheus scraped them"

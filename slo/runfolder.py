@@ -224,8 +224,8 @@ def read_ledger(path: Path) -> list[LedgerEntry] | None:
                     seq,
                     client if type(client) is str else str(client),
                     float(t_send),  # type: ignore[arg-type]
-                    float(t_ack_raw) if t_ack_raw is not None else None,  # type: ignore[arg-type]
-                    outcome,  # type: ignore[arg-type]
+                    float(t_ack_raw) if t_ack_raw is not None else None,
+                    outcome,
                 )
             )
             continue

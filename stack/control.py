@@ -255,7 +255,8 @@ class Stack:
         raise ActionError(f"{what} not ready within {deadline_s:.0f} s")
 
     def home_region(self) -> str:
-        return next(r for r, info in self.handles["regions"].items() if info["role"] == "active")
+        regions: dict[str, dict[str, Any]] = self.handles["regions"]
+        return next(r for r, info in regions.items() if info["role"] == "active")
 
     def region_db_member(self, region: str) -> str | None:
         return next(

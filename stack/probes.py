@@ -72,7 +72,8 @@ def redis_client(host: str, port: int) -> redis.Redis:
         port=port,
         socket_timeout=0.5,
         socket_connect_timeout=0.5,
-        retry=None,
+        # None means no retries (redis-py builds Retry(NoBackoff(), 0)); its annotation omits None
+        retry=None,  # type: ignore[arg-type]
         decode_responses=True,
     )
 

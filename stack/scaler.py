@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]  # supervisord runs programs in the s
 
 
 class StackScaler:
-    """Scaler + ReplicaStates (stack/autoscaler/daemon.py) over a running local stack."""
+    """Scaler + ReplicaStates (autoscaler/daemon.py) over a running local stack."""
 
     def __init__(self, stack: Stack, health_timeout_s: float = 1.0) -> None:
         self.stack = stack
@@ -84,8 +84,7 @@ def autoscaler_program(
     cmd = [
         sys.executable,
         "-m",
-        "gameday.cli",
-        "autoscaler",
+        "autoscaler",  # its own entry point, not the gameday CLI (like python -m failover)
         "run",
         "--hpa",
         str(hpa),

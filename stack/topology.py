@@ -242,12 +242,12 @@ def _semantic_problems(t: Topology) -> list[str]:
             f"postgres.ttl: loop_wait + 2*retry_timeout ({pg.loop_wait + 2 * pg.retry_timeout}) "
             f"must be <= ttl ({pg.ttl})"
         )
-    for region in t.api_regions:
-        if region not in t.redis:
-            problems.append(f"redis.{region}: missing (every API region needs a Redis)")
-    for region in t.redis:
-        if region not in t.regions:
-            problems.append(f"redis.{region}: unknown region")
+    for region_name in t.api_regions:
+        if region_name not in t.redis:
+            problems.append(f"redis.{region_name}: missing (every API region needs a Redis)")
+    for region_name in t.redis:
+        if region_name not in t.regions:
+            problems.append(f"redis.{region_name}: unknown region")
     if problems:
         return problems
     seen: dict[tuple[str, int], str] = {}

@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -132,7 +133,9 @@ def render_all(t: Topology, layout: Layout, programs: list[Program]) -> None:
     _write(layout.supervisor_conf, render.supervisord_config(layout, programs))
 
 
-def write_handles(t: Topology, layout: Layout, source: Path, programs: list[Program]) -> dict:
+def write_handles(
+    t: Topology, layout: Layout, source: Path, programs: list[Program]
+) -> dict[str, Any]:
     g = t.global_
     replicas_file = layout.root / "replicas.json"
     if replicas_file.exists():
@@ -214,7 +217,7 @@ def bring_up(
     state_dir: Path | None = None,
     progress: Progress = _quiet,
     deadline_s: float = 90.0,
-) -> dict:
+) -> dict[str, Any]:
     layout = layout_for(t, state_dir)
     sup = supervisor_for(layout)
     already = sup.running()

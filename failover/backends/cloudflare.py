@@ -75,7 +75,8 @@ class CloudflareDNSSwitch(TrafficSwitch):
                 f"cloudflare: expected one {self.record_type} record {self.record_name}, found {n}",
                 retryable=False,
             )
-        return found[0]
+        record: dict[str, Any] = found[0]
+        return record
 
     def switch_to(self, region: str) -> None:
         if region not in self.contents:

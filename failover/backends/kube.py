@@ -46,7 +46,7 @@ def make_api_client(cfg: KubernetesConfig) -> Any:
 
 
 def _wrap(exc: Exception, what: str, err: type[FailoverError]) -> FailoverError:
-    from kubernetes.client.rest import ApiException
+    from kubernetes.client.exceptions import ApiException
 
     if isinstance(exc, ApiException):
         retryable = exc.status in (409, 429) or (exc.status or 0) >= 500

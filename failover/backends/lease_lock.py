@@ -66,7 +66,7 @@ class KubernetesLeaseLock(LeaderLock):
         return dt.datetime.now(dt.UTC)
 
     def _read(self) -> Any | None:
-        from kubernetes.client.rest import ApiException
+        from kubernetes.client.exceptions import ApiException
 
         try:
             lease = self.api.read_namespaced_lease(self.lease_name, self.namespace)
@@ -88,7 +88,7 @@ class KubernetesLeaseLock(LeaderLock):
 
     def _replace(self, lease: Any) -> bool:
         """CAS write; False on conflict (someone else wrote first)."""
-        from kubernetes.client.rest import ApiException
+        from kubernetes.client.exceptions import ApiException
 
         try:
             new = self.api.replace_namespaced_lease(self.lease_name, self.namespace, lease)
@@ -112,7 +112,7 @@ class KubernetesLeaseLock(LeaderLock):
             return self._try_acquire()
 
     def _try_acquire(self) -> bool:
-        from kubernetes.client.rest import ApiException
+        from kubernetes.client.exceptions import ApiException
 
         lease = self._read()
         now = self._now()

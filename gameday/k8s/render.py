@@ -10,7 +10,7 @@ Supported, with kustomize v5 semantics:
                        folders holding a kustomization (anywhere)
   labels               `pairs`, added to metadata.labels only (includeSelectors
                        and includeTemplates must be absent or false)
-  patches              RFC 6902 JSON patches (add, remove, replace, test), from
+  patches              RFC 6902 JSON patches (jsonpatch: every op), from
                        `path` or inline `patch`, with a `target` of kind, name
                        and optionally namespace (exact names, not regexes)
   configMapGenerator   `files` and `literals`, with `disableNameSuffixHash: true`
@@ -27,6 +27,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import jsonpatch
+import jsonpointer
 import yaml
 
 from gameday.errors import ConfigError
@@ -303,75 +305,17 @@ class PatchError(ValueError):
 
 
 def apply_json_patch(doc: Obj, ops: list[Any]) -> Obj:
-    """RFC 6902 add/remove/replace/test on a copy of `doc`; PatchError names the failing op."""
+    """RFC 6902 JSON patch (the `jsonpatch` package) on a copy of `doc`; PatchError names the
+    failing operation."""
     result = copy.deepcopy(doc)
     for index, op in enumerate(ops):
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise PatchError(f"operation {index}: needs `op` and `path`")
-        kind, pointer = op["op"], str(op["path"])
         try:
-            parent, key = _resolve_parent(result, pointer)
-            if kind == "add":
-                _add(parent, key, copy.deepcopy(op["value"]))
-            elif kind == "remove":
-                _get(parent, key)
-                del parent[key if isinstance(parent, dict) else _index(parent, key)]
-            elif kind == "replace":
-                _get(parent, key)
-                parent[key if isinstance(parent, dict) else _index(parent, key)] = copy.deepcopy(
-                    op["value"]
-                )
-            elif kind == "test":
-                if _get(parent, key) != op["value"]:
-                    raise PatchError(f"value is {_get(parent, key)!r}, expected {op['value']!r}")
-            else:
-                raise PatchError(f"op {kind!r} is not supported")
-        except PatchError as exc:
-            raise PatchError(f"operation {index} ({kind} {pointer}): {exc}") from None
-        except KeyError as exc:
-            raise PatchError(f"operation {index} ({kind} {pointer}): missing {exc}") from None
+            result = jsonpatch.JsonPatch([op]).apply(result, in_place=True)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise PatchError(f"operation {index} ({op['op']} {op['path']}): {exc}") from None
     return result
-
-
-def _tokens(pointer: str) -> list[str]:
-    if not pointer.startswith("/"):
-        raise PatchError("a JSON pointer starts with /")
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
-
-
-def _resolve_parent(doc: Any, pointer: str) -> tuple[Any, str]:
-    tokens = _tokens(pointer)
-    node = doc
-    for token in tokens[:-1]:
-        node = _get(node, token)
-    return node, tokens[-1]
-
-
-def _index(seq: list[Any], token: str, *, allow_end: bool = False) -> int:
-    if allow_end and token == "-":
-        return len(seq)
-    if not token.isdigit() or int(token) > len(seq) - (0 if allow_end else 1):
-        raise PatchError(f"index {token} out of range (length {len(seq)})")
-    return int(token)
-
-
-def _get(node: Any, token: str) -> Any:
-    if isinstance(node, dict):
-        if token not in node:
-            raise PatchError(f"no key {token!r}")
-        return node[token]
-    if isinstance(node, list):
-        return node[_index(node, token)]
-    raise PatchError(f"cannot descend into {type(node).__name__} at {token!r}")
-
-
-def _add(parent: Any, key: str, value: Any) -> None:
-    if isinstance(parent, dict):
-        parent[key] = value
-    elif isinstance(parent, list):
-        parent.insert(_index(parent, key, allow_end=True), value)
-    else:
-        raise PatchError(f"cannot add into {type(parent).__name__}")
 
 
 def _check_unique(objects: list[Obj], source: str) -> None:

@@ -311,7 +311,8 @@ class KubernetesTarget:
         coord = self._api(region, "CoordinationV1Api")
         r = self.settings.regions[region]
         lease = self._call(coord.read_namespaced_lease, r.failover_lease, self.settings.namespace)
-        return lease.spec.holder_identity
+        holder: str | None = lease.spec.holder_identity
+        return holder
 
     def _region(self, region: str) -> str:
         if region not in self.settings.regions:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from stack.control import Stack
 from stack.topology import DEFAULT_TOPOLOGY, load_topology
 from stack.up import bring_up, tear_down
+from tests.support.waiting import wait_for
 
 CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
 # A developer running the integration tests beside another stack on the same machine
@@ -28,21 +28,9 @@ SHARED_TOPOLOGY = Path(os.environ.get("GAMEDAY_TEST_TOPOLOGY", CI_TOPOLOGY))
 LOG_KEEP = Path(os.environ.get("GAMEDAY_TEST_LOGS", "test-logs"))
 
 
-def wait_until(
-    cond: Callable[[], object], deadline_s: float, what: str, interval_s: float = 0.1
-) -> object:
-    end = time.monotonic() + deadline_s
-    last: object = None
-    while time.monotonic() < end:
-        try:
-            last = cond()
-        except Exception as exc:  # noqa: BLE001 - a condition may raise while the stack recovers
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(interval_s)
-    raise AssertionError(f"{what}: not true within {deadline_s} s (last: {last!r})")
+def wait_until(cond: Callable[[], object], deadline_s: float, what: str) -> object:
+    """tests/support/waiting.py's `wait_for`, polling every 0.1 s (a whole stack recovering)."""
+    return wait_for(cond, deadline_s, what, interval_s=0.1)
 
 
 def get(url: str, timeout: float = 1.0) -> httpx.Response:

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
+from autoscaler.spec import load_hpa
+from gameday.capacity.run import PROFILES
 from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK
 from loadtests.histograms import load_cells
-from stack.autoscaler.capacity_run import PROFILES
-from stack.autoscaler.measure import read_events
-from stack.autoscaler.spec import load_hpa
+from slo.runfolder import read_events
 from stack.control import Stack
 from stack.topology import load_topology
 from stack.up import bring_up, tear_down
@@ -88,7 +88,7 @@ def test_autoscaler_run_scales_the_real_stack_to_min_replicas(
     assert done.returncode == EXIT_OK, done.stderr
     assert "primary: scale 2 -> 3" in done.stdout
     assert own_stack.replicas("primary") == 3
-    kinds = [(e["kind"], e["detail"].get("replica")) for e in read_events(events)]
+    kinds = [(e.kind, e.detail.get("replica")) for e in read_events(events)]
     assert ("replica.started", "api-primary-2") in kinds
     wait_until(lambda: own_stack.ready_replicas("primary") == 3, 30, "3 replicas ready")
 
@@ -127,20 +127,20 @@ def test_capacity_ci_finishes_and_writes_its_report(capacity: Any) -> None:
 def test_spike_adds_replicas_that_join_the_balancer_and_take_traffic(capacity: Any) -> None:
     _, out = capacity
     events = read_events(spike_dir(out) / "events.jsonl")
-    peak = next(e for e in events if e["kind"] == "load.step" and e["detail"]["rate"] == 450)
+    peak = next(e for e in events if e.kind == "load.step" and e.detail["rate"] == 450)
     ups = [
         e
         for e in events
-        if e["kind"] == "scale.decision" and e["detail"]["desired"] > e["detail"]["current"]
+        if e.kind == "scale.decision" and e.detail["desired"] > e.detail["current"]
     ]
-    assert ups and ups[0]["t_mono"] > peak["t_mono"]
-    started = [e["detail"]["replica"] for e in events if e["kind"] == "replica.started"]
-    ready = {e["detail"]["replica"]: e for e in events if e["kind"] == "replica.ready"}
+    assert ups and ups[0].t_mono > peak.t_mono
+    started = [e.detail["replica"] for e in events if e.kind == "replica.started"]
+    ready = {e.detail["replica"]: e for e in events if e.kind == "replica.ready"}
     assert started and set(started) <= set(ready)
-    assert all(ready[n]["detail"]["startup_s"] > 0 for n in started)
+    assert all(ready[n].detail["startup_s"] > 0 for n in started)
     # the load went only through the region's HAProxy: what a new replica served, it got there
     served = next(
-        e["detail"]["served_requests"] for e in events if "served_requests" in e["detail"]
+        e.detail["served_requests"] for e in events if "served_requests" in e.detail
     )
     for name in started:
         assert served[name] > 0, f"{name} served nothing: {served}"
@@ -165,13 +165,13 @@ def test_replicas_come_down_no_faster_than_the_policy(capacity: Any) -> None:
     downs = [
         e
         for e in events
-        if e["kind"] == "scale.decision" and e["detail"]["desired"] < e["detail"]["current"]
+        if e.kind == "scale.decision" and e.detail["desired"] < e.detail["current"]
     ]
     assert downs, "no scale-down within the spike's after phase"
     k = PLAN.time_scale
     window = SPEC.scale_down.stabilization_window_s * k
     # the last high recommendation came at the latest one cycle before the load ended
-    assert downs[0]["t_wall"] >= load_end + window - PLAN.period_s
+    assert downs[0].t_wall >= load_end + window - PLAN.period_s
     (policy,) = SPEC.scale_down.policies
     assert policy.type == "Percent"
     period = policy.period_s * k

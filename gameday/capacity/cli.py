@@ -1,0 +1,165 @@
+"""`gameday capacity`: the knee per replica, replicas for 5,000 req/s, predicted and observed
+scale time (docs/autoscaling.md).
+
+The live run needs a `CapacityTarget` (gameday/capacity/run.py); it is loaded from a
+`module:factory` name (default: the local stack's, gameday/capacity/local_target.py), called
+with `profile`, `out_dir` and the `--target-opt key=value` pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from autoscaler.cli import _factory, _hpa_args, _options, _spec
+from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, ConfigError
+
+DEFAULT_TARGET = "gameday.capacity.local_target:build"
+
+
+def _steps_file(path: str) -> tuple[list[Any], list[float]]:
+    from autoscaler.capacity import StepResult
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read: {exc.strerror or exc}"]) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, [f"not valid JSON: {exc}"]) from None
+    problems: list[str] = []
+    steps = []
+    raw = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(path, ["steps: a non-empty list is required"])
+    fields = {f.name for f in dataclasses.fields(StepResult)}
+    for i, row in enumerate(raw):
+        if not isinstance(row, dict):
+            problems.append(f"steps[{i}]: not a mapping")
+            continue
+        unknown = set(row) - fields
+        missing = {"replicas", "offered_rps", "achieved_rps", "p95_ms", "error_rate"} - set(row)
+        if unknown:
+            problems.append(f"steps[{i}]: unknown key(s) {', '.join(sorted(unknown))}")
+        if missing:
+            problems.append(f"steps[{i}]: missing key(s) {', '.join(sorted(missing))}")
+        if not unknown and not missing:
+            try:
+                steps.append(StepResult(**row))
+            except TypeError as exc:
+                problems.append(f"steps[{i}]: {exc}")
+    startup = data.get("startup_s", [])
+    if not isinstance(startup, list) or not all(isinstance(x, int | float) for x in startup):
+        problems.append("startup_s: a list of seconds")
+        startup = []
+    if problems:
+        raise ConfigError(path, problems)
+    return steps, [float(x) for x in startup]
+
+
+def _local_max(args: argparse.Namespace, target: Any) -> int | None:
+    """The replica cap the spike ran under: --max-replicas, else the target's own."""
+    own = getattr(target, "max_replicas", None)
+    caps = [c for c in (args.max_replicas, own) if isinstance(c, int)]
+    return min(caps) if caps else None
+
+
+def _target(args: argparse.Namespace, out: Path) -> Any:
+    opts = _options(args.target_opt, "--target-opt")
+    for key in ("topology", "state_dir"):
+        if getattr(args, key, None):
+            opts[key] = getattr(args, key)
+    return _factory(args.target, "--target")(profile=args.profile, out_dir=str(out), **opts)
+
+
+def _measure(args: argparse.Namespace, spec: Any, target: Any) -> Any:
+    """Step ladder and start-up (live target or --steps file), then the local spike."""
+    from gameday.capacity.run import PROFILES, SpikeTarget, analyse, attach_local_spike, run_ladder
+
+    profile = PROFILES[args.profile]
+    if target is None:
+        steps, startup = _steps_file(args.steps)
+    else:
+        steps = run_ladder(target, profile, p95_target_ms=args.p95_target_ms, progress=print)
+        startup = list(target.measure_startup())
+        print(f"replica start-up: {', '.join(f'{s:.2f}' for s in startup)} s")
+    if args.startup_s:
+        startup = list(args.startup_s)
+    report = analyse(
+        spec, steps, profile=args.profile, startup_s=startup,
+        p95_target_ms=args.p95_target_ms, target_rps=args.target_rps,
+    )  # fmt: skip
+    plan = profile.local_spike
+    if target is not None and isinstance(target, SpikeTarget) and plan is not None:
+        print(f"local spike: {plan.spike.baseline_rps:g} -> {plan.spike.peak_rps:g} req/s")
+        observed = target.run_spike(plan)
+        attach_local_spike(
+            report, spec, plan, observed, local_max_replicas=_local_max(args, target)
+        )
+    return report
+
+
+def _print_summary(report: Any) -> None:
+    a = report.answers
+    if a is not None:
+        print(
+            f"knee {a.knee_per_replica_rps:,.0f} req/s per replica; {a.replicas_needed} replicas for "
+            f"{a.target_rps:,.0f} req/s; HPA target consistent: {a.hpa_target_consistent}; "
+            f"maxReplicas {a.max_replicas} enough: {a.max_replicas_consistent}"
+        )
+    for p in report.predictions:
+        st = "never (inconclusive)" if p.scale_time_s is None else f"{p.scale_time_s:.0f} s"
+        print(f"predicted scale time, {p.spike.peak_rps:,.0f} req/s for {p.spike.hold_s:g} s: {st}")
+    if report.local is not None:
+        o, pst = report.local.observed_scale_time, report.local.predicted_scale_time_s
+        print(
+            f"local spike scale time: observed "
+            f"{'n/a' if o.scale_time_s is None else f'{o.scale_time_s:.1f} s'} ({o.reason}), "
+            f"predicted {'n/a' if pst is None else f'{pst:.1f} s'}"
+        )
+    for problem in report.problems:
+        print(f"inconclusive: {problem}")
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    from slo.capacity_report import write_report
+
+    spec = _spec(args)
+    out = Path(args.out)
+    target = None if args.steps else _target(args, out)
+    try:
+        report = _measure(args, spec, target)
+    finally:
+        close = getattr(target, "close", None)
+        if callable(close):
+            close()
+    paths = write_report(report, out)
+    _print_summary(report)
+    print(f"report: {paths['markdown']} and {paths['html']}")
+    return EXIT_OK if report.conclusive else EXIT_INCONCLUSIVE
+
+
+def register(subparsers: Any) -> None:
+    c = subparsers.add_parser(
+        "capacity", help="find the knee per replica and answer capacity questions"
+    )
+    _hpa_args(c)
+    c.add_argument("--profile", choices=["ci", "nightly", "gameday", "full"], default="ci")
+    c.add_argument("--out", default="runs/capacity", help="report folder")
+    c.add_argument("--steps", help="analyse recorded step results (JSON) instead of running load")
+    c.add_argument("--startup-s", type=float, action="append", help="replica start-up time(s), s")
+    c.add_argument(
+        "--target", default=DEFAULT_TARGET, help=f"module:factory (default {DEFAULT_TARGET})"
+    )
+    c.add_argument("--target-opt", action="append", help="key=value for the target factory")
+    c.add_argument(
+        "--state-dir", help="the running stack to measure (default $GAMEDAY_STATE_DIR or .state)"
+    )
+    c.add_argument(
+        "--topology", help="bring a stack up from this topology for the run, tear it down after"
+    )
+    c.add_argument("--p95-target-ms", type=float, default=100.0)
+    c.add_argument("--target-rps", type=float, default=5000.0)
+    c.set_defaults(func=cmd_capacity)

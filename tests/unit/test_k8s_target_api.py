@@ -1,0 +1,158 @@
+"""The Kubernetes target's fault calls against the project's fake API server,
+over real HTTP with the unchanged kubernetes client, through a kubeconfig and
+the context allowlist, as on a cluster.
+
+Each fault is judged on before/after evidence read back from the server: the
+Deployment's replicas, which pods exist, who held the Lease."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gameday.errors import InputError
+from gameday.k8s.target import Fault, KubernetesTarget, TargetSettings
+from tests.support.fakes import kube_apiserver
+
+NS = "twinme-prod"
+CONTEXTS = {"primary": "fake-eu-west-3", "secondary": "fake-eu-central-1"}
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    server = kube_apiserver.FakeKubeApiServer(host="127.0.8.2")
+    with server:
+        server.add_deployment(
+            NS, "twinme-api-primary", 3, {"app": "twinme-api", "region": "primary"}
+        )
+        server.add_deployment(
+            NS, "twinme-api-secondary", 2, {"app": "twinme-api", "region": "secondary"}
+        )
+        server.add_deployment(NS, "failover-controller", 2, {"app": "failover-controller"})
+        for name, role in (("twinme-postgres-1", "primary"), ("twinme-postgres-2", "replica")):
+            server.add_object(
+                "pods",
+                NS,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {
+                        "name": name,
+                        "labels": {
+                            "cnpg.io/cluster": "twinme-postgres",
+                            "cnpg.io/instanceRole": role,
+                        },
+                    },
+                    "status": {"phase": "Running"},
+                },
+            )
+        yield server
+
+
+def _pods(fake: Any, selector: dict[str, str]) -> set[str]:
+    with fake.lock:
+        return {
+            name
+            for (plural, ns, name), obj in fake.objects.items()
+            if plural == "pods"
+            and ns == NS
+            and all(obj["metadata"].get("labels", {}).get(k) == v for k, v in selector.items())
+        }
+
+
+def _target(fake: Any, tmp_path: Path, allowed: str) -> KubernetesTarget:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": c, "cluster": {"server": fake.url}} for c in CONTEXTS.values()
+                ],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [
+                    {"name": c, "context": {"cluster": c, "user": "u"}} for c in CONTEXTS.values()
+                ],
+            }
+        )
+    )
+    settings = TargetSettings.model_validate(
+        {
+            "kubeconfig": str(kubeconfig),
+            "entry_url": "https://api.twinme.ai",
+            "prometheus_url": "https://prom.example",
+            "regions": {
+                region: {"context": ctx, "deployment": f"twinme-api-{region}"}
+                for region, ctx in CONTEXTS.items()
+            },
+        }
+    )
+    return KubernetesTarget(settings, env={"GAMEDAY_K8S_ALLOWED_CONTEXTS": allowed})
+
+
+def test_region_loss_scales_to_zero_and_rollback_restores(fake: Any, tmp_path: Path) -> None:
+    target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
+    assert target.replicas("primary") == (3, 3)
+    injected = target.inject(Fault.parse("region-loss:primary"))
+    assert injected.replicas_before == 3
+    assert injected.hit == ["deployments/twinme-api-primary"]
+    assert fake.get_object("deployments", NS, "twinme-api-primary")["spec"]["replicas"] == 0
+    assert _pods(fake, {"region": "primary"}) == set()
+    assert target.replicas("secondary") == (2, 2), "the other region is untouched"
+    target.rollback(injected)
+    assert target.replicas("primary") == (3, 3)
+
+
+def test_pod_kill_deletes_exactly_count_pods_of_the_region(fake: Any, tmp_path: Path) -> None:
+    target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
+    before = _pods(fake, {"region": "secondary"})
+    primary_before = _pods(fake, {"region": "primary"})
+    injected = target.inject(Fault.parse("pod-kill:secondary:1"))
+    killed = {h.removeprefix("pods/") for h in injected.hit}
+    assert len(killed) == 1 and killed <= before
+    after = _pods(fake, {"region": "secondary"})
+    assert not killed & after, "the killed pod is gone"
+    assert len(after) == 2, "the Deployment replaced it"
+    assert _pods(fake, {"region": "primary"}) == primary_before
+
+
+def test_controller_kill_deletes_the_lease_holder(fake: Any, tmp_path: Path) -> None:
+    controllers = sorted(_pods(fake, {"app": "failover-controller"}))
+    fake.add_object(
+        "leases",
+        NS,
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "twinme-failover"},
+            "spec": {"holderIdentity": controllers[1], "leaseDurationSeconds": 10},
+        },
+    )
+    target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
+    assert target.lease_holder("primary") == controllers[1]
+    injected = target.inject(Fault.parse("controller-kill:primary"))
+    assert injected.hit == [f"pods/{controllers[1]}"]
+    after = _pods(fake, {"app": "failover-controller"})
+    assert controllers[1] not in after and controllers[0] in after
+
+
+def test_db_primary_kill_deletes_only_the_primary(fake: Any, tmp_path: Path) -> None:
+    target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
+    injected = target.inject(Fault.parse("db-primary-kill:primary"))
+    assert injected.hit == ["pods/twinme-postgres-1"]
+    assert _pods(fake, {"cnpg.io/cluster": "twinme-postgres"}) == {"twinme-postgres-2"}
+
+
+def test_refused_context_sends_no_request(fake: Any, tmp_path: Path) -> None:
+    with fake.lock:
+        seen = len(fake.requests)
+    with pytest.raises(InputError) as info:
+        _target(fake, tmp_path, CONTEXTS["primary"])
+    assert info.value.exit_code == 2
+    with fake.lock:
+        assert len(fake.requests) == seen
