@@ -48,14 +48,13 @@ class Document:
     source: str
     lines: dict[KeyPath, int] = field(default_factory=dict)
 
-    def where(self, path: KeyPath) -> str:
-        """`line N: a.b.c` for the deepest part of `path` whose line is known, else `a.b.c`."""
-        key = ".".join(path) if path else "(top level)"
+    def line_of(self, path: KeyPath) -> int | None:
+        """The line of the deepest part of `path` that is known."""
         for end in range(len(path), 0, -1):
             line = self.lines.get(path[:end])
             if line is not None:
-                return f"line {line}: {key}"
-        return key
+                return line
+        return None
 
 
 class _Refused(Exception):
@@ -156,7 +155,9 @@ def _check_tree(root: Node, lines: dict[KeyPath, int]) -> None:
             for key_node, value_node in node.value:
                 key = key_node.value if isinstance(key_node, ScalarNode) else "?"
                 lines.setdefault((*path, str(key)), _line(key_node))
-                total += visit(key_node, path, active) + visit(value_node, (*path, str(key)), active)
+                total += visit(key_node, path, active) + visit(
+                    value_node, (*path, str(key)), active
+                )
         elif isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
                 lines.setdefault((*path, str(index)), _line(item))

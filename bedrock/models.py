@@ -20,8 +20,15 @@ STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 M = TypeVar("M", bound=BaseModel)
 
-_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", int: "a number",
-               float: "a number", bool: "true/false", type(None): "nothing"}
+_TYPE_NAMES = {
+    dict: "a mapping",
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true/false",
+    type(None): "nothing",
+}
 
 
 def type_name(value: Any) -> str:
@@ -29,17 +36,33 @@ def type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def key_path(loc: tuple[Any, ...]) -> KeyPath:
+def key_path(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     """A pydantic error location as our key path (validator wrappers dropped)."""
     return tuple(
-        str(part).removesuffix("_") if part == "global_" else str(part)
+        "global" if part == "global_" else part
         for part in loc
         if not (isinstance(part, str) and part.startswith(("function-", "[key]")))
     )
 
 
-def problems_of(exc: ValidationError, doc: Document | None = None,
-                prefix: KeyPath = ()) -> list[str]:
+def join_key(path: tuple[str | int, ...], *, brackets: bool = False) -> str:
+    """`a.b.0.c`, or Kubernetes-style `a.b[0].c` with `brackets`."""
+    out = ""
+    for part in path:
+        if brackets and isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def problems_of(
+    exc: ValidationError,
+    doc: Document | None = None,
+    prefix: tuple[str | int, ...] = (),
+    *,
+    brackets: bool = False,
+) -> list[str]:
     """One line per pydantic error: `line N: a.b.c: what is wrong`."""
     out: list[str] = []
     for err in exc.errors():
@@ -50,10 +73,11 @@ def problems_of(exc: ValidationError, doc: Document | None = None,
             msg = "required"
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
-        where = doc.where(path) if doc is not None else (".".join(path) or "(top level)")
+        key = join_key(path, brackets=brackets) or "(top level)"
+        line = doc.line_of(tuple(str(p) for p in path)) if doc is not None else None
+        where = f"line {line}: {key}" if line else key
         # nested validators may already name their own sub-key (latency.fault[0]: ...)
-        key = ".".join(path)
-        out.append(msg if key and msg.startswith(f"{key}") else f"{where}: {msg}")
+        out.append(msg if msg.startswith(f"{key}.") else f"{where}: {msg}")
     return out
 
 
@@ -63,8 +87,7 @@ def require_mapping(data: Any, source: str, what: str = "(top level)") -> dict[s
     return data
 
 
-def validate(model: type[M], doc: Document, *, prefix: KeyPath = (),
-             empty_ok: bool = False) -> M:
+def validate(model: type[M], doc: Document, *, prefix: KeyPath = (), empty_ok: bool = False) -> M:
     """`model` from the document's data (a mapping); ConfigError listing every problem."""
     data = doc.data
     if data is None and empty_ok:
@@ -81,7 +104,8 @@ def validate_data(model: type[M], data: Any, source: str) -> M:
     return validate(model, Document(data, source))
 
 
-def load_model(path: Path | str, model: type[M], *, empty_ok: bool = False,
-               max_bytes: int = MAX_BYTES) -> M:
+def load_model(
+    path: Path | str, model: type[M], *, empty_ok: bool = False, max_bytes: int = MAX_BYTES
+) -> M:
     """Read `path` with the hardened loader and validate it as `model`."""
     return validate(model, load_document(path, max_bytes=max_bytes), empty_ok=empty_ok)
