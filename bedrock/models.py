@@ -69,8 +69,6 @@ def problems_of(
         path = (*prefix, *key_path(tuple(err["loc"])))
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required"
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
         key = join_key(path, brackets=brackets) or "(top level)"
