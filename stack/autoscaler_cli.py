@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
-import json
 import logging
 import signal
 import sys
@@ -19,7 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, ConfigError, InputError, SetupError
+from pydantic import BaseModel, Field
+
+from bedrock import options
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, ConfigError, InputError, SetupError
+from bedrock.models import STRICT, load_model
 
 DEFAULT_HPA = "manifests/k8s/base/hpa.yaml"
 DEFAULT_SCALER = "stack.scaler:autoscaler_scaler"
@@ -163,43 +166,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 # -- capacity --------------------------------------------------------------------------
 
 
+class _StepRow(BaseModel):
+    """One recorded ladder step (StepResult's fields, bounded)."""
+
+    model_config = STRICT
+    replicas: int = Field(ge=1, le=1000)
+    offered_rps: float = Field(ge=0, le=1e7)
+    achieved_rps: float = Field(ge=0, le=1e7)
+    p95_ms: float | None = Field(ge=0, le=3_600_000)
+    error_rate: float | None = Field(ge=0, le=1)
+    duration_s: float = Field(0.0, ge=0, le=86_400)
+
+
+class _StepsFile(BaseModel):
+    model_config = STRICT
+    steps: list[_StepRow] = Field(min_length=1, max_length=10_000)
+    startup_s: list[float] = Field(default_factory=list, max_length=10_000)
+
+
 def _steps_file(path: str) -> tuple[list[Any], list[float]]:
     from stack.autoscaler.capacity import StepResult
 
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise ConfigError(path, [f"cannot read: {exc.strerror or exc}"]) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(path, [f"not valid JSON: {exc}"]) from None
-    problems: list[str] = []
-    steps = []
-    raw = data.get("steps") if isinstance(data, dict) else None
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(path, ["steps: a non-empty list is required"])
-    fields = {f.name for f in dataclasses.fields(StepResult)}
-    for i, row in enumerate(raw):
-        if not isinstance(row, dict):
-            problems.append(f"steps[{i}]: not a mapping")
-            continue
-        unknown = set(row) - fields
-        missing = {"replicas", "offered_rps", "achieved_rps", "p95_ms", "error_rate"} - set(row)
-        if unknown:
-            problems.append(f"steps[{i}]: unknown key(s) {', '.join(sorted(unknown))}")
-        if missing:
-            problems.append(f"steps[{i}]: missing key(s) {', '.join(sorted(missing))}")
-        if not unknown and not missing:
-            try:
-                steps.append(StepResult(**row))
-            except TypeError as exc:
-                problems.append(f"steps[{i}]: {exc}")
-    startup = data.get("startup_s", [])
-    if not isinstance(startup, list) or not all(isinstance(x, int | float) for x in startup):
-        problems.append("startup_s: a list of seconds")
-        startup = []
-    if problems:
-        raise ConfigError(path, problems)
-    return steps, [float(x) for x in startup]
+    data = load_model(path, _StepsFile)
+    bad = [i for i, x in enumerate(data.startup_s) if not 0 <= x <= 3600]
+    if bad:
+        raise ConfigError(path, [f"startup_s.{i}: seconds in [0, 3600]" for i in bad])
+    return [StepResult(**row.model_dump()) for row in data.steps], data.startup_s
 
 
 def _local_max(args: argparse.Namespace, target: Any) -> int | None:
@@ -287,7 +279,11 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 def _hpa_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hpa", default=DEFAULT_HPA, help=f"HPA manifest (default {DEFAULT_HPA})")
     p.add_argument("--hpa-name", help="metadata.name when the file holds several HPAs")
-    p.add_argument("--max-replicas", type=int, help="local cap below the manifest's maxReplicas")
+    p.add_argument(
+        "--max-replicas",
+        type=options.integer(1, 1000),
+        help="local cap below the manifest's maxReplicas",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -300,43 +296,82 @@ def register(subparsers: Any) -> None:
 
     s = sub.add_parser("simulate", help="predict the HPA's replicas and scale time for a spike")
     _hpa_args(s)
-    s.add_argument("--capacity", type=float, required=True, help="req/s per replica at the knee")
-    s.add_argument("--startup", type=float, required=True, help="replica start-up time, s")
+    rate, day = options.number(0, 1e7), options.number(0, 86_400)
+    positive_rate = options.number(0, 1e7, low_open=True)
     s.add_argument(
-        "--saturation", type=float, help="most req/s a replica serves (default: capacity)"
+        "--capacity", type=positive_rate, required=True, help="req/s per replica at the knee"
     )
-    s.add_argument("--baseline", type=float, default=300.0, help="req/s before the step")
-    s.add_argument("--peak", type=float, default=5000.0, help="req/s after the step")
-    s.add_argument("--at", type=float, default=120.0, help="step time, s")
-    s.add_argument("--hold", type=float, default=600.0, help="how long the peak lasts, s")
-    s.add_argument("--after", type=float, default=900.0, help="simulated time after the peak, s")
-    s.add_argument("--period", type=float, default=15.0, help="HPA sync period, s")
-    s.add_argument("--window", type=float, default=30.0, help="metrics rate window, s")
+    s.add_argument("--startup", type=options.number(0, 3600), required=True, help="start-up, s")
+    s.add_argument(
+        "--saturation", type=positive_rate, help="most req/s a replica serves (default: capacity)"
+    )
+    s.add_argument("--baseline", type=rate, default=300.0, help="req/s before the step")
+    s.add_argument("--peak", type=rate, default=5000.0, help="req/s after the step")
+    s.add_argument("--at", type=day, default=120.0, help="step time, s (<= 1 day)")
+    s.add_argument("--hold", type=day, default=600.0, help="how long the peak lasts, s")
+    s.add_argument("--after", type=day, default=900.0, help="simulated time after the peak, s")
+    s.add_argument(
+        "--period", type=options.number(1, 3600), default=15.0, help="HPA sync period, s"
+    )
+    s.add_argument(
+        "--window",
+        type=options.number(0, 3600, low_open=True),
+        default=30.0,
+        help="metrics rate window, s",
+    )
     s.set_defaults(func=cmd_simulate)
 
     r = sub.add_parser("run", help="run the autoscaler daemon against the stack")
     _hpa_args(r)
-    r.add_argument("--region", action="append", required=True, help="region to scale (repeatable)")
+    r.add_argument(
+        "--region",
+        type=options.region,
+        action="append",
+        required=True,
+        help="region to scale (repeatable)",
+    )
     r.add_argument("--prometheus", required=True, help="Prometheus base URL")
     r.add_argument("--events", help="events.jsonl to append to (run folder)")
-    r.add_argument("--period", type=float, default=15.0, help="seconds between cycles")
     r.add_argument(
-        "--time-scale", type=float, default=1.0, help="HPA clock compression (0.1 = 10x)"
+        "--period",
+        type=options.number(0, 3600, low_open=True),
+        default=15.0,
+        help="seconds between cycles",
     )
-    r.add_argument("--watch-interval", type=float, default=0.5, help="readiness poll, s")
-    r.add_argument("--rate-window", type=int, default=10, help="PromQL rate window, s")
+    r.add_argument(
+        "--time-scale",
+        type=options.number(0.001, 10),
+        default=1.0,
+        help="HPA clock compression (0.1 = 10x)",
+    )
+    r.add_argument(
+        "--watch-interval",
+        type=options.number(0.01, 60),
+        default=0.5,
+        help="readiness poll, s",
+    )
+    r.add_argument(
+        "--rate-window", type=options.integer(1, 3600), default=10, help="PromQL rate window, s"
+    )
     r.add_argument(
         "--cpu-request-millicores",
-        type=float,
+        type=options.number(0, 1e6, low_open=True),
         default=250.0,
         help="CPU request utilisation is against (api-deployment.yaml: 250m)",
     )
-    r.add_argument("--memory-request-mib", type=float, default=256.0, help="memory request (256Mi)")
+    r.add_argument(
+        "--memory-request-mib",
+        type=options.number(0, 1e7, low_open=True),
+        default=256.0,
+        help="memory request (256Mi)",
+    )
     r.add_argument(
         "--scaler", default=DEFAULT_SCALER, help=f"module:factory (default {DEFAULT_SCALER})"
     )
     r.add_argument("--scaler-opt", action="append", help="key=value for the scaler factory")
-    r.add_argument("--max-cycles", type=int, help="stop after N cycles (tests)")
+    r.add_argument(
+        "--max-cycles", type=options.integer(1, 10_000_000), help="stop after N cycles (tests)"
+    )
     r.set_defaults(func=cmd_run)
 
     c = subparsers.add_parser(
@@ -346,17 +381,24 @@ def register(subparsers: Any) -> None:
     c.add_argument("--profile", choices=["ci", "nightly", "gameday", "full"], default="ci")
     c.add_argument("--out", default="runs/capacity", help="report folder")
     c.add_argument("--steps", help="analyse recorded step results (JSON) instead of running load")
-    c.add_argument("--startup-s", type=float, action="append", help="replica start-up time(s), s")
+    c.add_argument(
+        "--startup-s",
+        type=options.number(0, 3600),
+        action="append",
+        help="replica start-up time(s), s",
+    )
     c.add_argument(
         "--target", default=DEFAULT_TARGET, help=f"module:factory (default {DEFAULT_TARGET})"
     )
     c.add_argument("--target-opt", action="append", help="key=value for the target factory")
     c.add_argument(
-        "--state-dir", help="the running stack to measure (default $GAMEDAY_STATE_DIR or .state)"
+        "--state-dir",
+        type=options.state_dir,
+        help="the running stack to measure (default $GAMEDAY_STATE_DIR or .state)",
     )
     c.add_argument(
         "--topology", help="bring a stack up from this topology for the run, tear it down after"
     )
-    c.add_argument("--p95-target-ms", type=float, default=100.0)
-    c.add_argument("--target-rps", type=float, default=5000.0)
+    c.add_argument("--p95-target-ms", type=options.number(0, 600_000, low_open=True), default=100.0)
+    c.add_argument("--target-rps", type=options.number(0, 1e7, low_open=True), default=5000.0)
     c.set_defaults(func=cmd_capacity)
