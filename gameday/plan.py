@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from bedrock.errors import ConfigError, InputError
 from bedrock.loader import load_document
 from bedrock.models import STRICT, validate
-from bedrock.names import SafeName
+from bedrock.names import SafeName, require_name
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENTS_DIR = REPO / "experiments"
@@ -138,7 +138,7 @@ def make_plan(experiment: str, scenario: str, profile: str, target: str = "local
     if path is not None:
         doc = load_experiment(path)
         expect = experiment_expectation(doc)
-        name = path.stem
+        name = require_name(path.stem, "experiment file name")  # becomes the run folder's name
     return RunPlan(name, path, scenario, profile, PROFILE_WINDOWS[profile], expect, target)
 
 
