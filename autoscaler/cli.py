@@ -16,7 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from gameday.errors import (
+from bedrock import options
+from bedrock.errors import (
     EXIT_INCONCLUSIVE,
     EXIT_OK,
     ConfigError,
@@ -165,7 +166,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _hpa_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hpa", default=DEFAULT_HPA, help=f"HPA manifest (default {DEFAULT_HPA})")
     p.add_argument("--hpa-name", help="metadata.name when the file holds several HPAs")
-    p.add_argument("--max-replicas", type=int, help="local cap below the manifest's maxReplicas")
+    p.add_argument(
+        "--max-replicas",
+        type=options.integer(1, 1000),
+        help="local cap below the manifest's maxReplicas",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -207,41 +212,80 @@ def _add_actions(auto: argparse.ArgumentParser) -> None:
 
     s = sub.add_parser("simulate", help="predict the HPA's replicas and scale time for a spike")
     _hpa_args(s)
-    s.add_argument("--capacity", type=float, required=True, help="req/s per replica at the knee")
-    s.add_argument("--startup", type=float, required=True, help="replica start-up time, s")
+    rate, day = options.number(0, 1e7), options.number(0, 86_400)
+    positive_rate = options.number(0, 1e7, low_open=True)
     s.add_argument(
-        "--saturation", type=float, help="most req/s a replica serves (default: capacity)"
+        "--capacity", type=positive_rate, required=True, help="req/s per replica at the knee"
     )
-    s.add_argument("--baseline", type=float, default=300.0, help="req/s before the step")
-    s.add_argument("--peak", type=float, default=5000.0, help="req/s after the step")
-    s.add_argument("--at", type=float, default=120.0, help="step time, s")
-    s.add_argument("--hold", type=float, default=600.0, help="how long the peak lasts, s")
-    s.add_argument("--after", type=float, default=900.0, help="simulated time after the peak, s")
-    s.add_argument("--period", type=float, default=15.0, help="HPA sync period, s")
-    s.add_argument("--window", type=float, default=30.0, help="metrics rate window, s")
+    s.add_argument("--startup", type=options.number(0, 3600), required=True, help="start-up, s")
+    s.add_argument(
+        "--saturation", type=positive_rate, help="most req/s a replica serves (default: capacity)"
+    )
+    s.add_argument("--baseline", type=rate, default=300.0, help="req/s before the step")
+    s.add_argument("--peak", type=rate, default=5000.0, help="req/s after the step")
+    s.add_argument("--at", type=day, default=120.0, help="step time, s (<= 1 day)")
+    s.add_argument("--hold", type=day, default=600.0, help="how long the peak lasts, s")
+    s.add_argument("--after", type=day, default=900.0, help="simulated time after the peak, s")
+    s.add_argument(
+        "--period", type=options.number(1, 3600), default=15.0, help="HPA sync period, s"
+    )
+    s.add_argument(
+        "--window",
+        type=options.number(0, 3600, low_open=True),
+        default=30.0,
+        help="metrics rate window, s",
+    )
     s.set_defaults(func=cmd_simulate)
 
     r = sub.add_parser("run", help="run the autoscaler daemon against the stack")
     _hpa_args(r)
-    r.add_argument("--region", action="append", required=True, help="region to scale (repeatable)")
+    r.add_argument(
+        "--region",
+        type=options.region,
+        action="append",
+        required=True,
+        help="region to scale (repeatable)",
+    )
     r.add_argument("--prometheus", required=True, help="Prometheus base URL")
     r.add_argument("--events", help="events.jsonl to append to (run folder)")
-    r.add_argument("--period", type=float, default=15.0, help="seconds between cycles")
     r.add_argument(
-        "--time-scale", type=float, default=1.0, help="HPA clock compression (0.1 = 10x)"
+        "--period",
+        type=options.number(0, 3600, low_open=True),
+        default=15.0,
+        help="seconds between cycles",
     )
-    r.add_argument("--watch-interval", type=float, default=0.5, help="readiness poll, s")
-    r.add_argument("--rate-window", type=int, default=10, help="PromQL rate window, s")
+    r.add_argument(
+        "--time-scale",
+        type=options.number(0.001, 10),
+        default=1.0,
+        help="HPA clock compression (0.1 = 10x)",
+    )
+    r.add_argument(
+        "--watch-interval",
+        type=options.number(0.01, 60),
+        default=0.5,
+        help="readiness poll, s",
+    )
+    r.add_argument(
+        "--rate-window", type=options.integer(1, 3600), default=10, help="PromQL rate window, s"
+    )
     r.add_argument(
         "--cpu-request-millicores",
-        type=float,
+        type=options.number(0, 1e6, low_open=True),
         default=250.0,
         help="CPU request utilisation is against (api-deployment.yaml: 250m)",
     )
-    r.add_argument("--memory-request-mib", type=float, default=256.0, help="memory request (256Mi)")
+    r.add_argument(
+        "--memory-request-mib",
+        type=options.number(0, 1e7, low_open=True),
+        default=256.0,
+        help="memory request (256Mi)",
+    )
     r.add_argument(
         "--scaler", default=DEFAULT_SCALER, help=f"module:factory (default {DEFAULT_SCALER})"
     )
     r.add_argument("--scaler-opt", action="append", help="key=value for the scaler factory")
-    r.add_argument("--max-cycles", type=int, help="stop after N cycles (tests)")
+    r.add_argument(
+        "--max-cycles", type=options.integer(1, 10_000_000), help="stop after N cycles (tests)"
+    )
     r.set_defaults(func=cmd_run)

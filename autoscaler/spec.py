@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
+from bedrock.loader import Document, load_documents
+from bedrock.models import problems_of
 
 DEFAULT_TOLERANCE = 0.1
 DEFAULT_SCALE_DOWN_WINDOW_S = 300  # --horizontal-pod-autoscaler-downscale-stabilization
@@ -60,12 +61,12 @@ def parse_quantity(value: str | int | float) -> float:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class MetricTarget(_Model):
     type: Literal["Utilization", "AverageValue", "Value"]
-    averageUtilization: int | None = Field(default=None, gt=0)
+    averageUtilization: int | None = Field(default=None, gt=0, le=100_000)
     averageValue: float | None = None
     value: float | None = None
 
@@ -149,7 +150,7 @@ class MetricSpec(_Model):
 
 class HPAScalingPolicy(_Model):
     type: Literal["Pods", "Percent"]
-    value: int = Field(gt=0)
+    value: int = Field(gt=0, le=100_000)
     periodSeconds: int = Field(gt=0, le=1800)
 
 
@@ -157,7 +158,7 @@ class HPAScalingRules(_Model):
     stabilizationWindowSeconds: int | None = Field(default=None, ge=0, le=3600)
     selectPolicy: Literal["Max", "Min", "Disabled"] | None = None
     policies: list[HPAScalingPolicy] | None = None
-    tolerance: float | None = Field(default=None, ge=0)  # HPAConfigurableTolerance (1.33+)
+    tolerance: float | None = Field(default=None, ge=0, le=10)  # HPAConfigurableTolerance (1.33+)
 
     @field_validator("tolerance", mode="before")
     @classmethod
@@ -184,8 +185,8 @@ class CrossVersionObjectReference(_Model):
 
 class HorizontalPodAutoscalerSpec(_Model):
     scaleTargetRef: CrossVersionObjectReference
-    minReplicas: int = Field(default=1, ge=1)
-    maxReplicas: int = Field(ge=1)
+    minReplicas: int = Field(default=1, ge=1, le=1000)
+    maxReplicas: int = Field(ge=1, le=1000)
     metrics: list[MetricSpec] = Field(default_factory=list)
     behavior: HorizontalPodAutoscalerBehavior | None = None
 
@@ -300,14 +301,15 @@ def resolve(
     )
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = "spec"
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+def _metadata_name(document: dict[str, Any]) -> str | None:
+    meta = document.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) else None
 
 
-def parse_spec(document: Any, source: str, *, name: str | None = None) -> HpaSpec:
+def parse_spec(
+    document: Any, source: str, *, name: str | None = None, doc: Document | None = None
+) -> HpaSpec:
     """Validate one HPA document (a mapping); ConfigError lists every problem by key path."""
     if not isinstance(document, dict):
         raise ConfigError(source, ["the document is not a mapping"])
@@ -324,38 +326,26 @@ def parse_spec(document: Any, source: str, *, name: str | None = None) -> HpaSpe
     try:
         spec = HorizontalPodAutoscalerSpec.model_validate(raw_spec)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(
-                p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
-            )
-            problems.append(f"{_loc(loc)}: {err['msg']}")
+        problems += problems_of(exc, doc, prefix=("spec",), brackets=True)
         raise ConfigError(source, problems) from None
     if problems:
         raise ConfigError(source, problems)
-    meta = document.get("metadata") or {}
-    return resolve(spec, name=name or str(meta.get("name", "hpa")), source=source)
+    return resolve(spec, name=name or _metadata_name(document) or "hpa", source=source)
 
 
 def load_hpa(path: str | Path, *, name: str | None = None) -> HpaSpec:
     """Read the HPA from a manifest (multi-document YAML allowed; pick by metadata.name if given)."""
-    p = Path(path)
-    source = str(p)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(source, [f"cannot read: {exc.strerror or exc}"]) from None
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
+    source = str(path)
     hpas = [
-        d for d in documents if isinstance(d, dict) and d.get("kind") == "HorizontalPodAutoscaler"
+        d
+        for d in load_documents(path)
+        if isinstance(d.data, dict) and d.data.get("kind") == "HorizontalPodAutoscaler"
     ]
     if name is not None:
-        hpas = [d for d in hpas if (d.get("metadata") or {}).get("name") == name]
+        hpas = [d for d in hpas if _metadata_name(d.data) == name]
     if not hpas:
         what = f" named {name!r}" if name else ""
         raise ConfigError(source, [f"kind: no HorizontalPodAutoscaler{what} in the file"])
     if len(hpas) > 1:
         raise ConfigError(source, ["kind: several HorizontalPodAutoscalers; choose one by name"])
-    return parse_spec(hpas[0], source)
+    return parse_spec(hpas[0].data, source, doc=hpas[0])

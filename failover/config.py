@@ -15,13 +15,16 @@ import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
+from bedrock.loader import Document, load_document, read_text
+from bedrock.models import validate
+from bedrock.names import RegionName
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SecretRef(_Model):
@@ -44,37 +47,40 @@ class SecretRef(_Model):
             return SecretStr(value.strip())
         assert self.file is not None
         try:
-            return SecretStr(self.file.read_text().strip())
-        except OSError as exc:
-            raise ConfigError(str(self.file), [f"{key}.file: cannot read: {exc.strerror}"]) from exc
+            return SecretStr(read_text(self.file, max_bytes=64 * 1024).strip())
+        except ConfigError as exc:
+            raise ConfigError(exc.source, [f"{key}.file: {p}" for p in exc.problems]) from None
 
 
 class Region(_Model):
     health_url: str = Field(pattern=r"^https?://")
-    target_replicas: int = Field(default=3, ge=1, description="replicas after a failover into it")
+    target_replicas: int = Field(default=3, ge=1, le=1000, description="replicas after a failover into it")
 
 
 class Detection(_Model):
     timeout_s: float = Field(default=0.8, gt=0, le=10)
-    down_after: int = Field(default=3, ge=1, description="consecutive failed probes -> down")
-    up_after: int = Field(default=3, ge=1, description="consecutive good probes -> up")
-    history: int = Field(default=60, ge=1, description="probes kept per region for /status")
+    down_after: int = Field(default=3, ge=1, le=1000, description="consecutive failed probes -> down")
+    up_after: int = Field(default=3, ge=1, le=1000, description="consecutive good probes -> up")
+    history: int = Field(default=60, ge=1, le=100_000, description="probes kept per region for /status")
 
 
 class Policy(_Model):
-    cooldown_s: float = Field(default=120.0, ge=0, description="min time between two switches")
+    cooldown_s: float = Field(default=120.0, ge=0, le=86_400, description="min time between two switches")
     failback: Literal["manual", "auto"] = "manual"
     failback_healthy_s: float = Field(
-        default=60.0, ge=0, description="home healthy this long -> auto failback"
+        default=60.0, ge=0, le=86_400, description="home healthy this long -> auto failback"
     )
-    ready_timeout_s: float = Field(default=120.0, gt=0)
-    ready_poll_s: float = Field(default=0.5, gt=0)
+    ready_timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    ready_poll_s: float = Field(default=0.5, gt=0, le=60)
     scale_down_source: bool = False
     retry_failed_after_s: float = Field(
-        default=10.0, ge=0, description="wait after a failover that failed before moving traffic"
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="wait after a failover that failed before moving traffic",
     )
-    step_attempts: int = Field(default=3, ge=1)
-    step_retry_s: float = Field(default=0.5, ge=0)
+    step_attempts: int = Field(default=3, ge=1, le=100)
+    step_retry_s: float = Field(default=0.5, ge=0, le=60)
 
 
 class HAProxySwitchConfig(_Model):
@@ -82,7 +88,7 @@ class HAProxySwitchConfig(_Model):
     socket: Path
     backend: str = "be_regions"
     shutdown_sessions: bool = Field(default=True, description="cut connections to the old region")
-    timeout_s: float = Field(default=2.0, gt=0)
+    timeout_s: float = Field(default=2.0, gt=0, le=60)
 
 
 class CloudflareSwitchConfig(_Model):
@@ -93,7 +99,7 @@ class CloudflareSwitchConfig(_Model):
     record_name: str = Field(min_length=1)
     record_type: Literal["A", "AAAA", "CNAME"] = "A"
     contents: dict[str, str] = Field(description="region -> record content (IP or hostname)")
-    timeout_s: float = Field(default=5.0, gt=0)
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
 class IngressSwitchConfig(_Model):
@@ -138,7 +144,7 @@ class LogNotifierConfig(_Model):
 class SlackNotifierConfig(_Model):
     kind: Literal["slack"]
     webhook_url: SecretRef
-    timeout_s: float = Field(default=3.0, gt=0)
+    timeout_s: float = Field(default=3.0, gt=0, le=60)
 
 
 NotifierConfig = Annotated[LogNotifierConfig | SlackNotifierConfig, Field(discriminator="kind")]
@@ -155,15 +161,15 @@ class EtcdLockConfig(_Model):
     kind: Literal["etcd"]
     endpoints: list[Annotated[str, Field(pattern=r"^https?://")]] = Field(min_length=1)
     prefix: str = "/gameday/failover"
-    ttl_s: int = Field(default=5, ge=2)
-    timeout_s: float = Field(default=1.0, gt=0)
+    ttl_s: int = Field(default=5, ge=2, le=300)
+    timeout_s: float = Field(default=1.0, gt=0, le=60)
 
 
 class K8sLeaseLockConfig(_Model):
     kind: Literal["kubernetes"]
     namespace: str
     name: str = "gameday-failover"
-    lease_duration_s: int = Field(default=10, ge=2)
+    lease_duration_s: int = Field(default=10, ge=2, le=300)
 
 
 LockConfig = Annotated[
@@ -195,7 +201,7 @@ class FailoverConfig(_Model):
     period_s: float = Field(default=1.0, gt=0, le=60)
     listen: Listen | None = Field(default_factory=Listen)
     events_path: Path | None = None
-    regions: dict[str, Region] = Field(min_length=2)
+    regions: dict[RegionName, Region] = Field(min_length=2, max_length=16)
     home_region: str
     detection: Detection = Field(default_factory=Detection)
     policy: Policy = Field(default_factory=Policy)
@@ -232,25 +238,12 @@ class FailoverConfig(_Model):
         return list(self.regions)
 
 
-def _format(err: ValidationError) -> list[str]:
-    out = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-after"))
-        msg = e["msg"].removeprefix("Value error, ")
-        out.append(f"{loc or '(top)'}: {msg}")
-    return out
-
-
-def parse_config(data: Any, source: str = "<config>") -> FailoverConfig:
-    if not isinstance(data, dict):
-        raise ConfigError(source, ["(top): must be a mapping"])
-    try:
-        return FailoverConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(source, _format(exc)) from None
+def parse_config(
+    data: Any, source: str = "<config>", doc: Document | None = None
+) -> FailoverConfig:
+    return validate(FailoverConfig, doc if doc is not None else Document(data, source))
 
 
 def load_config(path: str | Path) -> FailoverConfig:
-    from gameday.yamlfile import read_yaml
-
-    return parse_config(read_yaml(path), str(path))
+    doc = load_document(path)
+    return parse_config(doc.data, str(path), doc)

@@ -7,16 +7,16 @@ fault is held before its rollback) and recovery. A suite (YAML) lists runs.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from gameday.errors import ConfigError, InputError
-from gameday.yamlfile import read_yaml
+from bedrock.errors import ConfigError, InputError
+from bedrock.loader import load_document
+from bedrock.models import STRICT, validate
+from bedrock.names import SafeName, require_name
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENTS_DIR = REPO / "experiments"
@@ -81,27 +81,39 @@ def resolve_experiment(ref: str) -> Path | None:
     """An experiment name (`kill-region`), a path, or `none`."""
     if ref == "none":
         return None
+    if not ref or "\0" in ref:
+        raise InputError(f"experiment {ref!r}: not a name or a path")
     candidates = [Path(ref), EXPERIMENTS_DIR / ref, EXPERIMENTS_DIR / f"{ref}.yaml"]
     for path in candidates:
-        if path.is_file():
-            return path.resolve()
+        try:
+            if path.is_file():
+                return path.resolve()
+        except (OSError, RuntimeError) as exc:  # name too long, symlink loop
+            raise InputError(
+                f"experiment {ref!r}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
     known = ", ".join(sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.yaml")))
     raise InputError(f"experiment {ref!r} not found (known: {known}, or a file path, or none)")
 
 
 def load_experiment(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-        doc = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
-    except (OSError, yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read experiment: {exc}") from None
+    doc = load_document(path).data
     if not isinstance(doc, dict) or "method" not in doc or "title" not in doc:
-        raise InputError(f"{path}: not a Chaos Toolkit experiment (needs title and method)")
+        raise ConfigError(
+            str(path), ["(top level): not a Chaos Toolkit experiment (needs title and method)"]
+        )
+    if not isinstance(doc["method"], list):
+        raise ConfigError(
+            str(path), [f"method: expected a list, got {type(doc['method']).__name__}"]
+        )
     return doc
 
 
 def experiment_expectation(doc: dict[str, Any]) -> str:
-    for ext in doc.get("extensions", []) or []:
+    extensions = doc.get("extensions") or []
+    if not isinstance(extensions, list):
+        raise InputError("extensions: expected a list")
+    for ext in extensions:
         if isinstance(ext, dict) and ext.get("name") == "gameday":
             expect = ext.get("expect", "hold")
             if expect not in ("hold", "breach"):
@@ -126,7 +138,7 @@ def make_plan(experiment: str, scenario: str, profile: str, target: str = "local
     if path is not None:
         doc = load_experiment(path)
         expect = experiment_expectation(doc)
-        name = path.stem
+        name = require_name(path.stem, "experiment file name")  # becomes the run folder's name
     return RunPlan(name, path, scenario, profile, PROFILE_WINDOWS[profile], expect, target)
 
 
@@ -134,15 +146,15 @@ def make_plan(experiment: str, scenario: str, profile: str, target: str = "local
 
 
 class SuiteRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    experiment: str
+    model_config = STRICT
+    experiment: str = Field(min_length=1, max_length=1024)
     load: str = "progressive"
     profile: str | None = None
 
 
 class Suite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = "nightly"
+    model_config = STRICT
+    name: SafeName = "nightly"  # becomes a folder name
     profile: str = "ci"
     budget_s: float = Field(900, gt=0, le=24 * 3600)
     runs: list[SuiteRun] = Field(min_length=1)
@@ -150,16 +162,7 @@ class Suite(BaseModel):
 
 def load_suite(path: Path, profile_override: str | None = None) -> tuple[Suite, list[RunPlan]]:
     source = str(path)
-    data = read_yaml(path)
-    try:
-        suite = Suite.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{loc}: {msg}")
-        raise ConfigError(source, problems) from None
+    suite = validate(Suite, load_document(path))
     plans, problems = [], []
     for i, run in enumerate(suite.runs):
         profile = profile_override or run.profile or suite.profile

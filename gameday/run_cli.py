@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bedrock import options
 from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
 from gameday.plan import (
     PROFILE_WINDOWS,
@@ -44,7 +45,10 @@ def register(sub: Any) -> None:
         "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
     )
     p.add_argument(
-        "--state-dir", type=Path, default=None, help="the local stack's state (default .state)"
+        "--state-dir",
+        type=options.state_dir,
+        default=None,
+        help="the local stack's state (default .state)",
     )
     p.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"
@@ -67,7 +71,7 @@ def register(sub: Any) -> None:
         default=None,
         help="topology for `up` (default: the full local one)",
     )
-    p.add_argument("--state-dir", type=Path, default=None)
+    p.add_argument("--state-dir", type=options.state_dir, default=None)
     p.add_argument(
         "--runs-dir", "--out", type=Path, default=Path("runs"), help="where run folders go"
     )

@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from bedrock import options
 from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, Inconclusive, InputError
 from loadtests import histograms, runner
 from loadtests.stages import PROFILES, SEED_SCENARIOS
@@ -28,10 +29,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--host", required=True, help="entry URL, e.g. http://127.0.9.1:8080")
     p.add_argument("--run-dir", required=True, help="run folder (requests/, ledger.jsonl, ...)")
     p.add_argument("--open-model", action="store_true", help="arrival-rate mode (needs --rate)")
-    p.add_argument("--rate", type=float, help="open model: peak arrival rate, req/s")
-    p.add_argument("--processes", type=int, default=1, help="Locust worker processes")
-    p.add_argument("--time-scale", type=float, default=1.0, help="extra duration factor")
-    p.add_argument("--ledger-rate", type=float, default=10.0, help="ledger writes/s (0: off)")
+    p.add_argument(
+        "--rate",
+        type=options.number(0, 1_000_000, low_open=True),
+        help="open model: peak arrival rate, req/s",
+    )
+    p.add_argument(
+        "--processes", type=options.integer(1, 64), default=1, help="Locust worker processes"
+    )
+    p.add_argument(
+        "--time-scale",
+        type=options.number(0, 1000, low_open=True),
+        default=1.0,
+        help="extra duration factor",
+    )
+    p.add_argument(
+        "--ledger-rate",
+        type=options.number(0, 10_000),
+        default=10.0,
+        help="ledger writes/s (0: off)",
+    )
     p.add_argument("--allow-host", action="append", default=[], help="allow a non-loopback host")
     p.set_defaults(func=cmd_load)
 

@@ -8,12 +8,15 @@ the variable (ConfigError, exit 2).
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gameday.errors import ConfigError
+from bedrock.errors import EXIT_BAD_INPUT, ConfigError
+from bedrock.names import NAME_PATTERN
 from loadtests.stages import PROFILES, SEED_SCENARIOS, USER_RATE_RPS
 
 
@@ -67,16 +70,20 @@ class LoadSettings:
         return env
 
 
-_FLOATS = {
-    "GAMEDAY_TIME_SCALE": "time_scale",
-    "GAMEDAY_OPEN_RATE": "open_rate_rps",
-    "GAMEDAY_MAX_LAG_S": "max_lag_s",
-    "GAMEDAY_LEDGER_RATE": "ledger_rate_rps",
-    "GAMEDAY_REQUEST_TIMEOUT_S": "request_timeout_s",
-    "GAMEDAY_CONNECT_TIMEOUT_S": "connect_timeout_s",
-    "GAMEDAY_USER_PACING_S": "user_pacing_s",
+# variable -> (attribute, lowest, highest, lowest excluded); every bound is finite
+_FLOATS: dict[str, tuple[str, float, float, bool]] = {
+    "GAMEDAY_TIME_SCALE": ("time_scale", 0.0, 1000.0, True),
+    "GAMEDAY_OPEN_RATE": ("open_rate_rps", 0.0, 1_000_000.0, True),
+    "GAMEDAY_MAX_LAG_S": ("max_lag_s", 0.0, 3600.0, True),
+    "GAMEDAY_LEDGER_RATE": ("ledger_rate_rps", 0.0, 10_000.0, False),
+    "GAMEDAY_REQUEST_TIMEOUT_S": ("request_timeout_s", 0.0, 600.0, True),
+    "GAMEDAY_CONNECT_TIMEOUT_S": ("connect_timeout_s", 0.0, 600.0, True),
+    "GAMEDAY_USER_PACING_S": ("user_pacing_s", 0.0, 3600.0, False),
 }
-_INTS = {"GAMEDAY_OPEN_LANES": "open_lanes", "GAMEDAY_MAX_IN_FLIGHT": "max_in_flight"}
+_INTS: dict[str, tuple[str, int, int]] = {
+    "GAMEDAY_OPEN_LANES": ("open_lanes", 1, 256),
+    "GAMEDAY_MAX_IN_FLIGHT": ("max_in_flight", 1, 1_000_000),
+}
 _STRS = {
     "GAMEDAY_SCENARIO": "scenario",
     "GAMEDAY_PROFILE": "profile",
@@ -86,45 +93,78 @@ _STRS = {
 }
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> LoadSettings:
-    """Settings from GAMEDAY_* variables; ConfigError listing every bad one."""
-    env = os.environ if environ is None else environ
+def _float(key: str, text: str, low: float, high: float, low_open: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{key}={text!r}: not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{key}={text!r}: not a finite number")
+    if value < low or (low_open and value == low) or value > high:
+        lowest = f"> {low:g}" if low_open else f">= {low:g}"
+        raise ValueError(f"{key}={text!r}: must be {lowest} and <= {high:g}")
+    return value
+
+
+def _int(key: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{key}={text!r}: not an integer") from None
+    if not low <= value <= high:
+        raise ValueError(f"{key}={text!r}: must be >= {low} and <= {high}")
+    return value
+
+
+def _strings(env: Mapping[str, str], problems: list[str]) -> dict[str, object]:
     values: dict[str, object] = {}
-    problems: list[str] = []
     for key, attr in _STRS.items():
         if env.get(key):
             values[attr] = env[key]
-    for key, attr in _FLOATS.items():
+    run_dir = str(values.get("run_dir", ""))
+    if "\0" in run_dir or len(run_dir) > 1024:
+        problems.append("GAMEDAY_RUN_DIR: not a usable folder name")
+    client = str(values.get("client", ""))
+    if client and not NAME_PATTERN.fullmatch(client):
+        problems.append(f"GAMEDAY_CLIENT={client!r}: must match {NAME_PATTERN.pattern}")
+    return values
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> LoadSettings:
+    """Settings from GAMEDAY_* variables; ConfigError listing every bad one."""
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+    values = _strings(env, problems)
+    for key, (attr, low, high, low_open) in _FLOATS.items():
         if env.get(key):
             try:
-                values[attr] = float(env[key])
-            except ValueError:
-                problems.append(f"{key}={env[key]!r}: not a number")
-    for key, attr in _INTS.items():
+                values[attr] = _float(key, env[key], low, high, low_open)
+            except ValueError as exc:
+                problems.append(str(exc))
+    for key, (attr, ilow, ihigh) in _INTS.items():
         if env.get(key):
             try:
-                values[attr] = int(env[key])
-            except ValueError:
-                problems.append(f"{key}={env[key]!r}: not an integer")
+                values[attr] = _int(key, env[key], ilow, ihigh)
+            except ValueError as exc:
+                problems.append(str(exc))
     settings = LoadSettings(**values)  # type: ignore[arg-type]
     if settings.scenario not in SEED_SCENARIOS:
         problems.append(f"GAMEDAY_SCENARIO={settings.scenario!r}: one of {sorted(SEED_SCENARIOS)}")
     if settings.profile not in PROFILES:
         problems.append(f"GAMEDAY_PROFILE={settings.profile!r}: one of {sorted(PROFILES)}")
-    if not settings.time_scale > 0:
-        problems.append("GAMEDAY_TIME_SCALE: must be > 0")
-    if settings.open_rate_rps is not None and not settings.open_rate_rps > 0:
-        problems.append("GAMEDAY_OPEN_RATE: must be > 0")
-    if settings.open_lanes < 1:
-        problems.append("GAMEDAY_OPEN_LANES: must be >= 1")
-    if settings.max_in_flight < 1:
-        problems.append("GAMEDAY_MAX_IN_FLIGHT: must be >= 1")
-    if settings.ledger_rate_rps < 0:
-        problems.append("GAMEDAY_LEDGER_RATE: must be >= 0")
     if settings.mix not in ("api", "static"):
         problems.append(f"GAMEDAY_MIX={settings.mix!r}: one of ['api', 'static']")
-    if settings.user_pacing_s < 0:
-        problems.append("GAMEDAY_USER_PACING_S: must be >= 0")
     if problems:
         raise ConfigError("environment", problems)
     return settings
+
+
+def from_env_or_exit(environ: Mapping[str, str] | None = None) -> LoadSettings:
+    """`from_env` for a locustfile: bad variables end the process with one line and exit 2,
+    before Locust starts any user (a traceback from inside Locust's import would hide it)."""
+    try:
+        return from_env(environ)
+    except ConfigError as exc:
+        print(f"loadtests: bad GAMEDAY_* settings: {'; '.join(exc.problems)}", file=sys.stderr)
+        sys.stderr.flush()
+        raise SystemExit(EXIT_BAD_INPUT) from None

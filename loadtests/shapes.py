@@ -19,7 +19,7 @@ from typing import ClassVar
 from locust import LoadTestShape
 
 from loadtests.jsonl import append_event
-from loadtests.settings import from_env
+from loadtests.settings import from_env_or_exit
 from loadtests.stages import USER_RATE_RPS, peak_users, scaled_stages, tick_at, total_duration_s
 from loadtests.users import RUN_DIR
 
@@ -31,7 +31,7 @@ class ScenarioShape(LoadTestShape):
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.settings = from_env()
+        self.settings = from_env_or_exit()
         self.stages = scaled_stages(
             self.settings.scenario, self.settings.profile, self.settings.time_scale
         )

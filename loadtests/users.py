@@ -42,10 +42,10 @@ from loadtests.recorder import (
     outcome_for_status,
 )
 from loadtests.safety import check_host
-from loadtests.settings import from_env
+from loadtests.settings import from_env_or_exit
 from loadtests.stages import rate_segments, scaled_stages
 
-SETTINGS = from_env()
+SETTINGS = from_env_or_exit()
 RUN_DIR = SETTINGS.resolved_run_dir()
 SEEDED_IDS = 1000
 HOT_IDS = 100  # the hot set: mostly cache hits

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gameday.errors import ConfigError
+from bedrock.loader import load_document
+from bedrock.models import validate, validate_data
 from slo.thresholds import Threshold, parse_threshold
 
 PHASES = ("baseline", "fault", "recovery")
@@ -70,34 +71,36 @@ def _default_latency() -> dict[PhaseName, list[str]]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class FailoverSettings(_Strict):
     """How failover time and RTO are read from the probes."""
 
-    sustained_window_s: float = Field(default=5.0, gt=0, description="success must hold this long")
+    sustained_window_s: float = Field(default=5.0, gt=0, le=3600, description="success must hold this long")
     probe_kinds: list[ProbeKind] = Field(default_factory=lambda: _kinds("read"))
     rto_probe_kinds: list[ProbeKind] = Field(default_factory=lambda: _kinds("read", "write"))
     max_probe_gap_s: float = Field(
-        default=1.0, gt=0, description="a longer silence breaks a window"
+        default=1.0, gt=0, le=600, description="a longer silence breaks a window"
     )
 
 
 class ScaleSettings(_Strict):
     sustained_window_s: float = Field(
-        default=10.0, gt=0, description="p95 back under target this long"
+        default=10.0, gt=0, le=3600, description="p95 back under target this long"
     )
 
 
 class ThroughputSettings(_Strict):
     window_s: int = Field(
-        default=30, ge=1, description="throughput = best rolling mean over this window"
+        default=30, ge=1, le=3600, description="throughput = best rolling mean over this window"
     )
 
 
 class BudgetSettings(_Strict):
-    window_days: float = Field(default=30.0, gt=0, description="error budget period")
+    window_days: float = Field(default=30.0, gt=0, le=366, description="error budget period")
 
 
 class ProfileScale(_Strict):
@@ -195,25 +198,11 @@ class SloSpec(_Strict):
 
 def load_spec(path: Path) -> SloSpec:
     """Read and validate a YAML spec; raise ConfigError listing every problem by key."""
-    from gameday.yamlfile import read_yaml
-
-    raw = read_yaml(path)
-    return spec_from_mapping(raw if raw is not None else {}, str(path))
+    return validate(SloSpec, load_document(path), empty_ok=True)
 
 
 def spec_from_mapping(raw: Any, source: str) -> SloSpec:
-    if not isinstance(raw, dict):
-        raise ConfigError(source, ["top level must be a mapping"])
-    try:
-        return SloSpec.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            msg = err["msg"].removeprefix("Value error, ")
-            # nested validators already name their own sub-key (latency.fault[0]: ...)
-            problems.append(msg if msg.startswith(f"{key}.") else f"{key}: {msg}")
-        raise ConfigError(source, problems) from None
+    return validate_data(SloSpec, raw, source)
 
 
 def spec_to_yaml(spec: SloSpec) -> str:

@@ -7,6 +7,7 @@ per second. Limits: one comparison per string; no `and`/`or`.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -84,10 +85,15 @@ def parse_threshold(text: str) -> Threshold:
         q = float(_PERCENTILE.match(stat).group("q"))  # type: ignore[union-attr]
         if not 0 < q <= 100:
             raise ValueError(f"percentile out of range in {text!r}")
+    value = float(match.group("num")) * factor
+    if not math.isfinite(value):
+        raise ValueError(f"number too large in {text!r}")
+    if dimension == "ratio" and value > 1.0:
+        raise ValueError(f"a percentage above 100% in {text!r}")
     return Threshold(
         stat=stat,
         op=match.group("op"),
-        value=float(match.group("num")) * factor,
+        value=value,
         dimension=dimension,
         text=" ".join(text.split()),
     )

@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bedrock import options
+from bedrock.errors import InputError
+from bedrock.names import inside
 from stack.topology import DEFAULT_TOPOLOGY, load_topology
 
 
@@ -18,7 +21,7 @@ def _topology_arg(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--state-dir",
-        type=Path,
+        type=options.state_dir,
         default=None,
         help="where the stack keeps its state (default from topology, or $GAMEDAY_STATE_DIR)",
     )
@@ -28,12 +31,15 @@ def register(sub: Any) -> None:
     p = sub.add_parser("up", help="bring the local HA stack up and wait until every part is ready")
     _topology_arg(p)
     p.add_argument(
-        "--deadline", type=float, default=120.0, help="seconds to wait for readiness (default 120)"
+        "--deadline",
+        type=options.number(1, 3600),
+        default=120.0,
+        help="seconds to wait for readiness (default 120)",
     )
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("status", help="show every process of the stack: region, role, pid, health")
-    p.add_argument("--state-dir", type=Path, default=None)
+    p.add_argument("--state-dir", type=options.state_dir, default=None)
     p.add_argument(
         "--json", action="store_true", help="machine-readable output with the stack's URLs"
     )
@@ -48,10 +54,13 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("logs", help="print a component's log (or list the logs)")
     p.add_argument(
-        "component", nargs="?", help="program name, e.g. pg-primary, api-primary-0, haproxy-edge"
+        "component",
+        nargs="?",
+        type=options.name,
+        help="program name, e.g. pg-primary, api-primary-0, haproxy-edge",
     )
-    p.add_argument("--state-dir", type=Path, default=None)
-    p.add_argument("-n", "--lines", type=int, default=50)
+    p.add_argument("--state-dir", type=options.state_dir, default=None)
+    p.add_argument("-n", "--lines", type=options.integer(1, 1_000_000), default=50)
     p.set_defaults(func=cmd_logs)
 
     p = sub.add_parser(
@@ -61,7 +70,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("stack", help="fault and scaling primitives on the running stack")
-    p.add_argument("--state-dir", type=Path, default=None)
+    p.add_argument("--state-dir", type=options.state_dir, default=None)
     ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, help_text in [
         ("kill", "SIGKILL a process and its children (API replicas restart like pods)"),
@@ -78,7 +87,7 @@ def register(sub: Any) -> None:
         ("restore-region", "bring a killed or frozen region back"),
     ]:
         q = ssub.add_parser(name, help=help_text)
-        q.add_argument("region")
+        q.add_argument("region", type=options.region)
         if name == "restore-region":
             q.add_argument(
                 "--failback", action="store_true", help="then bring traffic and the DB leader back"
@@ -92,11 +101,11 @@ def register(sub: Any) -> None:
     q.add_argument("addr", nargs="?")
     q.set_defaults(func=cmd_stack)
     q = ssub.add_parser("scale", help="set a region's API replica count")
-    q.add_argument("region")
-    q.add_argument("replicas", type=int)
+    q.add_argument("region", type=options.region)
+    q.add_argument("replicas", type=options.integer(0, 40))
     q.set_defaults(func=cmd_stack)
     q = ssub.add_parser("switch-edge", help="route the edge to one region")
-    q.add_argument("region")
+    q.add_argument("region", type=options.region)
     q.set_defaults(func=cmd_stack)
     q = ssub.add_parser(
         "leaders", help="the database leader, Redis masters and the edge's active region"
@@ -184,10 +193,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
         for path in sorted(logs.glob("*.log")):
             print(path.stem)
         return 0
-    path = logs / f"{args.component}.log"
-    if not path.exists():
-        from gameday.errors import InputError
-
+    path = inside(logs, f"{args.component}.log", what="log")
+    if not path.is_file():
         raise InputError(
             f"no log for {args.component!r}; known: {', '.join(sorted(p.stem for p in logs.glob('*.log')))}"
         )

@@ -11,18 +11,23 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gameday.errors import ConfigError
-from gameday.yamlfile import read_yaml
+from bedrock.errors import ConfigError
+from bedrock.loader import Document, load_document
+from bedrock.models import validate
+from bedrock.names import RegionName, SafeName, state_dir_problem
 
 DEFAULT_TOPOLOGY = Path(__file__).resolve().parent.parent / "manifests" / "local" / "topology.yaml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class GlobalZone(_Strict):
@@ -30,7 +35,7 @@ class GlobalZone(_Strict):
     edge_port: int = Field(8080, ge=1, le=65535)
     edge_stats_port: int = Field(8404, ge=1, le=65535)
     prometheus_port: int = Field(9090, ge=1, le=65535)
-    failover_ports: list[int] = Field(default_factory=lambda: [9701, 9702])
+    failover_ports: list[Port] = Field(default_factory=lambda: [9701, 9702], max_length=2)
     autoscaler_port: int = Field(9710, ge=1, le=65535)
 
     @field_validator("address")
@@ -71,7 +76,7 @@ class Ports(_Strict):
 
 
 class PgMember(_Strict):
-    name: str
+    name: SafeName
     region: str
 
 
@@ -101,14 +106,23 @@ class FailoverTimings(_Strict):
 
 
 class Topology(_Strict):
-    name: str
+    name: SafeName
     state_dir: str = ".state"
     global_: GlobalZone = Field(default_factory=GlobalZone, alias="global")
-    regions: dict[str, Region]
+    regions: dict[RegionName, Region] = Field(min_length=2, max_length=9)
     ports: Ports = Field(default_factory=Ports)
     postgres: Postgres
-    redis: dict[str, RedisRegion]
+    redis: dict[RegionName, RedisRegion]
     failover: FailoverTimings = Field(default_factory=FailoverTimings)
+
+    @field_validator("state_dir")
+    @classmethod
+    def _safe_state_dir(cls, value: str) -> str:
+        # `gameday down` deletes this folder: never /, the current folder or a home
+        problem = state_dir_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     # -- derived addresses -------------------------------------------------
     def host(self, region: str, last_octet: int) -> str:
@@ -196,11 +210,6 @@ class LoadedTopology:
     source: Path
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    parts = ["global" if part == "global_" else str(part) for part in loc]
-    return ".".join(parts) if parts else "(top level)"
-
-
 def _semantic_problems(t: Topology) -> list[str]:
     problems: list[str] = []
     roles = [r.role for r in t.regions.values()]
@@ -260,19 +269,9 @@ def _semantic_problems(t: Topology) -> list[str]:
     return problems
 
 
-def parse_topology(data: Any, source: str) -> Topology:
+def parse_topology(data: Any, source: str, doc: Document | None = None) -> Topology:
     """Validate raw YAML data; raise ConfigError listing every problem."""
-    if not isinstance(data, dict):
-        raise ConfigError(source, ["(top level): expected a mapping"])
-    try:
-        topology = Topology.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = _format_loc(tuple(err["loc"]))
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{loc}: {msg}")
-        raise ConfigError(source, problems) from None
+    topology = validate(Topology, doc if doc is not None else Document(data, source))
     problems = _semantic_problems(topology)
     if problems:
         raise ConfigError(source, problems)
@@ -281,4 +280,5 @@ def parse_topology(data: Any, source: str) -> Topology:
 
 def load_topology(path: Path | str | None = None) -> LoadedTopology:
     source = Path(path) if path else DEFAULT_TOPOLOGY
-    return LoadedTopology(parse_topology(read_yaml(source), str(source)), source)
+    doc = load_document(source)
+    return LoadedTopology(parse_topology(doc.data, str(source), doc), source)

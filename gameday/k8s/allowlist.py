@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from gameday.errors import InputError
+from bedrock.errors import ConfigError, InputError
+from bedrock.loader import load_data, read_text
 
 ALLOWED_CONTEXTS_ENV = "GAMEDAY_K8S_ALLOWED_CONTEXTS"
 ALLOWED_CONTEXTS_FILE_ENV = "GAMEDAY_K8S_ALLOWED_CONTEXTS_FILE"
@@ -56,9 +55,11 @@ def load_allowlist(env: Mapping[str, str] | None = None, file: Path | None = Non
     )
     if path is not None:
         try:
-            lines = path.read_text().splitlines()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read the kube context allowlist: {exc}") from exc
+            lines = read_text(path, max_bytes=256 * 1024).splitlines()
+        except ConfigError as exc:
+            raise InputError(
+                f"{path}: cannot read the kube context allowlist: {'; '.join(exc.problems)}"
+            ) from None
         contexts |= {ln.split("#", 1)[0].strip() for ln in lines} - {""}
         sources.append(str(path))
     return Allowlist(frozenset(contexts), tuple(sources))
@@ -75,18 +76,20 @@ def default_kubeconfig(env: Mapping[str, str] | None = None) -> Path | None:
 
 def read_contexts(kubeconfig: Path) -> tuple[list[str], str | None]:
     """(context names, current-context) from a kubeconfig file, without any network."""
-    try:
-        data: Any = yaml.safe_load(kubeconfig.read_text())
-    except OSError as exc:
-        raise InputError(f"{kubeconfig}: cannot read the kubeconfig: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"{kubeconfig}: not valid YAML: {exc}") from exc
+    data: Any = load_data(kubeconfig)
     if not isinstance(data, dict):
-        raise InputError(f"{kubeconfig}: not a kubeconfig (expected a mapping)")
+        raise ConfigError(str(kubeconfig), ["(top level): not a kubeconfig (expected a mapping)"])
+    contexts = data.get("contexts") or []
+    if not isinstance(contexts, list):
+        raise ConfigError(str(kubeconfig), ["contexts: expected a list"])
     names = [
-        str(c["name"]) for c in data.get("contexts") or [] if isinstance(c, dict) and c.get("name")
+        str(c["name"])
+        for c in contexts
+        if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"]
     ]
     current = data.get("current-context") or None
+    if current is not None and not isinstance(current, str):
+        raise ConfigError(str(kubeconfig), ["current-context: expected a string"])
     return names, (str(current) if current else None)
 
 

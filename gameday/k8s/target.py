@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from gameday.errors import ActionError, ConfigError, InputError
+from bedrock.errors import ActionError, InputError
+from bedrock.models import STRICT, load_model
+from bedrock.names import RegionName
 from gameday.k8s.allowlist import (
     IN_CLUSTER,
     Allowlist,
@@ -41,7 +42,7 @@ from gameday.k8s.allowlist import (
 class RegionSettings(BaseModel):
     """One region: its cluster (kube context) and the API Deployment in it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     context: str | None = Field(None, description="kube context; default: current-context")
     deployment: str = Field(description="the API Deployment, e.g. twinme-api-primary")
     api_selector: str | None = Field(
@@ -57,13 +58,13 @@ class RegionSettings(BaseModel):
 class TargetSettings(BaseModel):
     """The `--target k8s` configuration file."""
 
-    model_config = ConfigDict(extra="forbid")
-    namespace: str = "twinme-prod"
+    model_config = STRICT
+    namespace: str = Field("twinme-prod", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
     kubeconfig: Path | None = Field(None, description="default: $KUBECONFIG or ~/.kube/config")
     entry_url: str = Field(description="what clients use, e.g. https://api.twinme.ai")
     prometheus_url: str
     locust_url: str | None = Field(None, description="the in-cluster Locust master's web API")
-    regions: dict[str, RegionSettings] = Field(min_length=1)
+    regions: dict[RegionName, RegionSettings] = Field(min_length=1, max_length=16)
 
     def api_selector(self, region: str) -> str:
         """The region's API pods. Both regions may share a namespace (the dev overlay),
@@ -73,19 +74,7 @@ class TargetSettings(BaseModel):
 
 def load_settings(path: Path) -> TargetSettings:
     """The target file, validated; ConfigError lists every problem with its key."""
-    try:
-        raw: Any = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
-    try:
-        return TargetSettings.model_validate(raw if raw is not None else {})
-    except ValidationError as exc:
-        raise ConfigError(
-            str(path),
-            [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()],
-        ) from exc
+    return load_model(path, TargetSettings, empty_ok=True)
 
 
 @dataclass(frozen=True)

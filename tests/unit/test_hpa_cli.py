@@ -89,7 +89,7 @@ def test_capacity_from_recorded_steps(tmp_path: Path) -> None:
     assert (out / "capacity-report.html").exists()
     f.write_text(json.dumps({"steps": [{"replicas": 1, "offered": 5}]}))
     r = gameday("capacity", "--steps", str(f), "--out", str(out))
-    assert r.returncode == 2 and "steps[0]: unknown key(s) offered" in r.stderr
+    assert r.returncode == 2 and "steps.0.offered: unknown key" in r.stderr
 
 
 def test_capacity_without_a_wired_target_is_a_setup_error(tmp_path: Path) -> None:

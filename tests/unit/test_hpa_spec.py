@@ -98,7 +98,7 @@ def test_missing_file_bad_yaml_and_no_hpa(tmp_path: Path) -> None:
         load_hpa(tmp_path / "absent.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("spec: [unclosed\n")
-    with pytest.raises(ConfigError, match="not valid YAML"):
+    with pytest.raises(ConfigError, match="invalid YAML"):
         load_hpa(bad)
     other = tmp_path / "other.yaml"
     other.write_text("apiVersion: v1\nkind: Service\n")

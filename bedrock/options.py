@@ -1,0 +1,65 @@
+"""argparse types for numbers and names: refused at parse time (usage error, exit 2).
+
+`number(0, 86_400)` accepts a finite float in [0, 86400]; `number(0, 60, low_open=True)`
+one in (0, 60]; `integer(1, 1000)` an int. NaN, infinities and `1e400` are never
+accepted, and every bound is an upper bound too, so a typo cannot hang a loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from bedrock.names import NAME_PATTERN, REGION_PATTERN, state_dir_problem
+
+
+def number(low: float, high: float, *, low_open: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if value < low or (low_open and value == low) or value > high:
+            bracket = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(f"{text} is outside {bracket}{low:g}, {high:g}]")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside [{low}, {high}]")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def region(text: str) -> str:
+    if not REGION_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"region {text!r} must match {REGION_PATTERN.pattern}")
+    return text
+
+
+def name(text: str) -> str:
+    if not NAME_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"name {text!r} must match {NAME_PATTERN.pattern}")
+    return text
+
+
+def state_dir(text: str) -> Path:
+    problem = state_dir_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return Path(text)
