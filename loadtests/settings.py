@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gameday.errors import ConfigError
-from loadtests.stages import PROFILES, SEED_SCENARIOS, USER_RATE_RPS
+from loadtests.stages import PROFILES, SEED_SCENARIOS, USER_RATE_RPS, Stage, held, scaled_stages
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class LoadSettings:
     profile: str = "ci"
     run_dir: str = ""  # empty: runs/<UTC>-<scenario> under the current directory
     time_scale: float = 1.0  # extra duration factor (tests shrink runs with it)
+    hold_s: float = 0.0  # the last stage is held this much longer (the caller stops the load)
     open_rate_rps: float | None = None  # open model: peak arrival rate; None = closed model
     open_lanes: int = 1  # open model: how many lanes (one per worker process) share the rate
     max_in_flight: int = 1000  # open model: per lane, beyond it arrivals are `late`
@@ -42,6 +43,10 @@ class LoadSettings:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         return os.path.join("runs", f"{stamp}-{self.scenario}")
 
+    def stages(self) -> tuple[Stage, ...]:
+        """The scenario's stages under the profile, time scale and hold."""
+        return held(scaled_stages(self.scenario, self.profile, self.time_scale), self.hold_s)
+
     @property
     def ledger_users(self) -> int:
         return 1 if self.ledger_rate_rps > 0 else 0
@@ -52,6 +57,7 @@ class LoadSettings:
             "GAMEDAY_PROFILE": self.profile,
             "GAMEDAY_RUN_DIR": self.run_dir,
             "GAMEDAY_TIME_SCALE": repr(self.time_scale),
+            "GAMEDAY_HOLD_S": repr(self.hold_s),
             "GAMEDAY_OPEN_LANES": str(self.open_lanes),
             "GAMEDAY_MAX_IN_FLIGHT": str(self.max_in_flight),
             "GAMEDAY_MAX_LAG_S": repr(self.max_lag_s),
@@ -69,6 +75,7 @@ class LoadSettings:
 
 _FLOATS = {
     "GAMEDAY_TIME_SCALE": "time_scale",
+    "GAMEDAY_HOLD_S": "hold_s",
     "GAMEDAY_OPEN_RATE": "open_rate_rps",
     "GAMEDAY_MAX_LAG_S": "max_lag_s",
     "GAMEDAY_LEDGER_RATE": "ledger_rate_rps",
@@ -113,6 +120,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> LoadSettings:
         problems.append(f"GAMEDAY_PROFILE={settings.profile!r}: one of {sorted(PROFILES)}")
     if not settings.time_scale > 0:
         problems.append("GAMEDAY_TIME_SCALE: must be > 0")
+    if not settings.hold_s >= 0:
+        problems.append("GAMEDAY_HOLD_S: must be >= 0")
     if settings.open_rate_rps is not None and not settings.open_rate_rps > 0:
         problems.append("GAMEDAY_OPEN_RATE: must be > 0")
     if settings.open_lanes < 1:
