@@ -201,10 +201,11 @@ class Run:
                 ledger_rate_rps=w.ledger_rate_rps,
                 client=client,
             )
+            load_runner.wait_started(load, self.run_dir)  # no phase starts unloaded
             monitor.start()
             monitor.set_phase("baseline")
             record_event(self.run_dir, "phase", "gameday", name="baseline")
-            _sleep_until(started_mono + w.baseline_s, lambda: False)
+            _sleep_until(time.monotonic() + w.baseline_s, lambda: False)
             monitor.set_phase("fault")
             record_event(self.run_dir, "phase", "gameday", name="fault")
             fault_started = time.monotonic()

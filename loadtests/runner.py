@@ -211,6 +211,28 @@ def start(
     return spawn(name, argv, env, run_path / "load.log", planned)
 
 
+def wait_started(
+    handle: ProcessHandle, run_dir: str | os.PathLike[str], deadline_s: float = 30.0
+) -> float:
+    """Wait until the load's first step is announced (`load.step` in events.jsonl): Locust
+    takes ~1 s to start (more on a busy machine), and a phase must not begin unloaded.
+    Returns the seconds waited; SetupError when the load died or never started."""
+    events = Path(run_dir) / "events.jsonl"
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        try:
+            if '"load.step"' in events.read_text(encoding="utf-8"):
+                return time.monotonic() - start
+        except FileNotFoundError:
+            pass
+        if not handle.running:
+            raise SetupError(f"{handle.name} ended before its first step (see {handle.log_path})")
+        time.sleep(0.05)
+    raise SetupError(
+        f"{handle.name} did not start within {deadline_s:.0f} s (see {handle.log_path})"
+    )
+
+
 def resolver_env(host: str) -> dict[str, str]:
     """gevent's default resolver runs getaddrinfo in a thread pool for every new connection,
     which costs the open model dearly in bursts; an IP literal or localhost never needs the
