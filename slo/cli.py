@@ -94,12 +94,14 @@ def _report(args: argparse.Namespace) -> int:
 def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
     from slo.evaluation import evaluate
     from slo.results import Results
+    from slo.runfolder import load_json_file
 
     path = run_dir / "results.json"
     if not path.is_file():
         return evaluate(run_dir)
+    doc = load_json_file(path)  # NaN/Infinity refused with file and line: never "no regression"
     try:
-        return Results.model_validate_json(path.read_text(encoding="utf-8"))
+        return Results.model_validate(doc)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
