@@ -79,7 +79,7 @@ FIGURES: tuple[tuple[str, str, str, Callable[[Results], float | None]], ...] = (
     ("p95_fault_ms", "p95 fault", "ms", _phase("fault", "p95_ms")),
     ("p99_fault_ms", "p99 fault", "ms", _phase("fault", "p99_ms")),
     ("p95_recovery_ms", "p95 recovery", "ms", _phase("recovery", "p95_ms")),
-    ("recovery_judged_s", "recovery judged seconds", "s", _judged("recovery")),
+    ("recovery_judged_s", "recovery judged seconds", "", _judged("recovery")),
     ("availability", "availability", "ratio", _slo_value("availability")),
     ("error_budget", "error budget burn", "ratio", _slo_value("error_budget")),
 )
