@@ -119,8 +119,10 @@ def verdict(trials: Sequence[Trial]) -> dict[str, Any]:
             continue
         folders = ", ".join(t.run_dir for t in hit)
         first = hit[0]
+        # the reason first (a suite table cuts long lines), the folders after it
         summary = (
-            f"{word} in {len(hit)} of {n} trials ({folders}); trial {first.number}: {first.summary}"
+            f"{word} in {len(hit)} of {n} trials: trial {first.number}: {first.summary}; "
+            f"see {folders}"
         )
         status = "fail" if code == EXIT_SLO_FAILED else "inconclusive"
         return {"status": status, "exit_code": code, "summary": summary}

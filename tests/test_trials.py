@@ -43,7 +43,8 @@ def test_one_failing_trial_fails_the_group_and_names_it(tmp_path: Path) -> None:
     doc = trials_doc("kill-region", {"trials": 3}, trials)
     v = doc["verdict"]
     assert v["status"] == "fail" and v["exit_code"] == 1
-    assert v["summary"].startswith(f"failed in 1 of 3 trials ({tmp_path / 'trial2'}); trial 2: 30")
+    assert v["summary"].startswith("failed in 1 of 3 trials: trial 2: 30 acknowledged writes lost")
+    assert v["summary"].endswith(f"; see {tmp_path / 'trial2'}")
     lost = doc["figures"]["lost_writes"]
     assert lost["values"] == [0.0, 30.0, 0.0] and lost["median"] == 0.0 and lost["max"] == 30.0
     failover = doc["figures"]["failover_s"]
