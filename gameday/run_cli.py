@@ -87,6 +87,14 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_nightly)
 
 
+VERDICT_WORDS = {
+    EXIT_OK: "PASS",
+    EXIT_SLO_FAILED: "FAIL",
+    EXIT_INCONCLUSIVE: "INCONCLUSIVE",
+    EXIT_BAD_INPUT: "BAD INPUT",
+}
+
+
 def _say(msg: str) -> None:
     print(msg, flush=True)
 
@@ -178,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
     else:
         outcome = Run(plan, stack, args.runs_dir, _say).execute()
-    _say(f"verdict: {outcome.summary}")
+    _say(f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
     _say(f"report: {outcome.run_dir / 'report.html'}")
     return outcome.exit_code
 
@@ -251,7 +259,9 @@ def cmd_nightly(args: argparse.Namespace) -> int:
                     "run_dir": str(outcome.run_dir),
                 }
             )
-            _say(f"verdict: {outcome.summary}")
+            _say(
+                f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}"
+            )
     except KeyboardInterrupt:
         rows.append(
             {
