@@ -20,7 +20,7 @@ from tests.slo_synth import write_run
 
 def _trial(tmp: Path, number: int, **knobs: object) -> Trial:
     run_dir = tmp / f"trial{number}"
-    write_run(run_dir, duration_s=40, fault_at_s=10.0, rollback_at_s=25.0, **knobs)  # type: ignore[arg-type]
+    write_run(run_dir, duration_s=40, fault_at_s=10.0, rollback_at_s=25.0, rps=150, **knobs)  # type: ignore[arg-type]
     results = evaluate(run_dir)
     render(run_dir, results)
     v = results.verdict
