@@ -10,23 +10,16 @@ Ctrl-C stops after the current trial (which rolls back as any run does).
 
 from __future__ import annotations
 
-import html
-import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from gameday.errors import GamedayError
 from gameday.orchestrate import Run, RunOutcome, preflight
 from gameday.plan import RunPlan
-from slo.results import Results
-from slo.runfolder import load_json_file
-from slo.trials import Trial, figure_rows, markdown, trials_doc
+from slo.trials import Trial, figure_rows, trials_doc
+from slo.trials_render import read_results, write_group
 
 MAX_TRIALS = 20
 
@@ -40,13 +33,6 @@ def group_dir(runs_root: Path, name: str, n: int) -> Path:
         path = runs_root / f"{stamp}-{name}-x{n}-{suffix}"
     path.mkdir(parents=True)
     return path
-
-
-def read_results(run_dir: Path) -> Results | None:
-    try:
-        return Results.model_validate(load_json_file(run_dir / "results.json"))
-    except (GamedayError, ValidationError):
-        return None
 
 
 def run_trials(
@@ -91,42 +77,3 @@ def table_lines(doc: dict[str, Any]) -> list[str]:
     return [""] + [
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
-
-
-def write_group(group: Path, doc: dict[str, Any]) -> None:
-    (group / "results.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    md = markdown(doc)
-    (group / "report.md").write_text(md, encoding="utf-8")
-    colour = {"pass": "#1a7f37", "fail": "#cf222e"}.get(doc["verdict"]["status"], "#9a6700")
-    links = "".join(
-        f"<li><a href='{html.escape(Path(t['run_dir']).name)}/report.html'>trial {t['trial']}</a>"
-        f": {html.escape(t['verdict'].upper())}: {html.escape(t['summary'])}</li>"
-        for t in doc["trials"]
-    )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>gameday trials "
-        f"{html.escape(doc['name'])}</title></head><body style='font-family:sans-serif;margin:2em'>"
-        f"<h1 style='color:{colour}'>{html.escape(doc['verdict']['status'].upper())}</h1>"
-        f"<ul>{links}</ul><pre>{html.escape(md)}</pre></body></html>"
-    )
-    (group / "report.html").write_text(page, encoding="utf-8")
-    _merge_junit(doc, group / "junit.xml")
-
-
-def _merge_junit(doc: dict[str, Any], out: Path) -> None:
-    root = ET.Element("testsuites", name=f"gameday.trials.{doc['name']}")
-    for t in doc["trials"]:
-        path = Path(t["run_dir"]) / "junit.xml"
-        try:
-            parsed = ET.parse(path).getroot()
-        except (OSError, ET.ParseError):
-            suite = ET.SubElement(
-                root, "testsuite", name=f"trial{t['trial']}", tests="1", errors="1"
-            )
-            case = ET.SubElement(suite, "testcase", classname=f"trial{t['trial']}", name="run")
-            ET.SubElement(case, "error", message=t["summary"])
-            continue
-        for suite in [parsed] if parsed.tag == "testsuite" else list(parsed):
-            suite.set("name", f"trial{t['trial']}.{suite.get('name', 'slo')}")
-            root.append(suite)
-    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)

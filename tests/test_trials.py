@@ -4,6 +4,8 @@ from real Results of synthetic run folders with known truth; the suite's `trials
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +13,11 @@ import pytest
 from gameday.errors import ConfigError
 from gameday.plan import load_suite
 from gameday.summary import key_figures
-from gameday.trials import read_results, table_lines, write_group
+from gameday.trials import table_lines
 from slo.evaluation import evaluate
 from slo.rendering import render
 from slo.trials import Trial, distribution, trials_doc
+from slo.trials_render import read_results, write_group
 from tests.slo_synth import write_run
 
 
@@ -65,6 +68,35 @@ def test_one_failing_trial_fails_the_group_and_names_it(tmp_path: Path) -> None:
     assert figures["failover"].startswith("5.0 s median, max 6.0 s")
     lines = table_lines(doc)
     assert lines[1].split()[:5] == ["FIGURE", "T1", "T2", "T3", "MEDIAN"]
+
+
+def test_report_rejudges_a_group_and_compare_refuses_it(tmp_path: Path) -> None:
+    trials = [_trial(tmp_path, 1, lost=0), _trial(tmp_path, 2, lost=0)]
+    group = tmp_path / "group"
+    group.mkdir()
+    write_group(group, trials_doc("kill-region", {}, trials))
+    assert json.loads((group / "results.json").read_text())["verdict"]["exit_code"] == 0
+    # a stricter spec, re-judged over every trial folder: both fail, the group fails
+    spec = tmp_path / "strict.yaml"
+    spec.write_text("failover: failover < 1s\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gameday", "report", str(group), "--spec", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (
+        "verdict: fail (exit 1): failed in 2 of 2 trials: trial 1: failed: failover" in proc.stdout
+    )
+    assert json.loads((group / "results.json").read_text())["verdict"]["exit_code"] == 1
+    proc = subprocess.run(
+        [sys.executable, "-m", "gameday", "compare", str(group), str(tmp_path / "trial1")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "a trials group" in proc.stderr
 
 
 def test_all_passing_trials_pass(tmp_path: Path) -> None:
