@@ -153,6 +153,7 @@ def _validate(args: argparse.Namespace) -> int:
             "failover",
             "rto",
             "rpo",
+            "durability",
             "scale_time",
             "throughput",
             "availability",
