@@ -174,7 +174,10 @@ class Run:
         record_event(self.run_dir, "run.started", "gameday", plan=plan.describe())
         self.say(f"run folder: {self.run_dir}")
 
-        # Load and probes must outlive the windows plus the rollback; we stop them.
+        # Load and probes must outlive the windows plus the rollback; we stop them at the
+        # recovery phase's planned end. The load's shape spans the windows (+60 s) and its
+        # last level is held through the longest rollback (CHAOS_GRACE_S), so every phase is
+        # loaded to its end however long the fault took.
         window = w.total_s + 60.0
         nominal = planned_duration_s(build_settings(plan.scenario, plan.profile, self.run_dir))
         scale = max(window / nominal, 0.01)
@@ -194,13 +197,15 @@ class Run:
                 self.stack.entry_url,
                 self.run_dir,
                 time_scale=scale,
+                hold_s=CHAOS_GRACE_S,
                 ledger_rate_rps=w.ledger_rate_rps,
                 client=client,
             )
+            load_runner.wait_started(load, self.run_dir)  # no phase starts unloaded
             monitor.start()
             monitor.set_phase("baseline")
             record_event(self.run_dir, "phase", "gameday", name="baseline")
-            _sleep_until(started_mono + w.baseline_s, lambda: False)
+            _sleep_until(time.monotonic() + w.baseline_s, lambda: False)
             monitor.set_phase("fault")
             record_event(self.run_dir, "phase", "gameday", name="fault")
             fault_started = time.monotonic()

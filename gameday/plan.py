@@ -7,7 +7,7 @@ fault is held before its rollback) and recovery. A suite (YAML) lists runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ class RunPlan:
     windows: Windows
     expect: str  # "hold" or "breach"
     target: str = "local"
+    trials: int = 1  # how many times the suite runs it (gameday.trials)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class RunPlan:
             "profile": self.profile,
             "target": self.target,
             "expect": self.expect,
+            "trials": self.trials,
             "windows_s": {
                 "baseline": self.windows.baseline_s,
                 "fault": self.windows.fault_s,
@@ -150,6 +152,7 @@ class SuiteRun(BaseModel):
     experiment: str = Field(min_length=1, max_length=1024)
     load: str = "progressive"
     profile: str | None = None
+    trials: int = Field(1, ge=1, le=20, description="repeat the run; fails if any trial fails")
 
 
 class Suite(BaseModel):
@@ -167,7 +170,7 @@ def load_suite(path: Path, profile_override: str | None = None) -> tuple[Suite, 
     for i, run in enumerate(suite.runs):
         profile = profile_override or run.profile or suite.profile
         try:
-            plans.append(make_plan(run.experiment, run.load, profile))
+            plans.append(replace(make_plan(run.experiment, run.load, profile), trials=run.trials))
         except InputError as exc:
             problems.append(f"runs.{i}: {exc}")
     if problems:

@@ -53,6 +53,14 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"
     )
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the experiment N times (1-20); each figure becomes a distribution and the "
+        "run fails when any trial fails",
+    )
     p.add_argument("--dry-run", action="store_true", help="print what would be hit and do nothing")
     p.set_defaults(func=cmd_run)
 
@@ -81,6 +89,14 @@ def register(sub: Any) -> None:
         "--dry-run", action="store_true", help="validate the suite and print the plan only"
     )
     p.set_defaults(func=cmd_nightly)
+
+
+VERDICT_WORDS = {
+    EXIT_OK: "PASS",
+    EXIT_SLO_FAILED: "FAIL",
+    EXIT_INCONCLUSIVE: "INCONCLUSIVE",
+    EXIT_BAD_INPUT: "BAD INPUT",
+}
 
 
 def _say(msg: str) -> None:
@@ -152,8 +168,11 @@ def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, preflight
+    from gameday.trials import MAX_TRIALS, run_trials
     from stack.control import Stack
 
+    if not 1 <= args.trials <= MAX_TRIALS:
+        raise InputError(f"--trials {args.trials}: must be in [1, {MAX_TRIALS}]")
     plan = make_plan(args.experiment, args.load, args.profile, args.target)
     if args.target == "k8s":
         if not args.dry_run:
@@ -167,8 +186,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     stack = Stack.open(args.state_dir)
     preflight(stack)
-    outcome = Run(plan, stack, args.runs_dir, _say).execute()
-    _say(f"verdict: {outcome.summary}")
+    if args.trials > 1:
+        outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
+    else:
+        outcome = Run(plan, stack, args.runs_dir, _say).execute()
+    _say(f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
     _say(f"report: {outcome.run_dir / 'report.html'}")
     return outcome.exit_code
 
@@ -183,6 +205,7 @@ def _table(rows: list[list[str]]) -> str:
 def cmd_nightly(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, new_run_dir, preflight
     from gameday.summary import write_summary
+    from gameday.trials import run_trials
     from stack.control import Stack
     from stack.topology import load_topology
     from stack.up import bring_up, layout_for, supervisor_for, tear_down
@@ -210,7 +233,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         stack = Stack.open(layout.root)
         for i, plan in enumerate(plans, 1):
             spent = time.monotonic() - started
-            need = plan.windows.total_s + 60
+            need = (plan.windows.total_s + 60) * plan.trials
             if spent + need > suite.budget_s:
                 rows.append(
                     {
@@ -222,19 +245,27 @@ def cmd_nightly(args: argparse.Namespace) -> int:
                     }
                 )
                 continue
-            _say(f"\n=== run {i}/{len(plans)}: {plan.name} x {plan.scenario} ({plan.profile}) ===")
+            times = f", {plan.trials} trials" if plan.trials > 1 else ""
+            _say(
+                f"\n=== run {i}/{len(plans)}: {plan.name} x {plan.scenario} ({plan.profile}{times}) ==="
+            )
             preflight(stack)
-            outcome = Run(plan, stack, args.runs_dir, _say).execute()
+            if plan.trials > 1:
+                outcome = run_trials(plan, stack, args.runs_dir, plan.trials, _say)
+            else:
+                outcome = Run(plan, stack, args.runs_dir, _say).execute()
             rows.append(
                 {
-                    "name": plan.name,
+                    "name": plan.name if plan.trials == 1 else f"{plan.name} x{plan.trials}",
                     "scenario": plan.scenario,
                     "code": outcome.exit_code,
                     "summary": outcome.summary,
                     "run_dir": str(outcome.run_dir),
                 }
             )
-            _say(f"verdict: {outcome.summary}")
+            _say(
+                f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}"
+            )
     except KeyboardInterrupt:
         rows.append(
             {

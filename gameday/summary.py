@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from gameday.errors import GamedayError
+
 WORDS = {0: "PASS", 1: "FAIL", 2: "BAD INPUT", 3: "INCONCLUSIVE"}
 
 
@@ -31,15 +33,44 @@ def _merge_junit(rows: list[dict[str, Any]], out: Path) -> None:
     ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
 
 
+def _trial_figures(doc: dict[str, Any]) -> dict[str, str]:
+    """A trials group: each figure as `median (max M, N trials)`."""
+    figs = doc.get("figures") or {}
+    out = {}
+    for key, fig_key, fmt in (
+        ("failover", "failover_s", "{:.1f} s"),
+        ("rto", "rto_s", "{:.1f} s"),
+        ("lost", "lost_writes", "{:g}"),
+        ("p95", "p95_fault_ms", "{:.0f} ms"),
+    ):
+        fig = figs.get(fig_key)
+        if not fig or fig.get("median") is None:
+            out[key] = "-"
+            continue
+        each = "/".join("-" if v is None else fmt.format(v).split()[0] for v in fig["values"])
+        out[key] = f"{fmt.format(fig['median'])} median, max {fmt.format(fig['max'])} ({each})"
+    return out
+
+
 def key_figures(run_dir: str | None) -> dict[str, str]:
-    """Failover, RTO, lost writes and fault-phase p95 of one run, as text ('-' when not measured)."""
+    """Failover, RTO, lost writes and fault-phase p95 of one run, as text ('-' when not measured);
+    for a trials group, each as a distribution (median, max, every trial)."""
+    from slo.runfolder import load_json_file
+
     figures = {"failover": "-", "rto": "-", "lost": "-", "p95": "-"}
     if not run_dir:
         return figures
-    try:
-        results = json.loads((Path(run_dir) / "results.json").read_text())
-    except (OSError, ValueError):
+    path = Path(run_dir) / "results.json"
+    if not path.is_file():
         return figures
+    try:
+        results = load_json_file(path)
+    except GamedayError:
+        return {k: "bad data" for k in figures}  # NaN or broken file: never a figure
+    if not isinstance(results, dict):
+        return figures
+    if results.get("schema") == "gameday.trials/1":
+        return _trial_figures(results)
     slos = {s["id"]: s for s in results.get("slos", [])}
 
     def value(key: str) -> float | None:

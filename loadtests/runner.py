@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from gameday.errors import InputError, SetupError
 from loadtests.safety import check_bounds, check_host
 from loadtests.settings import LoadSettings
-from loadtests.stages import peak_users, scaled_stages, total_duration_s
+from loadtests.stages import peak_users, total_duration_s
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the tree that holds loadtests/
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -98,8 +98,7 @@ def spawn(
 
 
 def planned_duration_s(settings: LoadSettings) -> float:
-    stages = scaled_stages(settings.scenario, settings.profile, settings.time_scale)
-    return total_duration_s(stages)
+    return total_duration_s(settings.stages())
 
 
 def build_settings(
@@ -110,6 +109,7 @@ def build_settings(
     open_rate_rps: float | None = None,
     open_lanes: int = 1,
     time_scale: float = 1.0,
+    hold_s: float = 0.0,
     ledger_rate_rps: float = 10.0,
     client: str = "",
     max_in_flight: int = 1000,
@@ -124,6 +124,7 @@ def build_settings(
         profile=profile,
         run_dir=str(run_path),
         time_scale=time_scale,
+        hold_s=hold_s,
         open_rate_rps=open_rate_rps,
         open_lanes=open_lanes,
         max_in_flight=max_in_flight,
@@ -133,7 +134,7 @@ def build_settings(
         mix=mix,
         **({} if user_pacing_s is None else {"user_pacing_s": user_pacing_s}),
     )
-    stages = scaled_stages(scenario, profile, time_scale)
+    stages = settings.stages()
     check_bounds(total_duration_s(stages), open_rate_rps, peak_users(stages))
     if settings.user_pacing_s < MIN_PACING_S and mix != "static":
         raise InputError(
@@ -186,7 +187,7 @@ def start(
     `processes` > 1 forks Locust workers on this machine (`--processes`). `master_bind=(addr,
     port)` with `expect_workers=N` makes this a master for N workers started elsewhere with
     `start_worker` (each worker process then drives one open-model lane: `open_lanes` defaults
-    to N). Other keywords: see `build_settings` (`time_scale`, `ledger_rate_rps`, `client`,
+    to N). Other keywords: see `build_settings` (`time_scale`, `hold_s`, `ledger_rate_rps`, `client`,
     `max_in_flight`, `request_timeout_s`, `mix="static"`, `user_pacing_s`).
     Raises InputError for a non-loopback host (unless allowed) or an out-of-bounds run.
     """
@@ -208,6 +209,28 @@ def start(
     name = f"locust {scenario}/{profile}"
     env = {**settings.to_env(), **resolver_env(host), "GAMEDAY_ALLOW_HOSTS": ",".join(allow_hosts)}
     return spawn(name, argv, env, run_path / "load.log", planned)
+
+
+def wait_started(
+    handle: ProcessHandle, run_dir: str | os.PathLike[str], deadline_s: float = 30.0
+) -> float:
+    """Wait until the load's first step is announced (`load.step` in events.jsonl): Locust
+    takes ~1 s to start (more on a busy machine), and a phase must not begin unloaded.
+    Returns the seconds waited; SetupError when the load died or never started."""
+    events = Path(run_dir) / "events.jsonl"
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        try:
+            if '"load.step"' in events.read_text(encoding="utf-8"):
+                return time.monotonic() - start
+        except FileNotFoundError:
+            pass
+        if not handle.running:
+            raise SetupError(f"{handle.name} ended before its first step (see {handle.log_path})")
+        time.sleep(0.05)
+    raise SetupError(
+        f"{handle.name} did not start within {deadline_s:.0f} s (see {handle.log_path})"
+    )
 
 
 def resolver_env(host: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from bedrock.errors import EXIT_BAD_INPUT, ConfigError
 from bedrock.names import NAME_PATTERN
-from loadtests.stages import PROFILES, SEED_SCENARIOS, USER_RATE_RPS
+from loadtests.stages import PROFILES, SEED_SCENARIOS, USER_RATE_RPS, Stage, held, scaled_stages
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class LoadSettings:
     profile: str = "ci"
     run_dir: str = ""  # empty: runs/<UTC>-<scenario> under the current directory
     time_scale: float = 1.0  # extra duration factor (tests shrink runs with it)
+    hold_s: float = 0.0  # the last stage is held this much longer (the caller stops the load)
     open_rate_rps: float | None = None  # open model: peak arrival rate; None = closed model
     open_lanes: int = 1  # open model: how many lanes (one per worker process) share the rate
     max_in_flight: int = 1000  # open model: per lane, beyond it arrivals are `late`
@@ -45,6 +46,10 @@ class LoadSettings:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         return os.path.join("runs", f"{stamp}-{self.scenario}")
 
+    def stages(self) -> tuple[Stage, ...]:
+        """The scenario's stages under the profile, time scale and hold."""
+        return held(scaled_stages(self.scenario, self.profile, self.time_scale), self.hold_s)
+
     @property
     def ledger_users(self) -> int:
         return 1 if self.ledger_rate_rps > 0 else 0
@@ -55,6 +60,7 @@ class LoadSettings:
             "GAMEDAY_PROFILE": self.profile,
             "GAMEDAY_RUN_DIR": self.run_dir,
             "GAMEDAY_TIME_SCALE": repr(self.time_scale),
+            "GAMEDAY_HOLD_S": repr(self.hold_s),
             "GAMEDAY_OPEN_LANES": str(self.open_lanes),
             "GAMEDAY_MAX_IN_FLIGHT": str(self.max_in_flight),
             "GAMEDAY_MAX_LAG_S": repr(self.max_lag_s),
@@ -73,6 +79,7 @@ class LoadSettings:
 # variable -> (attribute, lowest, highest, lowest excluded); every bound is finite
 _FLOATS: dict[str, tuple[str, float, float, bool]] = {
     "GAMEDAY_TIME_SCALE": ("time_scale", 0.0, 1000.0, True),
+    "GAMEDAY_HOLD_S": ("hold_s", 0.0, 86_400.0, False),
     "GAMEDAY_OPEN_RATE": ("open_rate_rps", 0.0, 1_000_000.0, True),
     "GAMEDAY_MAX_LAG_S": ("max_lag_s", 0.0, 3600.0, True),
     "GAMEDAY_LEDGER_RATE": ("ledger_rate_rps", 0.0, 10_000.0, False),

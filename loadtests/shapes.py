@@ -20,7 +20,7 @@ from locust import LoadTestShape
 
 from loadtests.jsonl import append_event
 from loadtests.settings import from_env_or_exit
-from loadtests.stages import USER_RATE_RPS, peak_users, scaled_stages, tick_at, total_duration_s
+from loadtests.stages import USER_RATE_RPS, peak_users, tick_at, total_duration_s
 from loadtests.users import RUN_DIR
 
 OPEN_TAIL_S = 2.0  # lets lanes finish their last arrivals and report before the stop
@@ -32,9 +32,7 @@ class ScenarioShape(LoadTestShape):
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.settings = from_env_or_exit()
-        self.stages = scaled_stages(
-            self.settings.scenario, self.settings.profile, self.settings.time_scale
-        )
+        self.stages = self.settings.stages()
         self.duration_s = total_duration_s(self.stages)
         self._last: tuple[int, float] | None = None
 

@@ -99,6 +99,18 @@ def scaled_stages(scenario: str, profile: str, time_scale: float = 1.0) -> tuple
     return tuple(out)
 
 
+def held(stages: Sequence[Stage], hold_s: float) -> tuple[Stage, ...]:
+    """The stages with the last one held `hold_s` seconds longer (the orchestration stops the
+    load itself when a run's phases end; the hold keeps the final level until then, however
+    long a fault's rollback took, without stretching the scenario's shape)."""
+    if hold_s < 0:
+        raise InputError(f"hold_s {hold_s!r}: must be >= 0")
+    if not stages or hold_s == 0:
+        return tuple(stages)
+    last = stages[-1]
+    return (*stages[:-1], Stage(last.duration_s + hold_s, last.users, last.spawn_rate))
+
+
 def total_duration_s(stages: Sequence[Stage]) -> float:
     return sum(s.duration_s for s in stages)
 

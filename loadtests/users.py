@@ -19,8 +19,10 @@ import locust  # noqa: F401  first: gevent monkey-patching (DESIGN.md)
 
 import os
 import random
+import signal
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,7 @@ from loadtests.recorder import (
 )
 from loadtests.safety import check_host
 from loadtests.settings import from_env_or_exit
-from loadtests.stages import rate_segments, scaled_stages
+from loadtests.stages import rate_segments
 
 SETTINGS = from_env_or_exit()
 RUN_DIR = SETTINGS.resolved_run_dir()
@@ -137,6 +139,18 @@ def _check_target(environment: Any, **_: Any) -> None:
         os._exit(2)  # refuse before any user starts; nothing to clean up yet
 
 
+def _term_as_interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM -> KeyboardInterrupt, once: Locust (2.47) installs its own SIGTERM handler only
+    after a headless shape run ends, so a TERM during the run killed the process before the
+    recorder's last seconds (settle time ~ request timeout + 1 s) reached the disk, and every
+    run lost its last ~7 s of requests. As Ctrl-C, the run stops and test_stop/quitting flush.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the group TERM may arrive twice
+    raise KeyboardInterrupt
+
+
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, _term_as_interrupt)
 events.init.add_listener(_check_target)  # type: ignore[no-untyped-call]
 events.test_start.add_listener(_mark_start)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_report_generator)  # type: ignore[no-untyped-call]
@@ -209,7 +223,7 @@ class OpenModelUser(_Timeouts):
         lanes = SETTINGS.open_lanes
         lane = max(0, getattr(self.environment.runner, "worker_index", 0)) % lanes
         rate = float(SETTINGS.open_rate_rps or 0.0)
-        stages = scaled_stages(SETTINGS.scenario, SETTINGS.profile, SETTINGS.time_scale)
+        stages = SETTINGS.stages()
         schedule = ArrivalSchedule(rate_segments(stages, rate), lane, lanes)
         sched = OpenModelScheduler(
             schedule,

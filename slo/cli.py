@@ -77,7 +77,16 @@ def _spec(path: Path | None):  # type: ignore[no-untyped-def]
 def _report(args: argparse.Namespace) -> int:
     from slo.evaluation import evaluate
     from slo.rendering import render
+    from slo.trials_render import is_group, rejudge_group
 
+    if is_group(args.run_dir):  # a trials group: re-judge every trial, rewrite the group
+        doc = rejudge_group(args.run_dir, _spec(args.spec))
+        if not args.quiet:
+            for t in doc["trials"]:
+                print(f"{t['verdict'].upper():>14}  trial {t['trial']}  {t['summary']}")
+        v = doc["verdict"]
+        print(f"verdict: {v['status']} (exit {v['exit_code']}): {v['summary']}")
+        return int(v["exit_code"])
     results = evaluate(args.run_dir, _spec(args.spec))
     paths = render(args.run_dir, results)
     if not args.quiet:
@@ -94,12 +103,19 @@ def _report(args: argparse.Namespace) -> int:
 def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
     from slo.evaluation import evaluate
     from slo.results import Results
+    from slo.runfolder import load_json_file
 
     path = run_dir / "results.json"
     if not path.is_file():
         return evaluate(run_dir)
+    doc = load_json_file(path)
+    if isinstance(doc, dict) and doc.get("schema") == "gameday.trials/1":
+        raise InputError(
+            f"{path}: a trials group (gameday.trials/1): compare its trial folders, "
+            "or read the distributions in its report.md"
+        )  # NaN/Infinity refused with file and line: never "no regression"
     try:
-        return Results.model_validate_json(path.read_text(encoding="utf-8"))
+        return Results.model_validate(doc)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
@@ -137,6 +153,7 @@ def _validate(args: argparse.Namespace) -> int:
             "failover",
             "rto",
             "rpo",
+            "durability",
             "scale_time",
             "throughput",
             "availability",

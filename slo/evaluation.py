@@ -14,8 +14,9 @@ from pathlib import Path
 from gameday import __version__
 from gameday.errors import EXIT_INCONCLUSIVE
 from slo.budget import error_budget
+from slo.durability import durability_result, rpo_result
 from slo.histograms import stat_ms
-from slo.measure_data import measure_data_loss
+from slo.measure_data import leader_changes, measure_data_loss
 from slo.measure_failover import (
     failover_good,
     failover_timeline,
@@ -25,7 +26,15 @@ from slo.measure_failover import (
 )
 from slo.measure_load import LoadAggregate, aggregate_requests, run_phases
 from slo.measure_scale import measure_scale
-from slo.results import Measurements, Results, RunInfo, SloResult, Verdict, Window
+from slo.results import (
+    Measurements,
+    PhaseLatency,
+    Results,
+    RunInfo,
+    SloResult,
+    Verdict,
+    Window,
+)
 from slo.runfolder import RunData, load_run
 from slo.scope import (
     BUDGET_PROBE_KINDS,
@@ -37,6 +46,8 @@ from slo.scope import (
 from slo.spec import PHASES, SloSpec, load_spec
 from slo.thresholds import Threshold
 from slo.verdict import judge_value, missing, recovery_result, run_verdict
+
+MIN_COVERAGE = 0.8  # DESIGN.md: a phase loaded under 80 % of its window is inconclusive
 
 
 def spec_for(run_dir: Path, spec: SloSpec | None) -> SloSpec:
@@ -123,12 +134,18 @@ def judge(data: RunData, spec: SloSpec) -> Results:
         end = m.failover.value_s if m.failover is not None else None
         m.failover_timeline = failover_timeline(data.events, fault, end)
 
-    # Lost writes and RPO (ledger + readback)
-    threshold = spec.threshold("rpo")
+    # Lost writes, durability and RPO (ledger + readback + leader changes)
     if data.ledger is not None and data.readback is not None:
-        m.data = measure_data_loss(data.ledger, data.readback, fault.t_wall if fault else None)
-    if threshold is not None:
-        slos.append(_rpo_result(data, m, threshold, fault_expected))
+        m.data = measure_data_loss(
+            data.ledger,
+            data.readback,
+            fault.t_wall if fault else None,
+            leader_changes(data.events),
+        )
+    for key, result in (("durability", durability_result), ("rpo", rpo_result)):
+        threshold = spec.threshold(key)
+        if threshold is not None:
+            slos.append(result(data, m, threshold, fault_expected))
 
     # Latency, throughput, availability (request histograms)
     phases = run_phases(data.events, data.run, fault)
@@ -205,54 +222,6 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     return results
 
 
-def _rpo_result(
-    data: RunData, m: Measurements, threshold: Threshold, fault_expected: bool
-) -> SloResult:
-    title = "RPO"
-    if data.ledger is None or data.readback is None:
-        what = "ledger.jsonl" if data.ledger is None else "readback.json"
-        return missing(
-            "rpo",
-            title,
-            threshold,
-            f"no {what}",
-            applicable=fault_expected or data.ledger is not None,
-        )
-    d = m.data
-    assert d is not None
-    if d.acknowledged == 0:
-        return missing("rpo", title, threshold, "no acknowledged write in the ledger")
-    evidence = d.model_dump()
-    window = Window(start_wall=d.last_kept_ack_wall, end_wall=d.fault_wall)
-    if d.rpo_s is None:
-        return SloResult(
-            id="rpo",
-            title=title,
-            threshold=threshold.text,
-            status="fail",
-            unit="s",
-            window=window,
-            message=f"{d.lost} of {d.acknowledged} acknowledged writes lost ({d.note})",
-            evidence=evidence,
-        )
-    status = judge_value(threshold, d.rpo_s)
-    message = (
-        f"RPO {d.rpo_s:.2f} s; {d.lost} of {d.acknowledged} acknowledged writes lost, "
-        f"{d.indeterminate} indeterminate ({d.indeterminate_present} present) counted apart; target {threshold.text}"
-    )
-    return SloResult(
-        id="rpo",
-        title=title,
-        threshold=threshold.text,
-        status=status,
-        value=d.rpo_s,
-        unit="s",
-        window=window,
-        message=message,
-        evidence=evidence,
-    )
-
-
 def _latency_results(
     spec: SloSpec, agg: LoadAggregate | None, fault_expected: bool
 ) -> list[SloResult]:
@@ -284,6 +253,16 @@ def _latency_results(
             pl.checked[threshold.text] = value_ms
             value_s = value_ms / 1000 if value_ms is not None else None
             status = judge_value(threshold, value_s)
+            message = (
+                f"{title} {value_ms:.1f} ms over {pl.all.count} requests (failed and timed-out "
+                f"ones at the time they took), {_judged(pl)}; target {threshold.text}"
+                if value_ms is not None
+                else f"{title}: no samples"
+            )
+            if status == "pass" and pl.coverage is not None and pl.coverage < MIN_COVERAGE:
+                # a partly loaded phase cannot show the phase held (a breach it shows stands)
+                status = "inconclusive"
+                message += f"; the load covered under {MIN_COVERAGE:.0%} of the phase: inconclusive"
             out.append(
                 SloResult(
                     id=slo_id,
@@ -293,13 +272,20 @@ def _latency_results(
                     value=value_ms,
                     unit="ms",
                     window=Window(start_wall=pl.start_wall, end_wall=pl.end_wall),
-                    message=f"{title} {value_ms:.1f} ms over {pl.all.count} requests in {pl.seconds_with_traffic} s; target {threshold.text}"
-                    if value_ms is not None
-                    else f"{title}: no samples",
+                    message=message,
                     evidence={"phase": pl.model_dump(exclude={"checked"})},
                 )
             )
     return out
+
+
+def _judged(pl: PhaseLatency) -> str:
+    if pl.planned_s is None or pl.coverage is None:
+        return f"judged over {pl.seconds_with_traffic} s"
+    return (
+        f"judged over {pl.seconds_with_traffic} of the phase's {pl.planned_s} s "
+        f"({pl.coverage:.0%} covered)"
+    )
 
 
 def _traffic_results(

@@ -33,10 +33,48 @@ class RunPhase:
     end_wall: float
 
 
+def planned_windows(run: dict[str, Any]) -> dict[str, float]:
+    """run.json `windows_s`: each phase's planned seconds (the orchestration's profile)."""
+    raw = run.get("windows_s")
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in raw.items()
+        if type(v) in (int, float) and math.isfinite(v) and v > 0
+    }
+
+
 def run_phases(
     events: Sequence[Event], run: dict[str, Any], fault: FaultInfo | None
 ) -> list[RunPhase]:
-    """Phases from `phase` events when present, else derived from the fault."""
+    """Phases from `phase` events, else derived from the fault.
+
+    The last phase (recovery) spans its planned window (run.json `windows_s`): the run
+    goes on after it (stopping the load, collecting evidence), and a run cut short
+    still owes the planned seconds (coverage). A last `fault` phase keeps its marks:
+    it holds the rollback, whose length no plan states.
+    """
+    phases = _marked_phases(events, run, fault)
+    planned = planned_windows(run)
+    last = phases[-1]
+    if last.name in planned and last.name != "fault" and math.isfinite(last.start_wall):
+        phases[-1] = RunPhase(last.name, last.start_wall, last.start_wall + planned[last.name])
+    return phases
+
+
+def phase_expected_seconds(phase: RunPhase) -> int | None:
+    """Whole request seconds whose midpoint lies in the phase (None for an open end)."""
+    if not (math.isfinite(phase.start_wall) and math.isfinite(phase.end_wall)):
+        return None
+    first = math.ceil(phase.start_wall - 0.5)
+    last = math.ceil(phase.end_wall - 0.5) - 1
+    return max(0, last - first + 1)
+
+
+def _marked_phases(
+    events: Sequence[Event], run: dict[str, Any], fault: FaultInfo | None
+) -> list[RunPhase]:
     start = run.get("started_wall")
     end = run.get("ended_wall")
     start_w = float(start) if isinstance(start, (int, float)) else -math.inf
@@ -190,9 +228,13 @@ def aggregate_requests(
         if p.name not in per_phase:
             continue
         eps = {ep: latency_stats(c) for (ph, ep), c in sorted(per_phase_ep.items()) if ph == p.name}
+        expected = phase_expected_seconds(p)
+        judged = phase_seconds[p.name]
         phase_results.append(
             PhaseLatency(
                 name=p.name,
+                planned_s=expected,
+                coverage=min(1.0, judged / expected) if expected else None,
                 start_wall=p.start_wall if math.isfinite(p.start_wall) else float(series.t[0]),
                 end_wall=p.end_wall if math.isfinite(p.end_wall) else float(series.t[-1] + 1),
                 seconds_with_traffic=phase_seconds[p.name],

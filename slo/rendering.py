@@ -9,7 +9,6 @@ run folder. Files are written atomically (temp file + rename).
 from __future__ import annotations
 
 import base64
-import json
 import math
 import os
 from pathlib import Path
@@ -23,7 +22,7 @@ from slo.measure_load import aggregate_requests, run_phases
 from slo.measure_scale import replicas_timeline
 from slo.reports import _MARK, fmt_value, junit_xml, markdown
 from slo.results import Results, Series
-from slo.runfolder import RunData, load_run
+from slo.runfolder import RunData, load_json_file, load_run
 
 REPORT_FILES = ("results.json", "report.md", "report.html", "junit.xml")
 
@@ -71,16 +70,23 @@ def _series(results: Results, data: RunData) -> Series:
 
 
 def replicas_from_metrics(run_dir: Path) -> dict[str, list[tuple[float, int]]]:
-    """API replicas up per region as Prometheus scraped them (metrics.json), when recorded."""
-    try:
-        doc = json.loads((run_dir / "metrics.json").read_text())
-        series = doc["queries"]["api_replicas_up_by_region"]["result"]
-    except (OSError, ValueError, KeyError, TypeError):
+    """API replicas up per region as Prometheus scraped them (metrics.json), when recorded.
+
+    A bare NaN/Infinity in the file is bad input (InputError); Prometheus's own "NaN"
+    sample strings (a gap) are left out of the plot."""
+    path = run_dir / "metrics.json"
+    if not path.is_file():
         return {}
-    out: dict[str, list[tuple[float, int]]] = {}
-    for s in series:
-        region = str(s.get("metric", {}).get("region", "?"))
-        out[region] = [(float(t), int(float(v))) for t, v in s.get("values", [])]
+    doc = load_json_file(path)
+    try:
+        series = doc["queries"]["api_replicas_up_by_region"]["result"]
+        out: dict[str, list[tuple[float, int]]] = {}
+        for s in series:
+            region = str(s.get("metric", {}).get("region", "?"))
+            points = [(float(t), float(v)) for t, v in s.get("values", [])]
+            out[region] = [(t, int(v)) for t, v in points if math.isfinite(t) and math.isfinite(v)]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return {}  # an older or partial metrics.json: the plot falls back to events
     return out
 
 

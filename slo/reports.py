@@ -96,16 +96,47 @@ def markdown(results: Results) -> str:
         ]
         if d.lost:
             lines.append(
+                f"Lost acknowledged writes: {d.lost_before_fault} acknowledged before the fault, "
+                f"{d.lost_after_fault} after it, {d.lost_unclassified} with no fault recorded. "
                 f"Earliest lost seq {d.earliest_lost_seq}; last kept before it: seq {d.last_kept_seq} "
                 f"acked at {_when(d.last_kept_ack_wall)}. Lost (first {len(d.lost_seqs_sample)}): "
                 f"{', '.join(map(str, d.lost_seqs_sample))}"
             )
+            lines += [
+                "",
+                "| loss | writes | seq | acked (s from the fault) | span (RPO) | leader then | discarded |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for i, loss in enumerate(d.losses, 1):
+                acked = (
+                    "-"
+                    if loss.first_ack_after_fault_s is None
+                    else f"{loss.first_ack_after_fault_s:+.1f} .. {loss.last_ack_after_fault_s:+.1f}"
+                )
+                lines.append(
+                    f"| {i} | {loss.count} | {loss.first_seq}-{loss.last_seq} | {acked} | "
+                    f"{loss.span_s:.2f} s | {', '.join(loss.leaders) or '-'} | "
+                    f"{loss.discarded_by or '-'} |"
+                )
         if d.note:
             lines.append(f"Note: {d.note}")
     if m.phases:
         lines += [
             "",
             "## Latency per phase (ms)",
+            "",
+            "Every request counts at the time it took, failed and timed-out ones included "
+            "(open model: from its intended send time). Judged seconds: request seconds "
+            "of the phase with load; under 80 % of the phase is inconclusive.",
+            "",
+            "| phase | judged s | of planned s | covered |",
+            "|---|---|---|---|",
+        ]
+        for p in m.phases:
+            covered = "-" if p.coverage is None else f"{p.coverage:.0%}"
+            planned = "-" if p.planned_s is None else str(p.planned_s)
+            lines.append(f"| {p.name} | {p.seconds_with_traffic} | {planned} | {covered} |")
+        lines += [
             "",
             "| phase | endpoint | requests | p50 | p95 | p99 | max |",
             "|---|---|---|---|---|---|---|",

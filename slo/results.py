@@ -60,6 +60,27 @@ class PhaseSpan(_Model):
     source: str
 
 
+class Loss(_Model):
+    """One loss: consecutive lost acknowledged writes (in ack order, no kept write between)."""
+
+    count: int
+    first_seq: int
+    last_seq: int
+    first_ack_wall: float
+    last_ack_wall: float
+    span_s: float = Field(description="RPO of this loss (DESIGN.md): acks covered, > 0")
+    before_fault: int = 0
+    after_fault: int = 0
+    first_ack_after_fault_s: float | None = None
+    last_ack_after_fault_s: float | None = None
+    leaders: list[str] = Field(
+        default_factory=list, description="database leaders (events) while these were acked"
+    )
+    discarded_by: str | None = Field(
+        default=None, description="the leader change after the loss that discarded it"
+    )
+
+
 class DataLoss(_Model):
     client: str | None = None
     writes: int = 0
@@ -76,6 +97,20 @@ class DataLoss(_Model):
     last_kept_seq: int | None = None
     last_kept_ack_wall: float | None = None
     fault_wall: float | None = None
+    lost_before_fault: int = 0
+    lost_after_fault: int = 0
+    lost_unclassified: int = Field(default=0, description="lost with no fault recorded")
+    lost_before_fault_ack_s: list[float] | None = Field(
+        default=None,
+        description="[earliest, latest] ack of those lost before the fault, s after it",
+    )
+    lost_after_fault_ack_s: list[float] | None = Field(
+        default=None, description="[earliest, latest] ack of those lost after the fault, s after it"
+    )
+    losses: list[Loss] = Field(default_factory=list)
+    ack_resolution_s: float | None = Field(
+        default=None, description="median gap between acks: the ledger's time resolution"
+    )
     note: str = ""
 
 
@@ -92,7 +127,13 @@ class PhaseLatency(_Model):
     name: str
     start_wall: float
     end_wall: float
-    seconds_with_traffic: int
+    seconds_with_traffic: int = Field(description="judged seconds: request seconds in the phase")
+    planned_s: int | None = Field(
+        default=None, description="request seconds the phase spans (its planned window)"
+    )
+    coverage: float | None = Field(
+        default=None, description="judged / planned seconds; under 0.8 the phase is inconclusive"
+    )
     all: LatencyStats
     endpoints: dict[str, LatencyStats]
     checked: dict[str, float | None] = Field(

@@ -9,6 +9,8 @@ work (slo.histograms) done one second at a time to bound memory.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -71,6 +73,49 @@ class RunData:
     notes: list[str] = field(default_factory=list)
 
 
+class NotFinite(ValueError):
+    """A NaN or infinite number in a run-folder file (JSON allows neither; Python's parser does)."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise NotFinite(f"{name} is not a number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotFinite(f"{text} overflows to {value}")
+    return value
+
+
+_NON_FINITE = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])|[0-9.][eE]\+?[0-9]{3,}")
+
+
+def loads_finite(text: str, where: str) -> Any:
+    """json.loads that refuses NaN, Infinity and numbers overflowing to inf (InputError naming
+    `where` and, for a multi-line document, the first line holding one)."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except NotFinite as exc:
+        line = next(
+            (i for i, raw in enumerate(text.splitlines(), 1) if _NON_FINITE.search(raw)), None
+        )
+        at = f":{line}" if line is not None and "\n" in text.strip() else ""
+        raise InputError(f"{where}{at}: {exc}: refused (bad data is not a figure)") from None
+
+
+def load_json_file(path: Path) -> Any:
+    """A whole JSON file, finite numbers only; InputError naming file (and line) otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    try:
+        return loads_finite(text, str(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+
+
 def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     rows: list[tuple[int, dict[str, Any]]] = []
     with path.open(encoding="utf-8") as fh:
@@ -78,7 +123,7 @@ def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads_finite(line, f"{path}:{lineno}")
             except json.JSONDecodeError as exc:
                 if lineno > 1 and not line.endswith("\n"):
                     continue  # a torn last line from a crash: append-only files allow it
@@ -106,14 +151,21 @@ def read_run_json(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "run.json"
     if not path.is_file():
         raise InputError(f"{path}: missing (not a run folder?)")
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg})") from None
+    run = load_json_file(path)
     if not isinstance(run, dict) or run.get("schema") != "gameday.run/1":
         raise InputError(f"{path}: key 'schema' must be 'gameday.run/1'")
     if run.get("expect", "hold") not in ("hold", "breach"):
         raise InputError(f"{path}: key 'expect' must be 'hold' or 'breach'")
+    for key in ("started_wall", "ended_wall", "started_mono", "ended_mono"):
+        if run.get(key) is not None and type(run[key]) not in _NUM:
+            raise InputError(f"{path}: key '{key}' must be a number (got {run[key]!r})")
+    windows = run.get("windows_s")
+    if windows is not None:
+        if not isinstance(windows, dict):
+            raise InputError(f"{path}: key 'windows_s' must map phase -> seconds")
+        for name, value in windows.items():
+            if type(value) not in _NUM or value < 0:
+                raise InputError(f"{path}: key 'windows_s.{name}' must be seconds (got {value!r})")
     return run
 
 
@@ -251,14 +303,13 @@ def read_ledger(path: Path) -> list[LedgerEntry] | None:
 def read_readback(path: Path) -> Readback | None:
     if not path.is_file():
         return None
-    try:
-        o = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg})") from None
+    o = load_json_file(path)
+    if not isinstance(o, dict):
+        raise InputError(f"{path}: expected a JSON object")
     ranges = _get(o, "present_ranges", list, str(path))
     parsed = []
     for i, r in enumerate(ranges):
-        if not (isinstance(r, list) and len(r) == 2 and all(isinstance(x, int) for x in r)):
+        if not (isinstance(r, list) and len(r) == 2 and all(type(x) is int for x in r)):
             raise InputError(f"{path}: key 'present_ranges[{i}]' must be [first, last]")
         if r[0] > r[1]:
             raise InputError(f"{path}: key 'present_ranges[{i}]' has first > last")
@@ -279,8 +330,8 @@ def read_requests(folder: Path) -> list[RequestLine] | None:
         for lineno, o in _jsonl(path):
             where = f"{path}:{lineno}"
             outcomes = _get(o, "outcomes", dict, where)
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in outcomes.values()):
-                raise InputError(f"{where}: key 'outcomes' must map outcome -> count")
+            if not all(type(v) is int and v >= 0 for v in outcomes.values()):
+                raise InputError(f"{where}: key 'outcomes' must map outcome -> count (>= 0)")
             lines.append(
                 RequestLine(
                     t=int(_get(o, "t", (int, float), where)),

@@ -1,7 +1,7 @@
 """The SLO spec: what a run must show, typed and validated (schema `gameday.slo/1`).
 
 Defaults are the seed's targets (story 10.2): scale time < 2 min, failover < 30 s,
-RTO < 30 s, RPO < 5 min, p95 < 100 ms in every phase, 5,000 req/s, 99.95 %
+RTO < 30 s, RPO < 5 min, no acknowledged write lost after the fault, p95 < 100 ms in every phase, 5,000 req/s, 99.95 %
 availability, error rate < 1 % (both judged outside the fault phase by default,
 `*_scope: steady`), and a run may burn at most 5 % of the 30-day error budget. Throughput is scaled by the run's profile (a 2-core
 machine cannot reach 5,000 req/s). Every key can be overridden in YAML; an SLO set
@@ -28,6 +28,8 @@ _SCALAR_SLOS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "failover": (frozenset({"failover", "failover_time"}), frozenset({"time"})),
     "rto": (frozenset({"rto"}), frozenset({"time"})),
     "rpo": (frozenset({"rpo"}), frozenset({"time"})),
+    # acknowledged writes lost: after the fault (or with no fault recorded), or all of them
+    "durability": (frozenset({"lost_after_fault", "lost"}), frozenset({"number"})),
     "scale_time": (frozenset({"scale_time"}), frozenset({"time"})),
     "throughput": (frozenset({"throughput", "rate"}), frozenset({"rate", "number"})),
     "availability": (frozenset({"availability"}), frozenset({"ratio"})),
@@ -125,6 +127,9 @@ class SloSpec(_Strict):
     failover: str | None = "failover < 30s"
     rto: str | None = "rto < 30s"
     rpo: str | None = "rpo < 5min"
+    # DESIGN.md: no acknowledged write may be lost after the fault (a later promotion,
+    # failback or split brain discarded it); `lost <= N` counts every lost write instead
+    durability: str | None = "lost_after_fault <= 0"
     scale_time: str | None = "scale_time < 2min"
     latency: dict[PhaseName, list[str]] = Field(default_factory=_default_latency)
     throughput: str | None = "throughput >= 5000/s"
@@ -145,6 +150,7 @@ class SloSpec(_Strict):
         "failover",
         "rto",
         "rpo",
+        "durability",
         "scale_time",
         "throughput",
         "availability",

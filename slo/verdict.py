@@ -102,8 +102,17 @@ def run_verdict(slos: Sequence[SloResult], expect: str) -> Verdict:
         )
     if failed:
         extra = f"; inconclusive: {', '.join(unknown)}" if unknown else ""
+        # a failed SLO with a headline (lost writes) leads the line: the reader sees it first
+        heads = [
+            str(s.evidence["headline"])
+            for s in judged
+            if s.status == "fail" and s.evidence.get("headline")
+        ]
+        lead = "".join(f"{h}; " for h in heads)
         return Verdict(
-            status="fail", exit_code=EXIT_SLO_FAILED, summary=f"failed: {', '.join(failed)}{extra}"
+            status="fail",
+            exit_code=EXIT_SLO_FAILED,
+            summary=f"{lead}failed: {', '.join(failed)}{extra}",
         )
     if unknown:
         return Verdict(

@@ -128,6 +128,12 @@ def test_kill_region_run(healthy_stack: Stack, tmp_path: Path) -> None:
     assert slos["failover"]["status"] == "pass", slos["failover"]["message"]
     assert 1.0 < slos["failover"]["value"] < 30.0
     assert slos["rpo"]["status"] in ("pass", "fail")  # measured, not missing
+    assert slos["durability"]["status"] in ("pass", "fail")
+    # the load covers every phase to its planned end, however long the rollback took
+    phases = {p["name"]: p for p in results["measurements"]["phases"]}
+    for name in ("baseline", "fault", "recovery"):
+        assert phases[name]["coverage"] >= 0.8, phases[name]
+    assert phases["recovery"]["seconds_with_traffic"] >= 8, phases["recovery"]
     assert result.returncode in (0, 1), result.stdout[-2000:]
     assert_stack_home(healthy_stack)
 

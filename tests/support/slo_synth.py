@@ -29,6 +29,8 @@ class Truth:
     outage_s: float
     write_outage_s: float
     lost_seqs: list[int] = field(default_factory=list)
+    lost_after_seqs: list[int] = field(default_factory=list)
+    lost_after_span_s: float = 0.0
     indeterminate_seqs: list[int] = field(default_factory=list)
     acknowledged: int = 0
     rpo_s: float = 0.0
@@ -75,6 +77,9 @@ def write_run(
     acked_writes: int = 1000,
     write_hz: float = 20.0,
     lost: int = 42,
+    lost_after_fault: int = 0,
+    lost_after_at_s: float | None = None,
+    failback_leader_at_s: float | None = None,
     indeterminate: int = 6,
     requests: bool = True,
     rps: int = 300,
@@ -162,6 +167,16 @@ def write_run(
             ev(f + 8.0, "failover.completed", "failover"),
             ev(rollback_at_s, "fault.rolled_back", "chaos", target="region:primary"),
         ]
+        if failback_leader_at_s is not None:
+            events.append(
+                ev(
+                    failback_leader_at_s,
+                    "db.leader_changed",
+                    "monitor",
+                    old="pg-secondary",
+                    new="pg-primary",
+                )
+            )
         if phase_events:
             events += [
                 ev(fault_phase_rel, "phase", "gameday", name="fault"),
@@ -233,9 +248,16 @@ def write_run(
             ]
             gone = before[-lost:]
             truth.lost_seqs = [r["seq"] for r in gone]
-            kept = before[-lost - 1]
-            truth.rpo_s = truth.fault_wall - kept["t_ack"]
+            truth.rpo_s = truth.fault_wall - gone[0]["t_ack"]  # DESIGN.md: the span, to the fault
             present = [s for s in present if s not in set(truth.lost_seqs)]
+        if has_fault and lost_after_fault:
+            # a later leader change discarded writes acked after the fault (DESIGN.md)
+            at = T0_WALL + (lost_after_at_s if lost_after_at_s is not None else fault_rel + 10.0)
+            later = [r for r in rows if r["outcome"] == "acknowledged" and r["t_ack"] >= at]
+            gone = later[:lost_after_fault]
+            truth.lost_after_seqs = [r["seq"] for r in gone]
+            truth.lost_after_span_s = gone[-1]["t_ack"] - gone[0]["t_ack"]
+            present = [s for s in present if s not in set(truth.lost_after_seqs)]
         _jsonl(run_dir / "ledger.jsonl", rows)
         (run_dir / "readback.json").write_text(
             json.dumps(

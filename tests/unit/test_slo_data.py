@@ -75,7 +75,8 @@ def test_loss_without_a_fault_fails() -> None:
     ledger = [_entry(i, float(i)) for i in range(1, 11)]
     d = measure_data_loss(ledger, Readback("c", [(1, 4), (6, 10)], "x"), None)
     assert d.lost == 1
-    assert d.rpo_s is None
+    assert d.lost_unclassified == 1  # no fault to classify it: the durability SLO counts it
+    assert d.rpo_s == 1.0  # one write: the ledger's resolution (1 s between acks), never 0
 
 
 def test_indeterminate_and_failed_never_lost() -> None:
