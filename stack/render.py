@@ -175,7 +175,8 @@ def patroni_config(t: Topology, layout: Layout, member: str) -> str:
             },
             "pg_hba": hba,
         },
-        "log": {"level": "WARNING"},
+        # INFO: every leader change and demotion is explained in logs/<member>.log
+        "log": {"level": "INFO"},
         "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False},
     }
     return yaml.safe_dump(config, sort_keys=False)
@@ -185,7 +186,7 @@ def patroni_programs(t: Topology, layout: Layout) -> list[Program]:
     return [
         Program(
             m.name,
-            f"/usr/bin/patroni {layout.pg_dir(m.name) / 'patroni.yml'}",
+            f"{t.postgres.patroni} {layout.pg_dir(m.name) / 'patroni.yml'}",
             m.region,
             "postgres",
             user="postgres",

@@ -1,0 +1,256 @@
+"""Benchmark: acknowledged writes lost, failover and RTO over repeated region faults.
+
+Runs N `gameday run EXPERIMENT --load constant --profile ci` per experiment on an
+already running stack (`gameday up --topology T`), alternating experiments so a
+cut-short benchmark stays balanced. Per run it prints acknowledged / lost by
+DATABASE TRUTH / the suite's own lost count / failover / RTO / promotion, and
+medians at the end.
+
+Database truth is independent of the suite: after the run has rolled back, wait
+until Patroni reports a running leader and every other member streaming, then
+read `SELECT seq FROM ledger WHERE client = <run>` on the leader by SQL and
+compare it with every `acknowledged` line of the run's `ledger.jsonl`.
+
+    .venv/bin/python benchmarks/bench_durability.py --runs 20 \\
+        --experiments freeze-region,kill-region \\
+        --state-dir /tmp/gameday-h2/state --runs-dir /tmp/gameday-h2/bench \\
+        --out /tmp/gameday-h2/bench.jsonl
+
+Each run's Patroni/PostgreSQL log lines are copied into `<run>/stack-logs/` so a
+loss can be explained. `--report FILE` re-prints the table of a (partial) JSONL.
+Exit 1 when any run lost an acknowledged write or could not be checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_TIMEOUT_S = 300.0
+SETTLE_TIMEOUT_S = 120.0
+
+
+def _cluster(urls: list[str]) -> dict[str, Any] | None:
+    for url in urls:
+        try:
+            resp = httpx.get(f"{url}/cluster", timeout=2.0)
+        except httpx.HTTPError:
+            continue
+        if resp.status_code == 200:
+            return resp.json()  # type: ignore[no-any-return]
+    return None
+
+
+def settled_leader(urls: list[str], timeout_s: float = SETTLE_TIMEOUT_S) -> dict[str, Any]:
+    """The leader member once it runs and every other member streams (deadline)."""
+    deadline = time.monotonic() + timeout_s
+    last: dict[str, Any] | None = None
+    while time.monotonic() < deadline:
+        last = _cluster(urls)
+        members = (last or {}).get("members", [])
+        leaders = [m for m in members if m.get("role") == "leader" and m.get("state") == "running"]
+        others = [m for m in members if m.get("role") != "leader"]
+        if len(leaders) == 1 and all(m.get("state") in ("streaming", "running") for m in others):
+            return leaders[0]
+        time.sleep(0.5)
+    raise RuntimeError(f"no settled Patroni leader within {timeout_s:.0f} s: {last}")
+
+
+def rows_on_leader(leader: dict[str, Any], client: str) -> set[int]:
+    dsn = f"host={leader['host']} port={leader['port']} user=postgres dbname=postgres"
+    with psycopg.connect(dsn, connect_timeout=5, password="postgres") as conn:
+        rows = conn.execute("SELECT seq FROM ledger WHERE client = %s", (client,)).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def acknowledged(run_dir: Path) -> tuple[str, set[int]]:
+    client, acked = "", set()
+    for line in (run_dir / "ledger.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        client = rec["client"]
+        if rec["outcome"] == "acknowledged":
+            acked.add(int(rec["seq"]))
+    return client, acked
+
+
+def _measure(results: dict[str, Any], key: str) -> float | None:
+    value = results.get("measurements", {}).get(key, {})
+    return value.get("value_s") if isinstance(value, dict) else None
+
+
+def _promotion(results: dict[str, Any]) -> float | None:
+    for step in results.get("measurements", {}).get("failover_timeline", []) or []:
+        if step.get("name") == "database promotion":
+            return float(step["end_s"])
+    return None
+
+
+def _log_offsets(logs: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in logs.glob("pg-*.log")}
+
+
+def _copy_logs(logs: Path, before: dict[str, int], dest: Path) -> None:
+    dest.mkdir(exist_ok=True)
+    for path in logs.glob("pg-*.log"):
+        start = before.get(path.name, 0)
+        with path.open("rb") as fh:
+            if fh.seek(0, 2) < start:  # rotated during the run
+                start = 0
+            fh.seek(start)
+            (dest / path.name).write_bytes(fh.read())
+
+
+def _run_dir(runs_dir: Path, known: set[str], output: str) -> Path | None:
+    for line in output.splitlines():
+        if line.startswith("run folder:"):
+            return Path(line.split(":", 1)[1].strip())
+    fresh = sorted(p for p in runs_dir.iterdir() if p.is_dir() and p.name not in known)
+    return fresh[-1] if fresh else None
+
+
+def one_run(args: argparse.Namespace, experiment: str, urls: list[str]) -> dict[str, Any]:
+    logs = Path(args.state_dir) / "logs"
+    runs_dir = Path(args.runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    known = {p.name for p in runs_dir.iterdir()}
+    offsets = _log_offsets(logs)
+    cmd = [args.gameday, "run", experiment, "--load", "constant", "--profile", "ci"]
+    cmd += ["--state-dir", args.state_dir, "--runs-dir", args.runs_dir]
+    started = time.monotonic()
+    row: dict[str, Any] = {"experiment": experiment}
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=args.cwd
+        )
+        output, row["exit"] = proc.stdout + proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        output, row["exit"] = str(exc.stdout or "") + str(exc.stderr or ""), "timeout"
+    row["seconds"] = round(time.monotonic() - started, 1)
+    run_dir = _run_dir(runs_dir, known, output)
+    row["run_dir"] = str(run_dir)
+    if run_dir is None or not (run_dir / "ledger.jsonl").exists():
+        row["error"] = f"no run folder with a ledger; output tail: {output[-400:]}"
+        return row
+    _copy_logs(logs, offsets, run_dir / "stack-logs")
+    client, acked = acknowledged(run_dir)
+    try:
+        leader = settled_leader(urls)
+        present = rows_on_leader(leader, client)
+    except (RuntimeError, psycopg.Error) as exc:
+        row["error"] = f"database truth unavailable: {exc}"
+        return row
+    lost = sorted(acked - present)
+    results_path = run_dir / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    row.update(
+        leader=leader["name"],
+        acknowledged=len(acked),
+        lost=len(lost),
+        lost_sample=lost[:10],
+        suite_lost=results.get("measurements", {}).get("data", {}).get("lost"),
+        failover_s=_measure(results, "failover"),
+        rto_s=_measure(results, "rto"),
+        promotion_s=_promotion(results),
+        verdict=results.get("verdict", {}).get("status"),
+    )
+    return row
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+HEADER = f"{'#':>3} {'experiment':<14} {'ack':>5} {'lost':>5} {'suite':>5} "
+HEADER += f"{'failover':>8} {'rto':>6} {'promote':>7} {'verdict':<8} leader"
+
+
+def row_line(i: int, row: dict[str, Any]) -> str:
+    if "error" in row:
+        return f"{i:>3} {row['experiment']:<14} ERROR {row['error'][:160]}"
+    return (
+        f"{i:>3} {row['experiment']:<14} {row['acknowledged']:>5} {row['lost']:>5} "
+        f"{_fmt(row['suite_lost']):>5} {_fmt(row['failover_s']):>8} {_fmt(row['rto_s']):>6} "
+        f"{_fmt(row['promotion_s']):>7} {_fmt(row['verdict']):<8} {row['leader']}"
+    )
+
+
+def _median(rows: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def summary(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for exp in sorted({r["experiment"] for r in rows}):
+        mine = [r for r in rows if r["experiment"] == exp]
+        ok = [r for r in mine if "error" not in r]
+        lossy = [r for r in ok if r["lost"] > 0]
+        lines.append(
+            f"{exp}: {len(ok)} checked ({len(mine) - len(ok)} unchecked); "
+            f"runs losing writes {len(lossy)}; lost {sum(r['lost'] for r in ok)} of "
+            f"{sum(r['acknowledged'] for r in ok)} acknowledged; median failover "
+            f"{_fmt(_median(ok, 'failover_s'))} s, RTO {_fmt(_median(ok, 'rto_s'))} s, "
+            f"promotion {_fmt(_median(ok, 'promotion_s'))} s; max RTO "
+            f"{_fmt(max((r['rto_s'] for r in ok if r.get('rto_s') is not None), default=None))} s"
+        )
+    return lines
+
+
+def report(rows: list[dict[str, Any]]) -> int:
+    print(HEADER)
+    for i, row in enumerate(rows, 1):
+        print(row_line(i, row))
+    for line in summary(rows):
+        print(line)
+    bad = [r for r in rows if "error" in r or r.get("lost")]
+    return 1 if bad or not rows else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=20, help="runs per experiment")
+    ap.add_argument("--experiments", default="freeze-region,kill-region")
+    ap.add_argument("--state-dir", default=".state")
+    ap.add_argument("--runs-dir", default="/tmp/gameday-bench-durability")
+    ap.add_argument("--out", help="append one JSON line per run to this file")
+    ap.add_argument("--gameday", default=str(Path(sys.executable).parent / "gameday"))
+    ap.add_argument("--cwd", default="/tmp", help="where the runs start (not the checkout)")
+    ap.add_argument("--report", help="only print the table of an earlier --out file")
+    args = ap.parse_args(argv)
+    if args.report:
+        lines = Path(args.report).read_text().splitlines()
+        return report([json.loads(line) for line in lines if line.strip()])
+    handles = json.loads((Path(args.state_dir) / "stack.json").read_text())
+    urls = list(handles["patroni_urls"].values())
+    experiments = [e for e in args.experiments.split(",") if e]
+    rows: list[dict[str, Any]] = []
+    print(HEADER, flush=True)
+    for _ in range(args.runs):
+        for exp in experiments:
+            row = one_run(args, exp, urls)
+            rows.append(row)
+            print(row_line(len(rows), row), flush=True)
+            if args.out:
+                with open(args.out, "a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+    for line in summary(rows):
+        print(line)
+    return 1 if any("error" in r or r.get("lost") for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
