@@ -32,55 +32,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stack.ledger_truth import ledger_truth  # noqa: E402
+
 RUN_TIMEOUT_S = 300.0
-SETTLE_TIMEOUT_S = 120.0
-
-
-def _cluster(urls: list[str]) -> dict[str, Any] | None:
-    for url in urls:
-        try:
-            resp = httpx.get(f"{url}/cluster", timeout=2.0)
-        except httpx.HTTPError:
-            continue
-        if resp.status_code == 200:
-            return resp.json()  # type: ignore[no-any-return]
-    return None
-
-
-def settled_leader(urls: list[str], timeout_s: float = SETTLE_TIMEOUT_S) -> dict[str, Any]:
-    """The leader member once it runs and every other member streams (deadline)."""
-    deadline = time.monotonic() + timeout_s
-    last: dict[str, Any] | None = None
-    while time.monotonic() < deadline:
-        last = _cluster(urls)
-        members = (last or {}).get("members", [])
-        leaders = [m for m in members if m.get("role") == "leader" and m.get("state") == "running"]
-        others = [m for m in members if m.get("role") != "leader"]
-        if len(leaders) == 1 and all(m.get("state") in ("streaming", "running") for m in others):
-            return leaders[0]
-        time.sleep(0.5)
-    raise RuntimeError(f"no settled Patroni leader within {timeout_s:.0f} s: {last}")
-
-
-def rows_on_leader(leader: dict[str, Any], client: str) -> set[int]:
-    dsn = f"host={leader['host']} port={leader['port']} user=postgres dbname=postgres"
-    with psycopg.connect(dsn, connect_timeout=5, password="postgres") as conn:
-        rows = conn.execute("SELECT seq FROM ledger WHERE client = %s", (client,)).fetchall()
-    return {int(r[0]) for r in rows}
-
-
-def acknowledged(run_dir: Path) -> tuple[str, set[int]]:
-    client, acked = "", set()
-    for line in (run_dir / "ledger.jsonl").read_text().splitlines():
-        rec = json.loads(line)
-        client = rec["client"]
-        if rec["outcome"] == "acknowledged":
-            acked.add(int(rec["seq"]))
-    return client, acked
 
 
 def _measure(results: dict[str, Any], key: str) -> float | None:
@@ -142,21 +100,19 @@ def one_run(args: argparse.Namespace, experiment: str, urls: list[str]) -> dict[
         row["error"] = f"no run folder with a ledger; output tail: {output[-400:]}"
         return row
     _copy_logs(logs, offsets, run_dir / "stack-logs")
-    client, acked = acknowledged(run_dir)
     try:
-        leader = settled_leader(urls)
-        present = rows_on_leader(leader, client)
-    except (RuntimeError, psycopg.Error) as exc:
+        truth = ledger_truth(run_dir, urls)
+    except (TimeoutError, psycopg.Error) as exc:
         row["error"] = f"database truth unavailable: {exc}"
         return row
-    lost = sorted(acked - present)
     results_path = run_dir / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     row.update(
-        leader=leader["name"],
-        acknowledged=len(acked),
-        lost=len(lost),
-        lost_sample=lost[:10],
+        leader=truth.leader,
+        acknowledged=truth.acknowledged,
+        lost=len(truth.lost),
+        lost_sample=truth.lost[:10],
+        fault_s=json.loads((run_dir / "run.json").read_text()).get("windows_s", {}).get("fault"),
         suite_lost=results.get("measurements", {}).get("data", {}).get("lost"),
         failover_s=_measure(results, "failover"),
         rto_s=_measure(results, "rto"),
@@ -174,7 +130,7 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-HEADER = f"{'#':>3} {'experiment':<14} {'ack':>5} {'lost':>5} {'suite':>5} "
+HEADER = f"{'#':>3} {'experiment':<14} {'fault':>5} {'ack':>5} {'lost':>5} {'suite':>5} "
 HEADER += f"{'failover':>8} {'rto':>6} {'promote':>7} {'verdict':<8} leader"
 
 
@@ -182,7 +138,8 @@ def row_line(i: int, row: dict[str, Any]) -> str:
     if "error" in row:
         return f"{i:>3} {row['experiment']:<14} ERROR {row['error'][:160]}"
     return (
-        f"{i:>3} {row['experiment']:<14} {row['acknowledged']:>5} {row['lost']:>5} "
+        f"{i:>3} {row['experiment']:<14} {_fmt(row.get('fault_s'), 0):>5} "
+        f"{row['acknowledged']:>5} {row['lost']:>5} "
         f"{_fmt(row['suite_lost']):>5} {_fmt(row['failover_s']):>8} {_fmt(row['rto_s']):>6} "
         f"{_fmt(row['promotion_s']):>7} {_fmt(row['verdict']):<8} {row['leader']}"
     )
