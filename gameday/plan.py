@@ -111,17 +111,33 @@ def load_experiment(path: Path) -> dict[str, Any]:
     return doc
 
 
-def experiment_expectation(doc: dict[str, Any]) -> str:
+def _gameday_extension(doc: dict[str, Any]) -> dict[str, Any]:
     extensions = doc.get("extensions") or []
     if not isinstance(extensions, list):
         raise InputError("extensions: expected a list")
     for ext in extensions:
         if isinstance(ext, dict) and ext.get("name") == "gameday":
-            expect = ext.get("expect", "hold")
-            if expect not in ("hold", "breach"):
-                raise InputError(f"extensions.gameday.expect: {expect!r} must be hold or breach")
-            return str(expect)
-    return "hold"
+            return ext
+    return {}
+
+
+def experiment_expectation(doc: dict[str, Any]) -> str:
+    expect = _gameday_extension(doc).get("expect", "hold")
+    if expect not in ("hold", "breach"):
+        raise InputError(f"extensions.gameday.expect: {expect!r} must be hold or breach")
+    return str(expect)
+
+
+def experiment_min_fault_s(doc: dict[str, Any]) -> float:
+    """The shortest fault window the experiment tests anything with (0: the profile's).
+
+    A region fault must outlast the database promotion (Patroni's ttl, 20 s) so that the
+    region comes back to a promoted secondary; the ci profile's 20 s window does not.
+    """
+    value = _gameday_extension(doc).get("min_fault_s", 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+        raise InputError(f"extensions.gameday.min_fault_s: {value!r} must be seconds in 0..3600")
+    return float(value)
 
 
 def make_plan(experiment: str, scenario: str, profile: str, target: str = "local") -> RunPlan:
@@ -137,11 +153,15 @@ def make_plan(experiment: str, scenario: str, profile: str, target: str = "local
     path = resolve_experiment(experiment)
     expect = "hold"
     name = f"load-{scenario}"
+    windows = PROFILE_WINDOWS[profile]
     if path is not None:
         doc = load_experiment(path)
         expect = experiment_expectation(doc)
         name = require_name(path.stem, "experiment file name")  # becomes the run folder's name
-    return RunPlan(name, path, scenario, profile, PROFILE_WINDOWS[profile], expect, target)
+        min_fault_s = experiment_min_fault_s(doc)
+        if min_fault_s > windows.fault_s:
+            windows = replace(windows, fault_s=min_fault_s)
+    return RunPlan(name, path, scenario, profile, windows, expect, target)
 
 
 # -- suites -----------------------------------------------------------------------

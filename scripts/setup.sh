@@ -5,14 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(postgresql-15 patroni etcd-server etcd-client redis-server redis-tools haproxy prometheus wrk nftables)
+# Debian's patroni (3.0.2) stays installed only for comparison: the stack runs
+# PyPI's Patroni 4 (below; docs/failover.md "Why Patroni 4").
+DEBS=(postgresql-15 patroni python3-venv etcd-server etcd-client redis-server redis-tools haproxy prometheus wrk nftables)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=()
 for pkg in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   # On a systemd machine the packages start their services on the default
@@ -22,6 +24,21 @@ if [ ${#missing[@]} -gt 0 ]; then
       $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
     done
   fi
+fi
+
+# Patroni 4 in its own venv under /opt, made with Debian's python3 so that the
+# postgres user can run it (the stack's Patroni runs as postgres; the project's
+# .venv may sit under a root-only path). Patroni 4 ignores a stale etcd member
+# (it compares the raft term), which Debian's 3.0.2 does not.
+PATRONI_VERSION=4.1.5
+PATRONI_VENV=/opt/gameday-patroni
+if [ "$("$PATRONI_VENV/bin/patroni" --version 2>/dev/null)" != "patroni $PATRONI_VERSION" ]; then
+  echo "setup: installing Patroni $PATRONI_VERSION into $PATRONI_VENV"
+  $SUDO /usr/bin/python3 -m venv "$PATRONI_VENV"
+  $SUDO "$PATRONI_VENV/bin/pip" install -q --disable-pip-version-check \
+    "patroni[etcd3,psycopg3]==$PATRONI_VERSION"
+  $SUDO chmod -R a+rX "$PATRONI_VENV"
+  "$PATRONI_VENV/bin/patroni" --version
 fi
 
 PY=${PYTHON:-python3}

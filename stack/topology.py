@@ -21,6 +21,13 @@ from bedrock.models import validate
 from bedrock.names import RegionName, SafeName, state_dir_problem
 
 DEFAULT_TOPOLOGY = Path(__file__).resolve().parent.parent / "manifests" / "local" / "topology.yaml"
+# The Patroni that scripts/setup.sh installs (PyPI 4.1.5 in its own venv): it ignores a stale
+# etcd member (compares the raft term), so a thawed region cannot demote the promoted replica.
+BUNDLED_PATRONI = "/opt/gameday-patroni/bin/patroni"
+# Debian 12's Patroni 3.0.2: loses acknowledged writes on freeze-region (docs/failover.md);
+# kept selectable only to compare (benchmarks/bench_durability.py).
+DEBIAN_PATRONI = "/usr/bin/patroni"
+PATRONI4_MIN_TTL = 20  # Patroni 4 raises a lower ttl to 20 and its validator rejects it
 
 
 class _Strict(BaseModel):
@@ -84,7 +91,8 @@ class Postgres(_Strict):
     members: list[PgMember]
     leader: str
     synchronous_mode: bool = False
-    ttl: int = Field(10, ge=6, le=120)
+    patroni: str = BUNDLED_PATRONI  # the Patroni executable (an absolute path)
+    ttl: int = Field(PATRONI4_MIN_TTL, ge=6, le=120)
     loop_wait: int = Field(1, ge=1, le=30)
     retry_timeout: int = Field(3, ge=1, le=60)
 
@@ -250,6 +258,13 @@ def _semantic_problems(t: Topology) -> list[str]:
         problems.append(
             f"postgres.ttl: loop_wait + 2*retry_timeout ({pg.loop_wait + 2 * pg.retry_timeout}) "
             f"must be <= ttl ({pg.ttl})"
+        )
+    if not pg.patroni.startswith("/"):
+        problems.append(f"postgres.patroni: {pg.patroni!r} must be an absolute path")
+    if pg.patroni != DEBIAN_PATRONI and pg.ttl < PATRONI4_MIN_TTL:
+        problems.append(
+            f"postgres.ttl: {pg.ttl} is below {PATRONI4_MIN_TTL}, the minimum of Patroni 4 "
+            f"({pg.patroni}); only Debian's Patroni 3 ({DEBIAN_PATRONI}) accepts less"
         )
     for region_name in t.api_regions:
         if region_name not in t.redis:

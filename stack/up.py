@@ -91,6 +91,16 @@ def check_ports_free(t: Topology, source: str) -> None:
         raise InputError("\n".join(problems))
 
 
+def check_patroni(t: Topology, source: str) -> None:
+    """The topology's Patroni executable must be installed (scripts/setup.sh does it)."""
+    exe = t.postgres.patroni
+    if not os.access(exe, os.X_OK):
+        raise SetupError(
+            f"{source}: postgres.patroni: {exe} is not installed or not executable "
+            "(bash scripts/setup.sh installs it)"
+        )
+
+
 # -- rendering --------------------------------------------------------------------
 
 
@@ -221,6 +231,7 @@ def bring_up(
     layout = layout_for(t, state_dir)
     sup = supervisor_for(layout)
     already = sup.running()
+    check_patroni(t, str(source))
     if not already:
         check_ports_free(t, str(source))
     programs = render.all_programs(t, layout, extra_programs(t, layout))

@@ -14,6 +14,7 @@ import pytest
 
 from gameday.events import read_jsonl
 from stack.control import Stack
+from stack.ledger_truth import ledger_truth
 
 from ..conftest import REPO
 from .conftest import wait_until
@@ -124,6 +125,7 @@ def test_kill_region_run(healthy_stack: Stack, tmp_path: Path) -> None:
     assert any(c["detail"]["new"] == "pg-secondary" for c in changes), (
         "Patroni promoted the secondary"
     )
+    assert_promoted_before_rollback(run_dir)
     slos = {s["id"]: s for s in results["slos"]}
     assert slos["failover"]["status"] == "pass", slos["failover"]["message"]
     assert 1.0 < slos["failover"]["value"] < 30.0
@@ -134,6 +136,42 @@ def test_kill_region_run(healthy_stack: Stack, tmp_path: Path) -> None:
     for name in ("baseline", "fault", "recovery"):
         assert phases[name]["coverage"] >= 0.8, phases[name]
     assert phases["recovery"]["seconds_with_traffic"] >= 8, phases["recovery"]
+    assert result.returncode in (0, 1), result.stdout[-2000:]
+    assert_keeps_every_acknowledged_write(healthy_stack, run_dir)
+    assert_stack_home(healthy_stack)
+
+
+def assert_promoted_before_rollback(run_dir: Path) -> None:
+    """The secondary led before the region came back (else the run tested nothing)."""
+    run = json.loads((run_dir / "run.json").read_text())
+    [fault] = events(run_dir, "fault.injected")
+    back = fault["t_wall"] + run["windows_s"]["fault"]
+    promoted = [
+        c["t_wall"]
+        for c in events(run_dir, "db.leader_changed")
+        if c["detail"]["new"] == "pg-secondary"
+    ]
+    assert promoted and promoted[0] < back, (
+        f"pg-secondary promoted at {promoted}, region back {back}"
+    )
+
+
+def assert_keeps_every_acknowledged_write(stack: Stack, run_dir: Path) -> None:
+    """Database truth: every acknowledged ledger write is on the leader (SQL), not the suite's count."""
+    truth = ledger_truth(run_dir, list(stack.handles["patroni_urls"].values()))
+    assert truth.acknowledged > 0, "no acknowledged write to check"
+    assert truth.lost == [], f"{len(truth.lost)} acknowledged writes lost on {truth.leader}"
+
+
+def test_freeze_region_run_keeps_every_acknowledged_write(
+    healthy_stack: Stack, tmp_path: Path
+) -> None:
+    """Issue 12: a thawed region must not demote the promoted secondary (Patroni 4)."""
+    result = gameday_run(healthy_stack, tmp_path, "freeze-region", "--load", "constant")
+    run_dir = only_run(tmp_path)
+    assert_complete(run_dir)
+    assert_promoted_before_rollback(run_dir)
+    assert_keeps_every_acknowledged_write(healthy_stack, run_dir)
     assert result.returncode in (0, 1), result.stdout[-2000:]
     assert_stack_home(healthy_stack)
 

@@ -6,10 +6,12 @@ import threading
 import time
 
 import httpx
+import psutil
 import psycopg
 import pytest
 
 from stack.control import Stack
+from stack.topology import BUNDLED_PATRONI
 from stack.up import listening_ports, stray_processes
 
 from .conftest import get, wait_until
@@ -22,6 +24,17 @@ def pg(stack: Stack, member: str) -> psycopg.Connection:
     return psycopg.connect(
         host=host, port=5432, user="postgres", dbname="postgres", connect_timeout=2, autocommit=True
     )
+
+
+def test_every_member_runs_the_topologys_patroni(healthy_stack: Stack, topology) -> None:
+    """The bundled Patroni 4 (setup.sh), not Debian's 3.0.2 that loses writes on freeze-region."""
+    exe = topology.topology.postgres.patroni
+    for member, url in healthy_stack.handles["patroni_urls"].items():
+        version = get(f"{url}/patroni").json()["patroni"]["version"]
+        if exe == BUNDLED_PATRONI:
+            assert version.split(".")[0] == "4", f"{member} runs Patroni {version}"
+        cmdline = psutil.Process(healthy_stack.pid(member)).cmdline()
+        assert exe in cmdline, cmdline
 
 
 def test_edge_routes_to_primary_region(healthy_stack: Stack) -> None:
@@ -176,7 +189,7 @@ def test_killing_the_db_leader_promotes_the_replica(healthy_stack: Stack) -> Non
         leader = stack.db_leader()
         return leader if leader not in (None, old) else None
 
-    new = wait_until(new_leader, 45, "Patroni promoted the replica")
+    new = wait_until(new_leader, 60, "Patroni promoted the replica (ttl 20 s)")
     assert new != old
 
     def write_ok() -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gameday.errors import ConfigError, InputError
-from gameday.plan import SUITES_DIR, load_suite, make_plan
+from gameday.plan import EXPERIMENTS_DIR, SUITES_DIR, load_suite, make_plan
 
 
 def test_every_shipped_experiment_plans() -> None:
@@ -168,3 +168,20 @@ def test_nightly_on_a_cluster_is_refused_clearly(cli, tmp_path: Path) -> None:
     result = cli("nightly", "--target", "k8s", "--out", str(tmp_path / "runs"))
     assert result.returncode == 2
     assert "not orchestrated yet" in result.stderr
+
+
+def test_region_faults_outlast_the_database_promotion_under_ci() -> None:
+    """Promotion takes Patroni's ttl (20 s): a 20 s region fault would end before it."""
+    for name in ("kill-region", "freeze-region"):
+        assert make_plan(name, "constant", "ci").windows.fault_s == 30
+        assert make_plan(name, "constant", "nightly").windows.fault_s == 60  # already longer
+    assert make_plan("kill-api-pod", "constant", "ci").windows.fault_s == 20
+
+
+def test_bad_min_fault_is_named(tmp_path: Path) -> None:
+    source = (EXPERIMENTS_DIR / "kill-region.yaml").read_text()
+    path = tmp_path / "slow.yaml"
+    path.write_text(source.replace("min_fault_s: 30", "min_fault_s: forever"))
+    with pytest.raises(InputError) as info:
+        make_plan(str(path), "constant", "ci")
+    assert "extensions.gameday.min_fault_s" in str(info.value)

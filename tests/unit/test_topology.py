@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from gameday.errors import ConfigError
-from stack.topology import DEFAULT_TOPOLOGY, load_topology, parse_topology
+from stack.topology import (
+    BUNDLED_PATRONI,
+    DEBIAN_PATRONI,
+    DEFAULT_TOPOLOGY,
+    PATRONI4_MIN_TTL,
+    load_topology,
+    parse_topology,
+)
 
 CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
 
@@ -72,6 +79,31 @@ def test_patroni_timing_rule() -> None:
     data = raw()
     data["postgres"].update(ttl=6, loop_wait=1, retry_timeout=3)
     assert any("loop_wait + 2*retry_timeout" in p for p in problems_of(data))
+
+
+def test_shipped_topologies_run_the_bundled_patroni_at_its_minimum_ttl() -> None:
+    for path in (DEFAULT_TOPOLOGY, CI_TOPOLOGY):
+        pg = load_topology(path).topology.postgres
+        assert (pg.patroni, pg.ttl) == (BUNDLED_PATRONI, PATRONI4_MIN_TTL)
+
+
+def test_ttl_below_patroni4_minimum_is_refused() -> None:
+    data = raw()
+    data["postgres"]["ttl"] = 10
+    [problem] = problems_of(data)
+    assert problem.startswith("postgres.ttl: 10 is below 20") and BUNDLED_PATRONI in problem
+
+
+def test_debian_patroni_still_accepts_a_short_ttl() -> None:
+    data = raw()
+    data["postgres"].update(patroni=DEBIAN_PATRONI, ttl=10)
+    assert parse_topology(data, "topo.yaml").postgres.ttl == 10
+
+
+def test_patroni_executable_must_be_absolute() -> None:
+    data = raw()
+    data["postgres"]["patroni"] = "patroni"
+    assert any(p.startswith("postgres.patroni:") for p in problems_of(data))
 
 
 def test_non_loopback_range_is_refused() -> None:
