@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
         "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
     )
     p.add_argument(
-        "--state-dir", type=Path, default=None, help="the local stack's state (default .state)"
+        "--state-dir", type=Path, default=None, help="the local stack's state (default: $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)"
     )
     p.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"

@@ -102,7 +102,7 @@ class FailoverTimings(_Strict):
 
 class Topology(_Strict):
     name: str
-    state_dir: str = ".state"
+    state_dir: str | None = None  # default: stack.state_dir.default_state_dir(), outside the tree
     global_: GlobalZone = Field(default_factory=GlobalZone, alias="global")
     regions: dict[str, Region]
     ports: Ports = Field(default_factory=Ports)

@@ -26,6 +26,7 @@ from stack import render
 from stack.controllers import write_configs
 from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
 from stack.render import Layout, Program
+from stack.state_dir import resolve_state_dir
 from stack.supervisor import Supervisor
 from stack.topology import Topology
 
@@ -37,8 +38,7 @@ def _quiet(_: str) -> None:
 
 
 def layout_for(t: Topology, state_dir: Path | None = None) -> Layout:
-    root = Path(state_dir or os.environ.get("GAMEDAY_STATE_DIR") or t.state_dir)
-    return Layout(root.resolve())
+    return Layout(resolve_state_dir(state_dir, t.state_dir))
 
 
 def supervisor_for(layout: Layout) -> Supervisor:
