@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -44,7 +45,10 @@ def register(sub: Any) -> None:
         "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
     )
     p.add_argument(
-        "--state-dir", type=Path, default=None, help="the local stack's state (default: $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)"
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="the local stack's state (default: $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)",
     )
     p.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"
@@ -148,7 +152,9 @@ def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, preflight
+    from gameday.recover import recover_before_run
     from stack.control import Stack
+    from stack.heal import run_lock
 
     plan = make_plan(args.experiment, args.load, args.profile, args.target)
     if args.target == "k8s":
@@ -162,8 +168,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run(plan, args.state_dir)
         return EXIT_OK
     stack = Stack.open(args.state_dir)
-    preflight(stack)
-    outcome = Run(plan, stack, args.runs_dir, _say).execute()
+    with run_lock(stack.root):  # one run per stack; a dead run's faults are undone first
+        recover_before_run(stack.root, args.runs_dir, _say)
+        preflight(stack, say=_say)
+        outcome = Run(plan, stack, args.runs_dir, _say).execute()
     _say(f"verdict: {outcome.summary}")
     _say(f"report: {outcome.run_dir / 'report.html'}")
     return outcome.exit_code
@@ -178,8 +186,10 @@ def _table(rows: list[list[str]]) -> str:
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, new_run_dir, preflight
+    from gameday.recover import recover_before_run
     from gameday.summary import write_summary
     from stack.control import Stack
+    from stack.heal import run_lock
     from stack.topology import load_topology
     from stack.up import bring_up, layout_for, supervisor_for, tear_down
 
@@ -199,11 +209,14 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     brought_up = not supervisor_for(layout).running()
     rows: list[dict[str, Any]] = []
     summary_dir = new_run_dir(args.runs_dir, f"{suite.name}-suite")
+    owner = contextlib.ExitStack()
     try:
         if brought_up:
             _say("bringing the local stack up")
             bring_up(loaded.topology, loaded.source, args.state_dir, lambda m: _say(f"  {m}"))
         stack = Stack.open(layout.root)
+        owner.enter_context(run_lock(layout.root))
+        recover_before_run(layout.root, args.runs_dir, _say)
         for i, plan in enumerate(plans, 1):
             spent = time.monotonic() - started
             need = plan.windows.total_s + 60
@@ -219,7 +232,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
                 )
                 continue
             _say(f"\n=== run {i}/{len(plans)}: {plan.name} x {plan.scenario} ({plan.profile}) ===")
-            preflight(stack)
+            preflight(stack, say=_say)
             outcome = Run(plan, stack, args.runs_dir, _say).execute()
             rows.append(
                 {
@@ -242,6 +255,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             }
         )
     finally:
+        owner.close()
         if brought_up and not args.keep_up:
             _say("taking the local stack down")
             problems = tear_down(loaded.topology, args.state_dir)

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gameday.errors import InputError, SetupError
+from loadtests.lifeline import die_with_parent
 from loadtests.safety import check_bounds, check_host
 from loadtests.settings import LoadSettings
 from loadtests.stages import peak_users, scaled_stages, total_duration_s
@@ -32,6 +33,7 @@ from loadtests.stages import peak_users, scaled_stages, total_duration_s
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the tree that holds loadtests/
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 HARD_BOUND_SLACK_S = 60.0
+KILL_AFTER_S = 8  # after a TERM (ours, the bound's or the runner's death), KILL the group
 MIN_PACING_S = 0.01  # closed model: at most 100 req/s per user against the API  # on top of the planned duration, before `timeout` kills the run
 
 
@@ -84,7 +86,9 @@ def spawn(
 ) -> ProcessHandle:
     """Run argv under `timeout` (hard bound) in a new session, output to log_path."""
     bound = int(planned_s + HARD_BOUND_SLACK_S)
-    cmd = ["timeout", "--signal=TERM", "--kill-after=15", str(bound), *argv]
+    # `timeout` dies with us (parent-death TERM), then TERMs its whole group (Locust and
+    # its --processes workers) and KILLs whatever is left after KILL_AFTER_S.
+    cmd = ["timeout", "--signal=TERM", f"--kill-after={KILL_AFTER_S}", str(bound), *argv]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, **env}
     full_env["PYTHONPATH"] = os.pathsep.join(
@@ -92,7 +96,12 @@ def spawn(
     )
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - prctl only, no locks
         )
     return ProcessHandle(name, proc, log_path, planned_s)
 

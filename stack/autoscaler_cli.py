@@ -352,7 +352,8 @@ def register(subparsers: Any) -> None:
     )
     c.add_argument("--target-opt", action="append", help="key=value for the target factory")
     c.add_argument(
-        "--state-dir", help="the running stack to measure (default $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)"
+        "--state-dir",
+        help="the running stack to measure (default $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)",
     )
     c.add_argument(
         "--topology", help="bring a stack up from this topology for the run, tear it down after"

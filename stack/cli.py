@@ -30,6 +30,11 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--deadline", type=float, default=120.0, help="seconds to wait for readiness (default 120)"
     )
+    p.add_argument(
+        "--wipe-on-failure",
+        action="store_true",
+        help="when the start fails, delete the state directory (default: keep data and logs)",
+    )
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("status", help="show every process of the stack: region, role, pid, health")
@@ -112,7 +117,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from stack.up import bring_up
+    from stack.heal import run_lock
+    from stack.state_dir import claim_state_dir
+    from stack.up import bring_up, layout_for
 
     loaded = load_topology(args.topology)
     start = time.monotonic()
@@ -120,7 +127,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(f"[{time.monotonic() - start:5.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    handles = bring_up(loaded.topology, loaded.source, args.state_dir, progress, args.deadline)
+    root = layout_for(loaded.topology, args.state_dir).root
+    claim_state_dir(root)  # refuses /, ., a home or a foreign directory (exit 2)
+    with run_lock(root):  # a live run owns the stack: refuse rather than heal under it
+        handles = bring_up(
+            loaded.topology,
+            loaded.source,
+            args.state_dir,
+            progress,
+            args.deadline,
+            wipe_on_failure=args.wipe_on_failure,
+        )
     print(f"entry point: {handles['entry_url']}")
     print(f"prometheus:  {handles['prometheus_url']}")
     print(f"state:       {handles['state_dir']}")

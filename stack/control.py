@@ -159,6 +159,11 @@ class Stack:
                     trees.setdefault(name, []).extend(process_tree(postmaster))
         return trees
 
+    def program_trees(self) -> dict[str, list[psutil.Process]]:
+        """Every supervised program's process tree (PostgreSQL's daemonized postmaster included)."""
+        states = self.sup.states()
+        return self._trees([n for n in self.programs if n in states])
+
     def postmaster_pid(self, member: str) -> int | None:
         try:
             pid = int(
@@ -363,6 +368,9 @@ class Stack:
             "entry point healthy", lambda: self._get_ok(f"{self.entry_url}/health"), deadline_s
         )
         return moved
+
+    def controllers_alive(self) -> bool:
+        return self._controllers_alive()
 
     def _controllers_alive(self) -> bool:
         return any(self._get_ok(f"{url}/status") for url in self.handles.get("failover_urls", []))
@@ -580,6 +588,9 @@ class Stack:
     # -- replicas (the scaler interface of the failover controller and autoscaler) ----------
     def _desired_replicas(self) -> dict[str, int]:
         return dict(json.loads((self.root / "replicas.json").read_text()))
+
+    def desired_replicas(self) -> dict[str, int]:
+        return self._desired_replicas()
 
     def replicas(self, region: str) -> int:
         return self._desired_replicas()[region]
