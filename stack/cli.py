@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -118,7 +119,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from stack.heal import run_lock
-    from stack.state_dir import claim_state_dir
+    from stack.state_dir import check_state_dir
     from stack.up import bring_up, layout_for
 
     loaded = load_topology(args.topology)
@@ -128,8 +129,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"[{time.monotonic() - start:5.1f}s] {msg}", file=sys.stderr, flush=True)
 
     root = layout_for(loaded.topology, args.state_dir).root
-    claim_state_dir(root)  # refuses /, ., a home or a foreign directory (exit 2)
-    with run_lock(root):  # a live run owns the stack: refuse rather than heal under it
+    check_state_dir(root)  # refuses /, ., a home or a foreign directory (exit 2)
+    # A live run owns a running stack: refuse rather than heal under it.
+    with run_lock(root) if root.is_dir() else contextlib.nullcontext():
         handles = bring_up(
             loaded.topology,
             loaded.source,

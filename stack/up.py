@@ -222,13 +222,14 @@ def bring_up(
     wipe_on_failure: bool = False,
 ) -> dict:
     layout = layout_for(t, state_dir)
-    claim_state_dir(layout.root)
+    check_state_dir(layout.root)
     sup = supervisor_for(layout)
     already = sup.running()
     if not already:
         check_ports_free(t, str(source))
     elif layout.handles.exists():
         _heal_first(layout, progress)
+    claim_state_dir(layout.root)
     programs = render.all_programs(t, layout, extra_programs(t, layout))
     render_all(t, layout, programs)
     handles = write_handles(t, layout, source, programs)

@@ -97,17 +97,19 @@ def test_cli_malformed_suite_exits_2(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
-def test_every_experiment_passes_chaos_validate() -> None:
+def test_every_experiment_passes_chaos_validate(tmp_path: Path) -> None:
     import subprocess
     import sys
 
     chaos = Path(sys.executable).with_name("chaos")
     for path in sorted((Path(__file__).parent.parent / "experiments").glob("*.yaml")):
         result = subprocess.run(
-            [str(chaos), "--no-version-check", "validate", str(path)],
+            [str(chaos), "--no-version-check", "--log-file", str(tmp_path / "chaos.log")]
+            + ["validate", str(path)],
             capture_output=True,
             text=True,
             timeout=120,
+            cwd=tmp_path,  # chaos writes into its working directory: never the checkout
         )
         assert result.returncode == 0, f"{path.name}: {result.stdout}{result.stderr}"
 
