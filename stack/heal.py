@@ -193,9 +193,10 @@ def _fail_back(stack: Stack, end: float, did: Say) -> None:
     leader = stack.db_leader()
     if edge == [home] and (member is None or leader == member):
         return
-    moved = stack.failback(home, deadline_s=_remaining(end))
-    if "db_leader" in moved or leader != member:
-        did(f"moved the database leader {leader} -> {member}")
-    if "edge" in moved or edge != [home]:
+    stack.failback(home, deadline_s=_remaining(end))
+    after = stack.db_leader()
+    if leader != after:
+        did(f"moved the database leader {leader or 'none'} -> {after}")
+    if edge != [home]:
         how = "through the failover controller" if stack.controllers_alive() else "directly"
         did(f"routed the edge {','.join(edge) or 'nowhere'} -> {home} ({how})")
