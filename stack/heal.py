@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from gameday.errors import GamedayError, SetupError
+from gameday.errors import ActionError, GamedayError, SetupError
 from stack.control import Stack
 from stack.faults import Fault
 from stack.supervisor import signal_tree
@@ -78,6 +78,7 @@ def heal(stack: Stack, say: Say = print, deadline_s: float = 30.0) -> HealReport
     report = HealReport()
 
     def did(line: str) -> None:
+        line = f"[{time.monotonic() - started:4.1f}s] {line}"
         report.undone.append(line)
         say(line)
 
@@ -193,7 +194,14 @@ def _fail_back(stack: Stack, end: float, did: Say) -> None:
     leader = stack.db_leader()
     if edge == [home] and (member is None or leader == member):
         return
-    stack.failback(home, deadline_s=_remaining(end))
+    while True:  # a member just thawed or restarted is no switchover candidate yet: retry
+        try:
+            stack.failback(home, deadline_s=_remaining(end))
+            break
+        except ActionError:
+            if time.monotonic() + 1.0 > end:
+                raise
+            time.sleep(1.0)
     after = stack.db_leader()
     if leader != after:
         did(f"moved the database leader {leader or 'none'} -> {after}")
