@@ -299,9 +299,11 @@ class Stack:
         def candidate_streaming() -> bool:
             for m in self.patroni_cluster().get("members", []):
                 if m["name"] == candidate:
+                    lag = m.get("lag") or 0  # Patroni says "unknown" while it cannot tell
                     return (
                         m.get("state") in ("running", "streaming")
-                        and (m.get("lag") or 0) < 1024 * 1024
+                        and isinstance(lag, int)
+                        and lag < 1024 * 1024
                     )
             return False
 

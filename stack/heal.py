@@ -115,6 +115,8 @@ def _step(report: HealReport, what: str, action: Callable[[], None]) -> None:
         action()
     except _ERRORS as exc:
         report.problems.append(f"{what}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a recovery reports what failed, never a traceback
+        report.problems.append(f"{what}: {type(exc).__name__}: {exc}")
 
 
 def _remaining(end: float) -> float:

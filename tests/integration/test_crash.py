@@ -25,7 +25,8 @@ import pytest
 
 from stack.control import Stack
 
-from ..crash_harness import crash_once
+from ..conftest import run_cli
+from ..crash_harness import crash_once, not_home
 
 pytestmark = pytest.mark.integration
 
@@ -57,3 +58,19 @@ def test_killed_runner_leaves_nothing_behind(
     if follow:
         assert crash.follow_rc == 0, f"{crash.follow_out}\n{where}"
     shutil.rmtree(work, ignore_errors=True)  # kept for inspection when an assertion failed
+
+
+def test_up_heals_a_frozen_region_left_by_a_dead_run(healthy_stack: Stack, topology) -> None:
+    healthy_stack.freeze_region("primary")  # what a runner killed mid-fault leaves
+    result = None
+    try:
+        result = run_cli(
+            "up", "--topology", str(topology.source), "--state-dir", str(healthy_stack.root)
+        )
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out
+        assert "recover: [" in out and "restore-region primary" in out, out
+        assert not_home(healthy_stack) == [], out
+    finally:
+        if result is None or result.returncode != 0:
+            healthy_stack.restore_all()
