@@ -3,11 +3,10 @@
     subprocess.Popen(argv, start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM))
 
 `PR_SET_PDEATHSIG` makes the kernel signal the child the moment its parent dies, by any
-signal (SIGKILL and the OOM killer included). It survives exec but not fork, so the
-children we start put their own descendants in their process group and signal the
-group on the way out (coreutils `timeout` does this for Locust and its --processes
-workers: TERM to the group, KILL after its --kill-after). The signal follows the
-*thread* that started the child: start children from the main thread.
+signal (SIGKILL and the OOM killer included). It survives exec but not fork, so a child
+with children of its own must end them itself: `loadtests/leash.py` does that for Locust
+(and its --processes workers) and the prober. The signal follows the *thread* that
+started the child: start children from the main thread.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-_prctl = _libc.prctl
+prctl = _libc.prctl
 
 
 def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None]:
@@ -28,7 +27,7 @@ def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None]:
     parent = os.getpid()
 
     def arm() -> None:
-        if _prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+        if prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
             os._exit(126)  # cannot promise to die with the runner: do not start at all
         if os.getppid() != parent:  # the runner died between fork and prctl
             os.kill(os.getpid(), sig)
