@@ -63,11 +63,12 @@ def heal_stack(state_dir: Path | None, say: Say, deadline_s: float) -> list[str]
 def cmd_recover(args: argparse.Namespace) -> int:
     from gameday.interrupted import mark_interrupted
     from stack.heal import run_lock
-    from stack.state_dir import resolve_state_dir
+    from stack.state_dir import check_state_dir, resolve_state_dir
 
     started = time.monotonic()
     root = resolve_state_dir(args.state_dir)
     problems: list[str] = []
+    check_state_dir(root)  # exit 2 for /, ., a home or a foreign directory: nothing touched
     if root.is_dir():
         with run_lock(root):
             problems = heal_stack(root, _say, args.deadline)

@@ -60,13 +60,14 @@ def test_only_a_claimed_directory_is_deleted(tmp_path: Path) -> None:
     assert not ours.exists()
 
 
-@pytest.mark.parametrize("command", ["down", "up"])
+@pytest.mark.parametrize("command", ["down", "up", "recover"])
 def test_the_cli_refuses_with_exit_2_and_deletes_nothing(tmp_path: Path, command: str) -> None:
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "keep.txt").write_text("mine")
+    topology = [] if command == "recover" else ["--topology", str(CI_TOPOLOGY)]
     for value in ("/", str(Path.home()), str(foreign)):
-        result = run_cli(command, "--topology", str(CI_TOPOLOGY), "--state-dir", value)
+        result = run_cli(command, *topology, "--state-dir", value)
         assert result.returncode == 2, f"{value}: {result.stdout}{result.stderr}"
         assert "refused" in result.stderr and "Traceback" not in result.stderr
     assert (foreign / "keep.txt").read_text() == "mine"
