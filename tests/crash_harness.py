@@ -225,6 +225,7 @@ def crash_once(
         crash.recover_s = time.monotonic() - t0
         crash.recover_rc = result.returncode
         crash.recover_out = result.stdout + result.stderr
+        (work / "recover.out").write_text(crash.recover_out)
     crash.not_home = not_home(stack)
     record = json.loads((run_dir / "run.json").read_text())
     crash.marked_interrupted = bool(record.get("interrupted"))
