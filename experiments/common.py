@@ -12,9 +12,7 @@ from stack.control import Stack
 
 
 def open_stack(configuration: dict[str, Any] | None) -> Stack:
-    state_dir = (
-        (configuration or {}).get("state_dir") or os.environ.get("GAMEDAY_STATE_DIR") or ".state"
-    )
+    state_dir = (configuration or {}).get("state_dir") or os.environ.get("GAMEDAY_STATE_DIR")
     try:
         return Stack.open(state_dir)
     except GamedayError as exc:

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "stack.cli",
     "loadtests.cli",
     "gameday.run_cli",
+    "gameday.recover",
     "slo.cli",
     "failover.cli",
     "autoscaler.cli",

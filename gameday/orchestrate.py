@@ -24,8 +24,10 @@ from gameday import __version__
 from gameday.collect import collect_metrics, merge_stack_events, read_back_ledger, versions
 from gameday.errors import EXIT_INCONCLUSIVE, SetupError
 from gameday.events import record_event
+from gameday.interrupted import hold_runner_lock
 from gameday.monitor import Monitor
 from gameday.plan import RunPlan
+from loadtests.lifeline import die_with_parent
 from stack.control import Stack
 
 CHAOS_GRACE_S = 180.0  # a rollback (region restore + failback) may take this long
@@ -61,13 +63,17 @@ def _sleep_until(deadline_mono: float, stop: Any) -> None:
         time.sleep(min(0.2, max(0.0, deadline_mono - time.monotonic())))
 
 
-def preflight(stack: Stack, deadline_s: float = 90.0) -> None:
+def preflight(stack: Stack, deadline_s: float = 90.0, say: Any = print) -> None:
     """Start from a healthy stack at home: entry healthy, edge and DB leader in the home region."""
     home = stack.home_region()
     member = stack.region_db_member(home)
     last = ""
     end = time.monotonic() + deadline_s
+    next_say = time.monotonic() + 5.0
     while time.monotonic() < end:
+        if time.monotonic() > next_say:
+            say(f"gameday: waiting for the stack to be healthy at home: {last}")
+            next_say += 5.0
         try:
             edge = stack.edge_active_regions()
             leader = stack.db_leader()
@@ -88,7 +94,8 @@ class Run:
         self.stack = stack
         self.runs_root = runs_root
         self.say = say
-        self.run_dir = new_run_dir(runs_root, plan.name)
+        self.run_dir = new_run_dir(runs_root.resolve(), plan.name)
+        self.runner_lock = hold_runner_lock(self.run_dir)  # the kernel frees it when we die
         self.chaos: subprocess.Popen[bytes] | None = None
         self.aborted: str | None = None
         self.record: dict[str, Any] = {}
@@ -113,11 +120,18 @@ class Run:
             str(self.run_dir / "journal.json"),
             "--rollback-strategy",
             "always",
-            str(self.plan.experiment),
+            str(Path(self.plan.experiment).resolve()),
         ]
         log = (self.run_dir / "chaos.out").open("ab")
+        # Dies with the runner (SIGKILL: its faults stay in the journal for `gameday recover`).
         return subprocess.Popen(
-            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.run_dir,
+            preexec_fn=die_with_parent(signal.SIGKILL),  # noqa: PLW1509 - prctl only
         )
 
     def _stop_chaos(self, reason: str) -> None:
@@ -168,6 +182,7 @@ class Run:
             "ledger_client": client,
             "windows_s": plan.describe()["windows_s"],
             "aborted": None,
+            "runner_pid": os.getpid(),
         }
         write_run_json(self.run_dir, self.record)
         self._write_slo_spec()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -48,7 +49,7 @@ def register(sub: Any) -> None:
         "--state-dir",
         type=options.state_dir,
         default=None,
-        help="the local stack's state (default .state)",
+        help="the local stack's state (default: $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)",
     )
     p.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"
@@ -168,8 +169,10 @@ def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, preflight
+    from gameday.recover import recover_before_run
     from gameday.trials import MAX_TRIALS, run_trials
     from stack.control import Stack
+    from stack.heal import run_lock
 
     if not 1 <= args.trials <= MAX_TRIALS:
         raise InputError(f"--trials {args.trials}: must be in [1, {MAX_TRIALS}]")
@@ -185,11 +188,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run(plan, args.state_dir)
         return EXIT_OK
     stack = Stack.open(args.state_dir)
-    preflight(stack)
-    if args.trials > 1:
-        outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
-    else:
-        outcome = Run(plan, stack, args.runs_dir, _say).execute()
+    with run_lock(stack.root):  # one run per stack; a dead run's faults are undone first
+        recover_before_run(stack.root, args.runs_dir, _say)
+        preflight(stack, say=_say)
+        if args.trials > 1:
+            outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
+        else:
+            outcome = Run(plan, stack, args.runs_dir, _say).execute()
     _say(f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
     _say(f"report: {outcome.run_dir / 'report.html'}")
     return outcome.exit_code
@@ -204,9 +209,11 @@ def _table(rows: list[list[str]]) -> str:
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, new_run_dir, preflight
+    from gameday.recover import recover_before_run
     from gameday.summary import write_summary
     from gameday.trials import run_trials
     from stack.control import Stack
+    from stack.heal import run_lock
     from stack.topology import load_topology
     from stack.up import bring_up, layout_for, supervisor_for, tear_down
 
@@ -226,11 +233,14 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     brought_up = not supervisor_for(layout).running()
     rows: list[dict[str, Any]] = []
     summary_dir = new_run_dir(args.runs_dir, f"{suite.name}-suite")
+    owner = contextlib.ExitStack()
     try:
         if brought_up:
             _say("bringing the local stack up")
             bring_up(loaded.topology, loaded.source, args.state_dir, lambda m: _say(f"  {m}"))
         stack = Stack.open(layout.root)
+        owner.enter_context(run_lock(layout.root))
+        recover_before_run(layout.root, args.runs_dir, _say)
         for i, plan in enumerate(plans, 1):
             spent = time.monotonic() - started
             need = (plan.windows.total_s + 60) * plan.trials
@@ -249,7 +259,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             _say(
                 f"\n=== run {i}/{len(plans)}: {plan.name} x {plan.scenario} ({plan.profile}{times}) ==="
             )
-            preflight(stack)
+            preflight(stack, say=_say)
             if plan.trials > 1:
                 outcome = run_trials(plan, stack, args.runs_dir, plan.trials, _say)
             else:
@@ -277,6 +287,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             }
         )
     finally:
+        owner.close()
         if brought_up and not args.keep_up:
             _say("taking the local stack down")
             problems = tear_down(loaded.topology, args.state_dir)

@@ -4,8 +4,9 @@
     ...; handle.stop(timeout=10)   # or handle.wait()
 
 Locust runs as `python -m locust -f loadtests/scenarios/<scenario>.py --headless` in a new
-session (its own process group: `stop` reaches the --processes workers too), under coreutils
-`timeout` so it dies at its hard bound even if we do not. Output goes to `<run_dir>/load.log`.
+session (its own process group: `stop` reaches the --processes workers too), on a leash
+(`loadtests/leash.py`) so it dies at its hard bound, and within seconds of the runner's
+death, even if we never stop it. Output goes to `<run_dir>/load.log`.
 `ProcessHandle` is shared with the prober (`loadtests.probes.start`).
 """
 
@@ -31,8 +32,9 @@ from loadtests.stages import peak_users, total_duration_s
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the tree that holds loadtests/
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-HARD_BOUND_SLACK_S = 60.0
-MIN_PACING_S = 0.01  # closed model: at most 100 req/s per user against the API  # on top of the planned duration, before `timeout` kills the run
+HARD_BOUND_SLACK_S = 60.0  # on top of the planned duration, before the leash ends the run
+KILL_AFTER_S = 8  # after a TERM (ours, the bound's or the runner's death), KILL the group
+MIN_PACING_S = 0.01  # closed model: at most 100 req/s per user against the API
 
 
 @dataclass
@@ -65,7 +67,7 @@ class ProcessHandle:
     def stop(self, timeout: float = 10.0) -> int:
         """TERM the run (clean flush), KILL its whole group if not ended after `timeout` s."""
         if self.running:
-            # `timeout` (our direct child) forwards TERM to the whole group exactly once
+            # the leash (our direct child) forwards TERM to the whole group exactly once
             with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGTERM)
             try:
@@ -82,9 +84,12 @@ class ProcessHandle:
 def spawn(
     name: str, argv: Sequence[str], env: dict[str, str], log_path: Path, planned_s: float
 ) -> ProcessHandle:
-    """Run argv under `timeout` (hard bound) in a new session, output to log_path."""
+    """Run argv on a leash (hard bound, dies with us) in a new session, output to log_path."""
     bound = int(planned_s + HARD_BOUND_SLACK_S)
-    cmd = ["timeout", "--signal=TERM", "--kill-after=15", str(bound), *argv]
+    # The leash ends its whole group (Locust and its --processes workers) when we die, when
+    # we TERM it, or at the bound: TERM, then KILL after KILL_AFTER_S (loadtests/leash.py).
+    leash = [sys.executable, "-m", "loadtests.leash", str(bound), str(KILL_AFTER_S), "--"]
+    cmd = [*leash, *argv]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, **env}
     full_env["PYTHONPATH"] = os.pathsep.join(
@@ -92,7 +97,11 @@ def spawn(
     )
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            start_new_session=True,
         )
     return ProcessHandle(name, proc, log_path, planned_s)
 

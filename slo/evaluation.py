@@ -199,7 +199,14 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     if aborts:
         reason = str(aborts[0].detail.get("reason", "no reason given"))
         notes.append(f"the run was aborted: {reason}")
-        if verdict.status == "pass":
+        if any(e.detail.get("runner_died") for e in aborts):
+            # the runner died mid-run (gameday recover marked it): nothing is proven either way
+            verdict = Verdict(
+                status="inconclusive",
+                exit_code=EXIT_INCONCLUSIVE,
+                summary=f"interrupted: {reason}; measured so far: {verdict.summary}",
+            )
+        elif verdict.status == "pass":
             # a cut-short run cannot prove the SLOs held over the planned run
             verdict = Verdict(
                 status="inconclusive",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -35,6 +36,11 @@ def register(sub: Any) -> None:
         type=options.number(1, 3600),
         default=120.0,
         help="seconds to wait for readiness (default 120)",
+    )
+    p.add_argument(
+        "--wipe-on-failure",
+        action="store_true",
+        help="when the start fails, delete the state directory (default: keep data and logs)",
     )
     p.set_defaults(func=cmd_up)
 
@@ -121,7 +127,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from stack.up import bring_up
+    from stack.heal import run_lock
+    from stack.state_dir import check_state_dir
+    from stack.up import bring_up, layout_for
 
     loaded = load_topology(args.topology)
     start = time.monotonic()
@@ -129,7 +137,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     def progress(msg: str) -> None:
         print(f"[{time.monotonic() - start:5.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    handles = bring_up(loaded.topology, loaded.source, args.state_dir, progress, args.deadline)
+    root = layout_for(loaded.topology, args.state_dir).root
+    check_state_dir(root)  # refuses /, ., a home or a foreign directory (exit 2)
+    # A live run owns a running stack: refuse rather than heal under it.
+    with run_lock(root) if root.is_dir() else contextlib.nullcontext():
+        handles = bring_up(
+            loaded.topology,
+            loaded.source,
+            args.state_dir,
+            progress,
+            args.deadline,
+            wipe_on_failure=args.wipe_on_failure,
+        )
     print(f"entry point: {handles['entry_url']}")
     print(f"prometheus:  {handles['prometheus_url']}")
     print(f"state:       {handles['state_dir']}")

@@ -11,6 +11,7 @@ restarts, then SIGKILLs them: like a power cut, and it stays dead until
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 from dataclasses import asdict, dataclass
@@ -22,12 +23,12 @@ import psutil
 import redis
 
 from gameday.errors import ActionError, SetupError
-from stack import haproxy, render
+from stack import faults, haproxy, render
+from stack.faults import DirJournal, FaultJournal
 from stack.probes import redis_client
 from stack.render import Layout
+from stack.state_dir import resolve_state_dir
 from stack.supervisor import Supervisor, process_tree, signal_tree
-
-DEFAULT_STATE = Path(".state")
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,12 @@ def open_stack(state_dir: str | Path | None = None) -> Stack:
 
 
 class Stack:
-    def __init__(self, handles: dict[str, Any]) -> None:
+    def __init__(self, handles: dict[str, Any], journal: FaultJournal | None = None) -> None:
         self.handles = handles
         root = Path(handles["state_dir"])
         self.root = root
+        # Every fault below is journaled before it is injected and cleared once undone.
+        self.journal: FaultJournal = journal or DirJournal(root / "faults")
         self.layout = Layout(root)
         self.sup = Supervisor(
             self.layout.supervisor_conf, self.layout.supervisor_sock, self.layout.supervisor_pid
@@ -58,9 +61,7 @@ class Stack:
 
     @classmethod
     def open(cls, state_dir: Path | str | None = None) -> Stack:
-        import os
-
-        root = Path(state_dir or os.environ.get("GAMEDAY_STATE_DIR") or DEFAULT_STATE).resolve()
+        root = resolve_state_dir(state_dir)
         path = root / "stack.json"
         try:
             handles = json.loads(path.read_text())
@@ -158,6 +159,11 @@ class Stack:
                     trees.setdefault(name, []).extend(process_tree(postmaster))
         return trees
 
+    def program_trees(self) -> dict[str, list[psutil.Process]]:
+        """Every supervised program's process tree (PostgreSQL's daemonized postmaster included)."""
+        states = self.sup.states()
+        return self._trees([n for n in self.programs if n in states])
+
     def postmaster_pid(self, member: str) -> int | None:
         try:
             pid = int(
@@ -173,6 +179,7 @@ class Stack:
         if not trees:
             raise ActionError(f"{name} is not running")
         procs = trees[name]
+        self.journal.record(faults.program_killed(name), pids=[p.pid for p in procs])
         signal_tree(procs, signal.SIGSTOP)
         pids = signal_tree(procs, signal.SIGKILL)
         psutil.wait_procs(procs, timeout=5)
@@ -182,19 +189,24 @@ class Stack:
         trees = self._trees([name])
         if not trees:
             raise ActionError(f"{name} is not running")
+        self.journal.record(faults.program_frozen(name))
         return signal_tree(trees[name], signal.SIGSTOP)
 
     def thaw(self, name: str) -> list[int]:
-        return signal_tree(self._trees([name]).get(name, []), signal.SIGCONT)
+        pids = signal_tree(self._trees([name]).get(name, []), signal.SIGCONT)
+        self.journal.clear(faults.program_frozen(name))
+        return pids
 
     def start(self, name: str) -> None:
         self.sup.start_program(name)
+        self.journal.clear(faults.program_killed(name))
 
     def kill_region(self, region: str) -> dict[str, list[int]]:
         """Power-cut a region: every process in it dies at once and stays dead."""
         names = self._programs(region=region)
         trees = self._trees(names)
         everything = [p for procs in trees.values() for p in procs]
+        self.journal.record(faults.region_down(region), how="killed")
         signal_tree(everything, signal.SIGSTOP)
         for name in trees:
             self.sup.stop_program(name, wait=False)
@@ -206,6 +218,7 @@ class Stack:
     def freeze_region(self, region: str) -> dict[str, list[int]]:
         """A gray failure: the region's processes stop answering but keep their sockets."""
         trees = self._trees(self._programs(region=region))
+        self.journal.record(faults.region_down(region), how="frozen")
         return {name: signal_tree(procs, signal.SIGSTOP) for name, procs in trees.items()}
 
     def restore_region(self, region: str, deadline_s: float = 60.0) -> None:
@@ -228,6 +241,10 @@ class Stack:
                 lambda: self._get_ok(f"{self.region_url(region)}/health"),
                 deadline_s,
             )
+        self.journal.clear(faults.region_down(region))
+        for name in names:
+            self.journal.clear(faults.program_killed(name))
+            self.journal.clear(faults.program_frozen(name))
 
     def _wait_states(self, names: list[str], ok: set[str], deadline_s: float) -> None:
         end = time.monotonic() + deadline_s
@@ -270,16 +287,24 @@ class Stack:
 
     def switchover(self, candidate: str, deadline_s: float = 60.0) -> bool:
         """Planned Patroni switchover to `candidate`; False when it already leads."""
+        home_member = self.region_db_member(self.home_region())
+        moved = faults.db_leader_moved(self.home_region())
         leader = self.db_leader()
         if leader == candidate:
+            if candidate == home_member:
+                self.journal.clear(moved)
             return False
+        if candidate != home_member:
+            self.journal.record(moved, candidate=candidate)
 
         def candidate_streaming() -> bool:
             for m in self.patroni_cluster().get("members", []):
                 if m["name"] == candidate:
+                    lag = m.get("lag") or 0  # Patroni says "unknown" while it cannot tell
                     return (
                         m.get("state") in ("running", "streaming")
-                        and (m.get("lag") or 0) < 1024 * 1024
+                        and isinstance(lag, int)
+                        and lag < 1024 * 1024
                     )
             return False
 
@@ -295,6 +320,8 @@ class Stack:
         )
         leader = self.db_leader()
         if leader == candidate:
+            if candidate == home_member:
+                self.journal.clear(moved)
             return False
         if leader is None:
             raise ActionError("no PostgreSQL leader to switch over from")
@@ -309,6 +336,8 @@ class Stack:
         self._wait(
             f"{candidate} leading", self._quietly(lambda: self.db_leader() == candidate), deadline_s
         )
+        if candidate == home_member:
+            self.journal.clear(moved)
         return True
 
     @staticmethod
@@ -342,6 +371,9 @@ class Stack:
             "entry point healthy", lambda: self._get_ok(f"{self.entry_url}/health"), deadline_s
         )
         return moved
+
+    def controllers_alive(self) -> bool:
+        return self._controllers_alive()
 
     def _controllers_alive(self) -> bool:
         return any(self._get_ok(f"{url}/status") for url in self.handles.get("failover_urls", []))
@@ -386,13 +418,21 @@ class Stack:
         if target not in masters:
             raise ActionError(f"{target} is not a Redis master (masters: {masters})")
         host, port = target.split(":")
+        self.journal.record(faults.network_rule(host), addr=target)
         rule = netfault.drop_to(host, [], loss_pct, tag=f"redis-{host}")
         return {"addr": target, "rule": rule}
 
+    def addresses(self) -> set[str]:
+        """Every loopback address this stack uses (what our nftables rules may target)."""
+        return set(re.findall(r"127\.\d+\.\d+\.\d+", json.dumps(self.handles)))
+
     def heal_network(self) -> bool:
+        """Remove our nftables rules aimed at this stack (other stacks' rules stay)."""
         from stack import netfault
 
-        return netfault.heal()
+        removed = netfault.heal_addresses(self.addresses())
+        self.journal.clear_where(kind="nftables")
+        return bool(removed)
 
     def restore_all(self, deadline_s: float = 120.0) -> dict[str, Any]:
         """Undo every fault: thaw, start what should run, no latency, traffic and leader home."""
@@ -422,7 +462,15 @@ class Stack:
             if self.replicas(region) != initial:
                 self.scale(region, initial)
         moved = self.failback(self.home_region(), deadline_s)
-        return {"started": started, "moved": moved, "network_healed": healed}
+        cleared = [e.fault.describe() for e in self.journal.entries()]
+        for entry in self.journal.entries():
+            self.journal.clear(entry.fault)
+        return {
+            "started": started,
+            "moved": moved,
+            "network_healed": healed,
+            "journal_cleared": cleared,
+        }
 
     # -- database and redis ------------------------------------------------------------
     def patroni_cluster(self) -> dict[str, Any]:
@@ -501,11 +549,24 @@ class Stack:
         if not 0 <= delay_ms <= 60_000:
             raise ActionError(f"delay {delay_ms} ms is outside 0..60000")
         sock = Path(self.handles["regions"][region]["admin_socket"])
+        if delay_ms:
+            self.journal.record(faults.latency_added(region), delay_ms=int(delay_ms))
         answer = haproxy.command(
             sock, f"experimental-mode on; set var proc.delay_ms int({int(delay_ms)})"
         )
         if answer.strip():
             raise ActionError(f"haproxy {region}: cannot set latency: {answer.strip()}")
+        if not delay_ms:
+            self.journal.clear(faults.latency_added(region))
+
+    def latency_ms(self, region: str) -> int:
+        """The delay injected into a region's load balancer now (0 when none)."""
+        sock = Path(self.handles["regions"][region]["admin_socket"])
+        answer = haproxy.command(sock, "get var proc.delay_ms")
+        match = re.search(r"value=<(-?\d+)>", answer)
+        if not match:
+            raise ActionError(f"haproxy {region}: cannot read the latency: {answer.strip()[:120]}")
+        return int(match.group(1))
 
     # -- edge ----------------------------------------------------------------------------
     def edge_active_regions(self) -> list[str]:
@@ -517,14 +578,22 @@ class Stack:
     def switch_edge(self, region: str) -> None:
         sock = Path(self.handles["edge_admin_socket"])
         backend = self.handles["edge_backend"]
+        home = self.home_region()
+        if region != home:
+            self.journal.record(faults.edge_switched(home), to=region)
         haproxy.set_state(sock, backend, region, "ready")
         for other in self.regions:
             if other != region:
                 haproxy.set_state(sock, backend, other, "maint")
+        if region == home:
+            self.journal.clear(faults.edge_switched(home))
 
     # -- replicas (the scaler interface of the failover controller and autoscaler) ----------
     def _desired_replicas(self) -> dict[str, int]:
         return dict(json.loads((self.root / "replicas.json").read_text()))
+
+    def desired_replicas(self) -> dict[str, int]:
+        return self._desired_replicas()
 
     def replicas(self, region: str) -> int:
         return self._desired_replicas()[region]
@@ -546,6 +615,9 @@ class Stack:
         names = self._programs(region=region, role="api")
         by_index = {self.programs[n]["index"]: n for n in names}
         desired[region] = replicas
+        initial = int(info.get("api_replicas", current))
+        if replicas == 0 and initial > 0:
+            self.journal.record(faults.region_scaled(region, initial))
         (self.root / "replicas.json").write_text(json.dumps(desired))
         sock = Path(info["admin_socket"])
         if replicas > current:
@@ -557,6 +629,8 @@ class Stack:
                 haproxy.command(sock, f"disable server be_api/{by_index[i]}")
                 self.sup.stop_program(by_index[i], wait=False)
         self._write_targets(desired)
+        if replicas > 0:
+            self.journal.clear(faults.region_scaled(region, initial))
 
     def _apply_replica_slots(self, region: str) -> None:
         info = self.handles["regions"][region]

@@ -8,11 +8,13 @@ Only loopback destinations are accepted: a fault never touches real traffic.
 from __future__ import annotations
 
 import ipaddress
+import re
 import subprocess
 
 from gameday.errors import ActionError
 
 TABLE = "gameday"
+_RULE = re.compile(r"ip daddr (?P<addr>[0-9.]+) .*# handle (?P<handle>\d+)")
 
 
 def _nft(*args: str) -> str:
@@ -81,3 +83,33 @@ def heal() -> bool:
         return False
     _nft("delete", "table", "inet", TABLE)
     return True
+
+
+def rules_by_address() -> list[tuple[str, int, str]]:
+    """Our rules as (destination address, nftables handle, rule text)."""
+    try:
+        text = _nft("-a", "list", "table", "inet", TABLE)
+    except ActionError:
+        return []
+    out = []
+    for line in text.splitlines():
+        match = _RULE.search(line)
+        if match and "gameday:" in line:
+            out.append((match["addr"], int(match["handle"]), line.strip()))
+    return out
+
+
+def heal_addresses(addresses: set[str]) -> list[str]:
+    """Delete only our rules whose destination is in `addresses` (another stack's stay);
+    delete the table once it holds no rule. Returns the rules removed."""
+    removed = []
+    for addr, handle, text in rules_by_address():
+        if addr in addresses:
+            _nft("delete", "rule", "inet", TABLE, "out", "handle", str(handle))
+            removed.append(text.split(" # handle")[0])
+    if removed and not rules_by_address():
+        try:
+            _nft("delete", "table", "inet", TABLE)
+        except ActionError:
+            pass  # another process removed it first
+    return removed

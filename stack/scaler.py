@@ -1,7 +1,7 @@
 """The autoscaler's Scaler on the real local stack (`stack.control.Stack`), and its program.
 
 `autoscaler_scaler(**opts)` is the factory `gameday autoscaler run --scaler` loads by default:
-it opens the stack of `state_dir` (or $GAMEDAY_STATE_DIR, or .state) and adds
+it opens the stack of `state_dir` (or $GAMEDAY_STATE_DIR, or <tmp>/gameday/state) and adds
 `replica_states(region)` -> {"api-<region>-<i>": /health answers 200} for every requested
 replica, so the daemon names the replicas it starts exactly as supervisord, HAProxy and
 Prometheus do. Scaling goes through `Stack.scale` (supervisord start/stop, HAProxy

@@ -115,7 +115,7 @@ class FailoverTimings(_Strict):
 
 class Topology(_Strict):
     name: SafeName
-    state_dir: str = ".state"
+    state_dir: str | None = None  # default: stack.state_dir.default_state_dir(), outside the tree
     global_: GlobalZone = Field(default_factory=GlobalZone, alias="global")
     regions: dict[RegionName, Region] = Field(min_length=2, max_length=9)
     ports: Ports = Field(default_factory=Ports)
@@ -125,8 +125,10 @@ class Topology(_Strict):
 
     @field_validator("state_dir")
     @classmethod
-    def _safe_state_dir(cls, value: str) -> str:
+    def _safe_state_dir(cls, value: str | None) -> str | None:
         # `gameday down` deletes this folder: never /, the current folder or a home
+        if value is None:
+            return None
         problem = state_dir_problem(value)
         if problem:
             raise ValueError(problem)

@@ -1,10 +1,14 @@
 """Bring the local HA stack up (idempotent, in dependency order) and take it down.
 
 `up` renders every config file, starts supervisord, then starts programs in
-order with a readiness wait and deadline for each stage. If any stage fails,
-everything is torn down and the error names what did not come up. `down`
-stops everything, sweeps any stray process we started, checks that no port of
-the topology is still listening, and removes the state unless asked to keep it.
+order with a readiness wait and deadline for each stage. On a stack that is
+already running it first heals what a dead run left behind (stack/heal.py). If
+any stage fails, every process is stopped and the error names what did not come
+up; the data and the logs stay in the state directory unless asked otherwise.
+`down` thaws and stops everything, sweeps any stray process we started
+(PostgreSQL's daemonized postmaster and its backends included), checks that no
+port of the topology is still listening, and removes the state directory unless
+asked to keep it, only when gameday created it (stack/state_dir.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -27,7 +32,8 @@ from stack import render
 from stack.controllers import write_configs
 from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
 from stack.render import Layout, Program
-from stack.supervisor import Supervisor
+from stack.state_dir import check_state_dir, claim_state_dir, remove_state_dir, resolve_state_dir
+from stack.supervisor import Supervisor, process_tree, signal_tree
 from stack.topology import Topology
 
 Progress = Callable[[str], None]
@@ -38,8 +44,7 @@ def _quiet(_: str) -> None:
 
 
 def layout_for(t: Topology, state_dir: Path | None = None) -> Layout:
-    root = Path(state_dir or os.environ.get("GAMEDAY_STATE_DIR") or t.state_dir)
-    return Layout(root.resolve())
+    return Layout(resolve_state_dir(state_dir, t.state_dir))
 
 
 def supervisor_for(layout: Layout) -> Supervisor:
@@ -227,13 +232,18 @@ def bring_up(
     state_dir: Path | None = None,
     progress: Progress = _quiet,
     deadline_s: float = 90.0,
+    wipe_on_failure: bool = False,
 ) -> dict[str, Any]:
     layout = layout_for(t, state_dir)
+    check_state_dir(layout.root)
     sup = supervisor_for(layout)
     already = sup.running()
     check_patroni(t, str(source))
     if not already:
         check_ports_free(t, str(source))
+    elif layout.handles.exists():
+        _heal_first(layout, progress)
+    claim_state_dir(layout.root)
     programs = render.all_programs(t, layout, extra_programs(t, layout))
     render_all(t, layout, programs)
     handles = write_handles(t, layout, source, programs)
@@ -318,14 +328,31 @@ def bring_up(
                 wait_for(prog.name, tcp_open(t.global_.address, port), remaining())
         progress(f"stack ready in {time.monotonic() - start:.1f} s")
     except BaseException:
-        kept = layout.root.with_name(layout.root.name + ".failed-logs")
-        if layout.logs.exists():
-            shutil.rmtree(kept, ignore_errors=True)
-            shutil.copytree(layout.logs, kept)
-        progress(f"bring-up failed: tearing everything down (logs kept in {kept})")
-        tear_down(t, state_dir, keep_data=False)
+        kept = (
+            "removing the state directory"
+            if wipe_on_failure
+            else f"data and logs kept in {layout.root} (logs: {layout.logs}; `gameday down` removes them)"
+        )
+        progress(f"bring-up failed: stopping every process; {kept}")
+        for problem in tear_down(t, state_dir, keep_data=not wipe_on_failure):
+            progress(problem)
         raise
     return handles
+
+
+def _heal_first(layout: Layout, progress: Progress, deadline_s: float = 30.0) -> None:
+    """A running stack may carry faults of a dead run: undo them, or refuse naming recover."""
+    from stack.control import Stack
+    from stack.heal import heal
+
+    progress("the stack is already running: undoing what a dead run may have left")
+    report = heal(Stack.open(layout.root), lambda m: progress(f"recover: {m}"), deadline_s)
+    if not report.ok:
+        raise SetupError(
+            f"the running stack at {layout.root} could not be recovered in {deadline_s:.0f} s: "
+            + "; ".join(report.problems)
+            + ". Run `gameday recover` (or `gameday down`, then `gameday up`)"
+        )
 
 
 def _replicas_streaming(t: Topology) -> Callable[[], str | None]:
@@ -368,8 +395,32 @@ def _ours(proc: psutil.Process, root: Path, t: Topology) -> bool:
 
 
 def stray_processes(t: Topology, layout: Layout) -> list[psutil.Process]:
+    """Our processes, their descendants, and each member's postmaster tree (PostgreSQL
+    backends' command lines do not name the state directory)."""
     me = os.getpid()
-    return [p for p in psutil.process_iter() if p.pid != me and _ours(p, layout.root, t)]
+    # Never this process or its callers (a shell or `flock` naming the state directory).
+    spared = {me} | {p.pid for p in psutil.Process(me).parents()}
+    found: dict[int, psutil.Process] = {}
+    for proc in psutil.process_iter():
+        if proc.pid not in spared and _ours(proc, layout.root, t):
+            found.update((p.pid, p) for p in process_tree(proc.pid))
+    for member in t.postgres.members:
+        pid = _postmaster_pid(layout, member.name)
+        if pid:
+            found.update((p.pid, p) for p in process_tree(pid))
+    return [p for pid, p in found.items() if pid not in spared]
+
+
+def _postmaster_pid(layout: Layout, member: str) -> int | None:
+    try:
+        pid = int((layout.pg_dir(member) / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        proc = psutil.Process(pid)
+        return pid if "postgres" in proc.name() else None
+    except psutil.Error:
+        return None
 
 
 def listening_ports(t: Topology) -> list[str]:
@@ -379,12 +430,17 @@ def listening_ports(t: Topology) -> list[str]:
 def tear_down(t: Topology, state_dir: Path | None = None, keep_data: bool = False) -> list[str]:
     """Stop everything; return a list of problems (empty when nothing is left)."""
     layout = layout_for(t, state_dir)
+    check_state_dir(layout.root)
     sup = supervisor_for(layout)
+    # A frozen process cannot act on TERM: thaw everything first (a dead run may have
+    # left a region stopped), so supervisord's graceful stop works.
+    signal_tree(stray_processes(t, layout), signal.SIGCONT)
     sup.shutdown()
     strays = stray_processes(t, layout)
     for proc in strays:
         with contextlib.suppress(psutil.Error):
             proc.terminate()
+    signal_tree(strays, signal.SIGCONT)
     _, alive = psutil.wait_procs(strays, timeout=5)
     for proc in alive:
         with contextlib.suppress(psutil.Error):
@@ -397,6 +453,8 @@ def tear_down(t: Topology, state_dir: Path | None = None, keep_data: bool = Fals
         left = listening_ports(t)
     problems = [f"still listening: {p}" for p in left]
     problems += [f"still running: pid {p.pid}" for p in stray_processes(t, layout)]
-    if not keep_data and layout.root.exists():
-        shutil.rmtree(layout.root, ignore_errors=True)
+    if not keep_data and not problems:
+        remove_state_dir(layout.root)
+    elif not keep_data:
+        problems.append(f"state directory {layout.root} kept: processes are still left")
     return problems

@@ -1,7 +1,7 @@
 """`gameday capacity` against the real local stack: the CapacityTarget and SpikeTarget.
 
 `build(profile, out_dir, **opts)` (the CLI's default `--target`) opens a running stack
-(`state_dir`, else $GAMEDAY_STATE_DIR, else .state) or, given `topology` (and a `state_dir`
+(`state_dir`, else $GAMEDAY_STATE_DIR, else <tmp>/gameday/state) or, given `topology` (and a `state_dir`
 for it), brings one up and tears it down at `close()`. Options (strings): `region` (default:
 the active region), `via` = `region` (the region's own HAProxy, default) or `entry` (the edge),
 `processes` (Locust processes), `hpa`, `deployment` (for the CPU and memory requests the

@@ -110,6 +110,7 @@ def test_every_experiment_passes_chaos_validate(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=120,
+            cwd=tmp_path,  # chaos writes into its working directory: never the checkout
         )
         assert result.returncode == 0, f"{path.name}: {result.stdout}{result.stderr}"
 
