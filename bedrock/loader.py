@@ -116,14 +116,14 @@ def _prescan(text: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark.line + 1)
+                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", getattr(event.start_mark, "line", 0) + 1)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         if events > 2 * MAX_NODES:
-            raise _Refused(f"more than {MAX_NODES} values", event.start_mark.line + 1)
+            raise _Refused(f"more than {MAX_NODES} values", getattr(event.start_mark, "line", 0) + 1)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """SafeLoader that refuses duplicate keys and non-finite floats."""
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
@@ -140,10 +140,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
                     raise _Refused("a mapping key must be a plain value", _line(key_node)) from None
                 if duplicate:
                     raise _Refused(f"duplicate key {key!r}", _line(key_node))
-        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
     def construct_yaml_float(self, node: Node) -> float:
-        value = super().construct_yaml_float(node)  # type: ignore[arg-type]
+        value: float = super().construct_yaml_float(node)
         if not math.isfinite(value):
             raise _Refused(f"{node.value!r} is not a finite number", _line(node))
         return value

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stack.control import Stack  # noqa: E402
-from tests.crash_harness import Crash, crash_once, table  # noqa: E402
+from tests.support.crash_harness import Crash, crash_once, table  # noqa: E402
 
 EXPERIMENTS = ["kill-region", "freeze-region", "partition-redis-master", "add-latency"]
 

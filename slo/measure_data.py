@@ -101,7 +101,7 @@ def discarded_by(
 
 def _resolution(acked: Sequence[LedgerEntry]) -> float | None:
     gaps = [
-        b.t_ack - a.t_ack  # type: ignore[operator]
+        b.t_ack - a.t_ack
         for a, b in zip(acked, acked[1:], strict=False)
         if b.t_ack is not None and a.t_ack is not None and b.t_ack > a.t_ack
     ]

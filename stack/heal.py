@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import signal
 import time
@@ -92,7 +93,7 @@ def heal(stack: Stack, say: Say = print, deadline_s: float = 30.0) -> HealReport
     recorded = stack.journal.entries()
     for entry in recorded:
         if entry.fault.undo[0] != "failback":
-            _step(report, entry.fault.describe(), lambda f=entry.fault: _undo(stack, f, end, did))
+            _step(report, entry.fault.describe(), functools.partial(_undo, stack, entry.fault, end, did))
     _step(report, "thaw", lambda: _thaw_stopped(stack, did))
     _step(report, "network", lambda: _heal_network(stack, did))
     _step(report, "programs", lambda: _start_stopped(stack, did))

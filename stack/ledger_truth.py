@@ -49,7 +49,8 @@ def settled_leader(urls: list[str], timeout_s: float = SETTLE_TIMEOUT_S) -> dict
         leaders = [m for m in members if m.get("role") == "leader" and m.get("state") == "running"]
         others = [m for m in members if m.get("role") != "leader"]
         if len(leaders) == 1 and all(m.get("state") in ("streaming", "running") for m in others):
-            return leaders[0]
+            leader: dict[str, Any] = leaders[0]
+            return leader
         time.sleep(0.5)
     raise TimeoutError(f"no settled Patroni leader within {timeout_s:.0f} s: {last}")
 

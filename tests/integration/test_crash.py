@@ -24,9 +24,8 @@ from pathlib import Path
 import pytest
 
 from stack.control import Stack
-
-from ..conftest import run_cli
-from ..crash_harness import crash_once, not_home
+from tests.conftest import run_cli
+from tests.support.crash_harness import crash_once, not_home
 
 pytestmark = pytest.mark.integration
 

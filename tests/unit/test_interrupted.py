@@ -11,8 +11,7 @@ from pathlib import Path
 
 from gameday.interrupted import hold_runner_lock, interrupted_runs, mark_interrupted, runner_alive
 from slo import evaluate
-
-from .slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 def _unfinished(run_dir: Path, **knobs: object) -> None:

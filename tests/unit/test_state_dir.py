@@ -16,8 +16,7 @@ from stack.state_dir import (
     refusal,
     remove_state_dir,
 )
-
-from .conftest import run_cli
+from tests.conftest import run_cli
 
 CI_TOPOLOGY = SOURCE_TREE / "manifests" / "local" / "topology-ci.yaml"
 

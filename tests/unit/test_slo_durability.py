@@ -1,6 +1,6 @@
 """Durability: lost acknowledged writes classified by ack time, judged, named in the verdict.
 
-Synthetic run folders with known truth (tests/slo_synth.py): writes acknowledged after
+Synthetic run folders with known truth (tests/support/slo_synth.py): writes acknowledged after
 the fault and missing from the read-back must fail the run (exit 1) whatever the time
 figures say; RPO is the span the lost writes' acks cover.
 """
@@ -16,7 +16,7 @@ import pytest
 from slo.evaluation import evaluate
 from slo.measure_data import LeaderChange, leaders_between, measure_data_loss
 from slo.runfolder import LedgerEntry, Readback
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 def _freeze_like(path: Path) -> object:

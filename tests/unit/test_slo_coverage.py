@@ -8,7 +8,7 @@ from pathlib import Path
 
 from slo.evaluation import evaluate
 from slo.measure_load import RunPhase, phase_expected_seconds
-from tests.slo_synth import T0_WALL, write_run
+from tests.support.slo_synth import T0_WALL, write_run
 
 
 def _plan(run_dir: Path, **windows: float) -> None:

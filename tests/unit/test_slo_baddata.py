@@ -12,7 +12,7 @@ import pytest
 
 from gameday.errors import InputError
 from slo.evaluation import evaluate
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 def _edit_line(path: Path, lineno: int, old: str, new: str) -> None:

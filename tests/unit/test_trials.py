@@ -18,7 +18,7 @@ from slo.evaluation import evaluate
 from slo.rendering import render
 from slo.trials import Trial, distribution, trials_doc
 from slo.trials_render import read_results, write_group
-from tests.slo_synth import write_run
+from tests.support.slo_synth import write_run
 
 
 def _trial(tmp: Path, number: int, **knobs: object) -> Trial:
