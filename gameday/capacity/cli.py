@@ -9,54 +9,45 @@ with `profile`, `out_dir` and the `--target-opt key=value` pairs.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from autoscaler.cli import _factory, _hpa_args, _options, _spec
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, ConfigError
+from bedrock import options
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, ConfigError
+from bedrock.models import STRICT, load_model
 
 DEFAULT_TARGET = "gameday.capacity.local_target:build"
+
+
+class _StepRow(BaseModel):
+    """One recorded ladder step (StepResult's fields, bounded)."""
+
+    model_config = STRICT
+    replicas: int = Field(ge=1, le=1000)
+    offered_rps: float = Field(ge=0, le=1e7)
+    achieved_rps: float = Field(ge=0, le=1e7)
+    p95_ms: float | None = Field(ge=0, le=3_600_000)
+    error_rate: float | None = Field(ge=0, le=1)
+    duration_s: float = Field(0.0, ge=0, le=86_400)
+
+
+class _StepsFile(BaseModel):
+    model_config = STRICT
+    steps: list[_StepRow] = Field(min_length=1, max_length=10_000)
+    startup_s: list[float] = Field(default_factory=list, max_length=10_000)
 
 
 def _steps_file(path: str) -> tuple[list[Any], list[float]]:
     from autoscaler.capacity import StepResult
 
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise ConfigError(path, [f"cannot read: {exc.strerror or exc}"]) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(path, [f"not valid JSON: {exc}"]) from None
-    problems: list[str] = []
-    steps = []
-    raw = data.get("steps") if isinstance(data, dict) else None
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(path, ["steps: a non-empty list is required"])
-    fields = {f.name for f in dataclasses.fields(StepResult)}
-    for i, row in enumerate(raw):
-        if not isinstance(row, dict):
-            problems.append(f"steps[{i}]: not a mapping")
-            continue
-        unknown = set(row) - fields
-        missing = {"replicas", "offered_rps", "achieved_rps", "p95_ms", "error_rate"} - set(row)
-        if unknown:
-            problems.append(f"steps[{i}]: unknown key(s) {', '.join(sorted(unknown))}")
-        if missing:
-            problems.append(f"steps[{i}]: missing key(s) {', '.join(sorted(missing))}")
-        if not unknown and not missing:
-            try:
-                steps.append(StepResult(**row))
-            except TypeError as exc:
-                problems.append(f"steps[{i}]: {exc}")
-    startup = data.get("startup_s", [])
-    if not isinstance(startup, list) or not all(isinstance(x, int | float) for x in startup):
-        problems.append("startup_s: a list of seconds")
-        startup = []
-    if problems:
-        raise ConfigError(path, problems)
-    return steps, [float(x) for x in startup]
+    data = load_model(path, _StepsFile)
+    bad = [i for i, x in enumerate(data.startup_s) if not 0 <= x <= 3600]
+    if bad:
+        raise ConfigError(path, [f"startup_s.{i}: seconds in [0, 3600]" for i in bad])
+    return [StepResult(**row.model_dump()) for row in data.steps], data.startup_s
 
 
 def _local_max(args: argparse.Namespace, target: Any) -> int | None:
@@ -149,17 +140,24 @@ def register(subparsers: Any) -> None:
     c.add_argument("--profile", choices=["ci", "nightly", "gameday", "full"], default="ci")
     c.add_argument("--out", default="runs/capacity", help="report folder")
     c.add_argument("--steps", help="analyse recorded step results (JSON) instead of running load")
-    c.add_argument("--startup-s", type=float, action="append", help="replica start-up time(s), s")
+    c.add_argument(
+        "--startup-s",
+        type=options.number(0, 3600),
+        action="append",
+        help="replica start-up time(s), s",
+    )
     c.add_argument(
         "--target", default=DEFAULT_TARGET, help=f"module:factory (default {DEFAULT_TARGET})"
     )
     c.add_argument("--target-opt", action="append", help="key=value for the target factory")
     c.add_argument(
-        "--state-dir", help="the running stack to measure (default $GAMEDAY_STATE_DIR or .state)"
+        "--state-dir",
+        type=options.state_dir,
+        help="the running stack to measure (default $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)",
     )
     c.add_argument(
         "--topology", help="bring a stack up from this topology for the run, tear it down after"
     )
-    c.add_argument("--p95-target-ms", type=float, default=100.0)
-    c.add_argument("--target-rps", type=float, default=5000.0)
+    c.add_argument("--p95-target-ms", type=options.number(0, 600_000, low_open=True), default=100.0)
+    c.add_argument("--target-rps", type=options.number(0, 1e7, low_open=True), default=5000.0)
     c.set_defaults(func=cmd_capacity)

@@ -68,7 +68,8 @@ def test_the_cli_refuses_with_exit_2_and_deletes_nothing(tmp_path: Path, command
     for value in ("/", str(Path.home()), str(foreign)):
         result = run_cli(command, *topology, "--state-dir", value)
         assert result.returncode == 2, f"{value}: {result.stdout}{result.stderr}"
-        assert "refused" in result.stderr and "Traceback" not in result.stderr
+        # refused by the option's check or by the deletion guard: either names the value
+        assert value in result.stderr and "Traceback" not in result.stderr
     assert (foreign / "keep.txt").read_text() == "mine"
     assert sorted(os.listdir(foreign)) == ["keep.txt"]
 
@@ -78,4 +79,4 @@ def test_a_topology_state_dir_of_root_is_refused(tmp_path: Path) -> None:
     topo.write_text(CI_TOPOLOGY.read_text() + "state_dir: /\n")
     result = run_cli("down", "--topology", str(topo))
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "/: refused: it is the root directory" in result.stderr
+    assert "state_dir" in result.stderr and "'/'" in result.stderr, result.stderr

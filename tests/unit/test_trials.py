@@ -127,6 +127,6 @@ def test_suite_trials_key(tmp_path: Path) -> None:
 
 
 def test_the_nightly_suite_repeats_the_region_losses() -> None:
-    _, plans = load_suite(Path(__file__).resolve().parents[1] / "experiments/suites/nightly.yaml")
+    _, plans = load_suite(Path(__file__).resolve().parents[2] / "experiments/suites/nightly.yaml")
     trials = {p.name: p.trials for p in plans}
     assert trials["kill-region"] >= 3 and trials["freeze-region"] >= 3
