@@ -176,8 +176,8 @@ def test_replicas_come_down_no_faster_than_the_policy(capacity: Any) -> None:
     assert policy.type == "Percent"
     period = policy.period_s * k
     for d in downs:
-        before = [x for x in downs if d["t_mono"] - period < x["t_mono"] <= d["t_mono"]]
-        start = before[0]["detail"]["current"]
-        removed = sum(x["detail"]["current"] - x["detail"]["desired"] for x in before)
+        before = [x for x in downs if d.t_mono - period < x.t_mono <= d.t_mono]
+        start = before[0].detail["current"]
+        removed = sum(x.detail["current"] - x.detail["desired"] for x in before)
         assert removed <= start - int(start * (1 - policy.value / 100))
-    assert min(d["detail"]["desired"] for d in downs) >= SPEC.min_replicas
+    assert min(d.detail["desired"] for d in downs) >= SPEC.min_replicas
