@@ -28,9 +28,11 @@ SHARED_TOPOLOGY = Path(os.environ.get("GAMEDAY_TEST_TOPOLOGY", CI_TOPOLOGY))
 LOG_KEEP = Path(os.environ.get("GAMEDAY_TEST_LOGS", "test-logs"))
 
 
-def wait_until(cond: Callable[[], object], deadline_s: float, what: str) -> object:
+def wait_until(
+    cond: Callable[[], object], deadline_s: float, what: str, interval_s: float = 0.1
+) -> object:
     """tests/support/waiting.py's `wait_for`, polling every 0.1 s (a whole stack recovering)."""
-    return wait_for(cond, deadline_s, what, interval_s=0.1)
+    return wait_for(cond, deadline_s, what, interval_s=interval_s)
 
 
 def get(url: str, timeout: float = 1.0) -> httpx.Response:
