@@ -24,7 +24,10 @@ from bedrock import options
 from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, ConfigError, InputError, SetupError
 from bedrock.models import STRICT, load_model
 
-DEFAULT_HPA = "manifests/k8s/base/hpa.yaml"
+# the checkout's manifest, wherever the command runs from (was relative to the current folder)
+DEFAULT_HPA = str(
+    Path(__file__).resolve().parent.parent / "manifests" / "k8s" / "base" / "hpa.yaml"
+)
 DEFAULT_SCALER = "stack.scaler:autoscaler_scaler"
 DEFAULT_TARGET = "stack.capacity_target:build"
 
@@ -277,7 +280,9 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
 
 def _hpa_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hpa", default=DEFAULT_HPA, help=f"HPA manifest (default {DEFAULT_HPA})")
+    p.add_argument(
+        "--hpa", default=DEFAULT_HPA, help="HPA manifest (default manifests/k8s/base/hpa.yaml)"
+    )
     p.add_argument("--hpa-name", help="metadata.name when the file holds several HPAs")
     p.add_argument(
         "--max-replicas",
