@@ -60,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GamedayError as exc:
         print(f"gameday: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # a path the user named that cannot be read or written (a folder where a file
+        # belongs, no space, permission): the message, not a traceback
+        if exc.filename is None:
+            raise
+        print(f"gameday: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("gameday: interrupted", file=sys.stderr)
         return 130
