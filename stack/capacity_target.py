@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
+from bedrock.loader import load_documents
 from gameday.errors import ActionError, ConfigError, SetupError
 from loadtests.histograms import Cell, load_cells, merge
 from loadtests.runner import ProcessHandle, start
@@ -59,10 +59,7 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 def resource_requests(path: str | Path) -> tuple[float, float]:
     """(CPU millicores, memory bytes) requested by the first container of a Deployment."""
-    try:
-        docs = list(yaml.safe_load_all(Path(path).read_text()))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(str(path), [f"cannot read: {exc}"]) from None
+    docs = [d.data for d in load_documents(path)]
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == "Deployment":
             try:
