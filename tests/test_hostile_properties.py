@@ -7,9 +7,12 @@ write a file. Pure: no server, no subprocess.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from bedrock import options
 from bedrock.errors import GamedayError
@@ -33,6 +37,10 @@ from stack.autoscaler_cli import _steps_file
 from stack.topology import DEFAULT_TOPOLOGY, load_topology
 
 REPO = Path(__file__).resolve().parent.parent
+# hypothesis keeps a cache in ./.hypothesis: nothing a test writes lands in the checkout
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="gameday-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
 PROPERTY = settings(
     max_examples=25,
     deadline=None,
