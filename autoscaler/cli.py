@@ -26,7 +26,10 @@ from bedrock.errors import (
     SetupError,
 )
 
-DEFAULT_HPA = "manifests/k8s/base/hpa.yaml"
+# the checkout's manifest, wherever the command runs from (was relative to the current folder)
+DEFAULT_HPA = str(
+    Path(__file__).resolve().parent.parent / "manifests" / "k8s" / "base" / "hpa.yaml"
+)
 DEFAULT_SCALER = "stack.scaler:autoscaler_scaler"
 
 
@@ -164,7 +167,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _hpa_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hpa", default=DEFAULT_HPA, help=f"HPA manifest (default {DEFAULT_HPA})")
+    p.add_argument(
+        "--hpa", default=DEFAULT_HPA, help="HPA manifest (default manifests/k8s/base/hpa.yaml)"
+    )
     p.add_argument("--hpa-name", help="metadata.name when the file holds several HPAs")
     p.add_argument(
         "--max-replicas",

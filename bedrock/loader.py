@@ -108,6 +108,11 @@ def decode(raw: bytes, source: str) -> str:
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _event_line(event: yaml.Event) -> int | None:
+    mark = event.start_mark
+    return int(mark.line) + 1 if mark is not None else None
+
+
 def _prescan(text: str) -> None:
     """Count events and depth before anything is composed: a flat list of a million
     items or 10,000 nested brackets is refused in the parser's time, not the composer's."""
@@ -116,11 +121,11 @@ def _prescan(text: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", getattr(event.start_mark, "line", 0) + 1)
+                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", _event_line(event))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         if events > 2 * MAX_NODES:
-            raise _Refused(f"more than {MAX_NODES} values", getattr(event.start_mark, "line", 0) + 1)
+            raise _Refused(f"more than {MAX_NODES} values", _event_line(event))
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]

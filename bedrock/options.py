@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,3 +64,16 @@ def state_dir(text: str) -> Path:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return Path(text)
+
+
+def http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def label_value(text: str) -> str:
+    """A Prometheus label value we paste into PromQL: no quotes, backslashes or newlines."""
+    if not re.fullmatch(r"[A-Za-z0-9_.:/-]{1,128}", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: letters, digits and _ . : / - only")
+    return text

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from bedrock import options
 from gameday.errors import EXIT_OK, GamedayError, InputError, SetupError
 
 
@@ -135,7 +136,9 @@ def _add_actions(p: argparse.ArgumentParser) -> None:
     ):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("--config", help="controller YAML (its listen address is used)")
-        s.add_argument("--url", help="controller URL, e.g. http://127.0.9.1:9701")
+        s.add_argument(
+            "--url", type=options.http_url, help="controller URL, e.g. http://127.0.9.1:9701"
+        )
         if name == "status":
             s.add_argument("--json", action="store_true", help="print the whole /status document")
         s.set_defaults(func=func)

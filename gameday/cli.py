@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from gameday import __version__
-from gameday.errors import EXIT_BAD_INPUT, GamedayError
+from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, GamedayError
 
 # Modules that contribute subcommands, in the order they appear in --help.
 COMMAND_MODULES = (
@@ -62,6 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GamedayError as exc:
         print(f"gameday: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # a path the user named that cannot be read or written (a folder where a file
+        # belongs, no space, permission): the message, not a traceback
+        if exc.filename is None:
+            print(f"gameday: input/output error: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INCONCLUSIVE
+        print(f"gameday: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("gameday: interrupted", file=sys.stderr)
         return 130

@@ -108,6 +108,8 @@ def print_open_model(run_dir: Path) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    if not Path(args.run_dir).is_dir():
+        raise InputError(f"{args.run_dir}: not a directory (give a run folder)")
     result = histograms.summary(args.run_dir)
     if not result or not result.get("ALL", {}).get("sent"):
         raise Inconclusive(f"{args.run_dir}/requests: no requests recorded")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bedrock import options
 from gameday.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_SLO_FAILED, InputError
 
 
@@ -57,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default="rules",
         help="a Prometheus rule file, or a prometheus-operator PrometheusRule object",
     )
-    r.add_argument("--job", help="restrict to this Prometheus job label")
+    r.add_argument("--job", type=options.label_value, help="restrict to this Prometheus job label")
     r.set_defaults(func=_rules)
     d = sub.add_parser("defaults", help="print the default SLO spec as YAML")
     d.set_defaults(func=_defaults)

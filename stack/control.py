@@ -22,7 +22,8 @@ import httpx
 import psutil
 import redis
 
-from gameday.errors import ActionError, SetupError
+from bedrock.loader import load_data
+from gameday.errors import ActionError, ConfigError, SetupError
 from stack import faults, haproxy, render
 from stack.faults import DirJournal, FaultJournal
 from stack.probes import redis_client
@@ -63,10 +64,16 @@ class Stack:
     def open(cls, state_dir: Path | str | None = None) -> Stack:
         root = resolve_state_dir(state_dir)
         path = root / "stack.json"
-        try:
-            handles = json.loads(path.read_text())
-        except OSError:
-            raise SetupError(f"no stack at {root}: run `gameday up` first") from None
+        if not path.exists():
+            raise SetupError(f"no stack at {root}: run `gameday up` first")
+        handles = load_data(path)  # hardened: ConfigError (exit 2) naming the file
+        shape = {"state_dir": str, "entry_url": str, "programs": dict, "regions": dict}
+        if not isinstance(handles, dict) or any(
+            not isinstance(handles.get(k), t) for k, t in shape.items()
+        ):
+            raise ConfigError(
+                str(path), ["(top level): not a stack handle file; run `gameday up` again"]
+            )
         return cls(handles)
 
     # -- handles ----------------------------------------------------------------

@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from autoscaler.algorithm import Settings
 from autoscaler.daemon import Autoscaler, DaemonConfig
 from autoscaler.events import EventLog
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 from autoscaler.spec import HpaSpec, load_hpa
+from bedrock.loader import load_documents
 from gameday.capacity.run import LocalSpikePlan, ObservedSpike, StepFigures
 from gameday.errors import ActionError, ConfigError, SetupError
 from loadtests.histograms import Cell, load_cells, merge
@@ -59,10 +59,7 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 def resource_requests(path: str | Path) -> tuple[float, float]:
     """(CPU millicores, memory bytes) requested by the first container of a Deployment."""
-    try:
-        docs = list(yaml.safe_load_all(Path(path).read_text()))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(str(path), [f"cannot read: {exc}"]) from None
+    docs = [d.data for d in load_documents(path)]
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == "Deployment":
             try:
@@ -127,7 +124,7 @@ class RealStackTarget:
         region: str | None = None,
         via: str = "region",
         processes: int = 1,
-        hpa: str = "manifests/k8s/base/hpa.yaml",
+        hpa: str = str(Path(__file__).resolve().parent.parent / "manifests/k8s/base/hpa.yaml"),
         deployment: str = "manifests/k8s/base/api-deployment.yaml",
         on_close: Any = None,
     ) -> None:

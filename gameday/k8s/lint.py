@@ -25,7 +25,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import yaml
+from bedrock.errors import ConfigError
+from bedrock.loader import parse_yaml
 
 Obj = dict[str, Any]
 
@@ -208,11 +209,12 @@ def _failover_config(objects: list[Obj]) -> tuple[dict[str, Any] | None, str | N
             if text is None:
                 return None, f"ConfigMap {FAILOVER_CONFIG_MAP} has no {FAILOVER_CONFIG_KEY}"
             try:
-                config = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
+                config = parse_yaml(str(text), FAILOVER_CONFIG_KEY).data
+            except ConfigError as exc:
                 return (
                     None,
-                    f"ConfigMap {FAILOVER_CONFIG_MAP}: {FAILOVER_CONFIG_KEY} is not YAML: {exc}",
+                    f"ConfigMap {FAILOVER_CONFIG_MAP}: {FAILOVER_CONFIG_KEY} is not YAML: "
+                    + "; ".join(exc.problems),
                 )
             if not isinstance(config, dict):
                 return (

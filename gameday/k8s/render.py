@@ -31,6 +31,7 @@ import jsonpatch
 import jsonpointer
 import yaml
 
+from bedrock.loader import load_data, load_documents, parse_yaml, read_text
 from gameday.errors import ConfigError
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -157,20 +158,14 @@ def _build(folder: Path, stack: tuple[Path, ...]) -> list[Obj]:
 
 
 def _load_mapping(path: Path) -> Obj:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
+    data = load_data(path)
     if not isinstance(data, dict):
         raise ConfigError(str(path), ["expected a mapping at the top level"])
     return data
 
 
 def _load_objects(path: Path) -> list[Obj]:
-    try:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
+    docs = [d.data for d in load_documents(path)]
     problems = [
         f"document {i}: not a Kubernetes object (needs apiVersion, kind, metadata.name)"
         for i, d in enumerate(docs)
@@ -267,13 +262,10 @@ def _apply_patch_entry(
         _require_inside(folder, path, source, f"{where}.path")
         if not path.is_file():
             raise ConfigError(source, [f"{where}.path: {entry['path']} does not exist"])
-        text, origin = path.read_text(), str(path)
+        text, origin = read_text(path), str(path)
     else:
         text, origin = str(entry["patch"]), f"{source} {where}.patch"
-    try:
-        ops = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(origin, [f"not valid YAML: {exc}"]) from exc
+    ops = parse_yaml(text, origin).data
     if not isinstance(ops, list):
         raise ConfigError(
             origin, ["only RFC 6902 JSON patches (a list of operations) are supported"]
