@@ -113,6 +113,7 @@ def one_run(args: argparse.Namespace, experiment: str, urls: list[str]) -> dict[
         lost=len(truth.lost),
         lost_sample=truth.lost[:10],
         fault_s=json.loads((run_dir / "run.json").read_text()).get("windows_s", {}).get("fault"),
+        aborted=json.loads((run_dir / "run.json").read_text()).get("aborted"),
         suite_lost=results.get("measurements", {}).get("data", {}).get("lost"),
         failover_s=_measure(results, "failover"),
         rto_s=_measure(results, "rto"),
@@ -120,6 +121,16 @@ def one_run(args: argparse.Namespace, experiment: str, urls: list[str]) -> dict[
         verdict=results.get("verdict", {}).get("status"),
     )
     return row
+
+
+def _aborted(row: dict[str, Any]) -> str | None:
+    """Why the run stopped before its fault (e.g. steady state not met): it tested nothing."""
+    if "aborted" in row:
+        return row["aborted"]  # type: ignore[no-any-return]
+    run_json = Path(str(row.get("run_dir"))) / "run.json"
+    if run_json.exists():
+        return json.loads(run_json.read_text()).get("aborted")  # type: ignore[no-any-return]
+    return None
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -137,6 +148,8 @@ HEADER += f"{'failover':>8} {'rto':>6} {'promote':>7} {'verdict':<8} leader"
 def row_line(i: int, row: dict[str, Any]) -> str:
     if "error" in row:
         return f"{i:>3} {row['experiment']:<14} ERROR {row['error'][:160]}"
+    if _aborted(row):
+        return f"{i:>3} {row['experiment']:<14} NO FAULT (not counted): {_aborted(row)}"
     return (
         f"{i:>3} {row['experiment']:<14} {_fmt(row.get('fault_s'), 0):>5} "
         f"{row['acknowledged']:>5} {row['lost']:>5} "
@@ -154,10 +167,10 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     for exp in sorted({r["experiment"] for r in rows}):
         mine = [r for r in rows if r["experiment"] == exp]
-        ok = [r for r in mine if "error" not in r]
+        ok = [r for r in mine if "error" not in r and not _aborted(r)]
         lossy = [r for r in ok if r["lost"] > 0]
         lines.append(
-            f"{exp}: {len(ok)} checked ({len(mine) - len(ok)} unchecked); "
+            f"{exp}: {len(ok)} checked ({len(mine) - len(ok)} unchecked or without fault); "
             f"runs losing writes {len(lossy)}; lost {sum(r['lost'] for r in ok)} of "
             f"{sum(r['acknowledged'] for r in ok)} acknowledged; median failover "
             f"{_fmt(_median(ok, 'failover_s'))} s, RTO {_fmt(_median(ok, 'rto_s'))} s, "

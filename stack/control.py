@@ -304,14 +304,18 @@ class Stack:
         if candidate != home_member:
             self.journal.record(moved, candidate=candidate)
 
+        sync = self._synchronous_mode()
+
         def candidate_streaming() -> bool:
             for m in self.patroni_cluster().get("members", []):
                 if m["name"] == candidate:
                     lag = m.get("lag") or 0  # Patroni says "unknown" while it cannot tell
+                    # In synchronous mode Patroni only hands over to its sync standby.
                     return (
                         m.get("state") in ("running", "streaming")
                         and isinstance(lag, int)
                         and lag < 1024 * 1024
+                        and (not sync or m.get("role") == "sync_standby")
                     )
             return False
 
@@ -489,6 +493,17 @@ class Stack:
             except httpx.HTTPError:
                 continue
         raise ActionError("no Patroni member answers /cluster", retryable=True)
+
+    def _synchronous_mode(self) -> bool:
+        """Patroni's dynamic configuration says synchronous_mode (False when nobody answers)."""
+        for url in self.handles["patroni_urls"].values():
+            try:
+                resp = httpx.get(f"{url}/config", timeout=0.5)
+                if resp.status_code == 200:
+                    return bool(resp.json().get("synchronous_mode"))
+            except httpx.HTTPError:
+                continue
+        return False
 
     def db_leader(self) -> str | None:
         for member in self.patroni_cluster().get("members", []):

@@ -374,6 +374,13 @@ def _replicas_streaming(t: Topology) -> Callable[[], str | None]:
                         row = conn.execute("SELECT status FROM pg_stat_wal_receiver").fetchone()
                         if not row or row[0] != "streaming":
                             return f"{member.name}: wal receiver {row[0] if row else 'absent'}"
+                    elif t.postgres.synchronous_mode:
+                        # every acknowledged write is on a second member from the start
+                        sync = conn.execute(
+                            "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"
+                        ).fetchone()
+                        if not sync or not sync[0]:
+                            return f"{member.name}: no synchronous standby yet"
             except psycopg.Error as exc:
                 return f"{member.name}: {str(exc).strip()[:120]}"
         return None

@@ -200,7 +200,9 @@ def test_killing_the_db_leader_promotes_the_replica(healthy_stack: Stack) -> Non
     stack.start(str(old))
     wait_until(
         lambda: any(
-            m["name"] == old and m["role"] == "replica" and m["state"] in ("running", "streaming")
+            m["name"] == old
+            and m["role"] in ("replica", "sync_standby")
+            and m["state"] in ("running", "streaming")
             for m in stack.patroni_cluster()["members"]
         ),
         60,

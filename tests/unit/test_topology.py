@@ -85,6 +85,7 @@ def test_shipped_topologies_run_the_bundled_patroni_at_its_minimum_ttl() -> None
     for path in (DEFAULT_TOPOLOGY, CI_TOPOLOGY):
         pg = load_topology(path).topology.postgres
         assert (pg.patroni, pg.ttl) == (BUNDLED_PATRONI, PATRONI4_MIN_TTL)
+        assert pg.synchronous_mode, "an acknowledged write must be on the replica too"
 
 
 def test_ttl_below_patroni4_minimum_is_refused() -> None:
