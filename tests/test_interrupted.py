@@ -12,6 +12,7 @@ from pathlib import Path
 from gameday.interrupted import hold_runner_lock, interrupted_runs, mark_interrupted, runner_alive
 from slo import evaluate
 
+from .conftest import run_cli
 from .slo_synth import write_run
 
 
@@ -76,6 +77,8 @@ def test_a_dead_run_is_marked_and_judged_inconclusive(tmp_path: Path) -> None:
         assert results.verdict.status == "inconclusive", results.verdict.summary
         assert results.verdict.exit_code == 3
         assert results.verdict.summary.startswith("interrupted:")
-        assert (run_dir / "report.md").exists()
+    report = run_cli("report", str(failing))
+    assert report.returncode == 3, report.stdout + report.stderr
+    assert (failing / "report.md").exists()
     assert "interrupted" not in json.loads((finished / "run.json").read_text())
     assert mark_interrupted(runs, lines.append) == []  # marked once
