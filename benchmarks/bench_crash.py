@@ -35,7 +35,11 @@ def main() -> int:
     parser.add_argument("--follow-every", type=int, default=4, help="0: never")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument(
+        "--experiments", default=",".join(EXPERIMENTS), help="comma-separated, cycled in order"
+    )
     args = parser.parse_args()
+    experiments = args.experiments.split(",")
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     work = args.work or Path(tempfile.mkdtemp(prefix="gameday-crash-bench-"))
@@ -45,8 +49,8 @@ def main() -> int:
     crashes: list[Crash] = []
     print(f"seed {seed}; work {work}", flush=True)
     for i in range(args.kills):
-        experiment = EXPERIMENTS[i % len(EXPERIMENTS)]
-        mode = "runner" if (i // len(EXPERIMENTS)) % 2 == 0 else "tree"
+        experiment = experiments[i % len(experiments)]
+        mode = "runner" if (i // len(experiments)) % 2 == 0 else "tree"
         follow = bool(args.follow_every) and (i + 1) % args.follow_every == 0
         crash = crash_once(stack, work / f"{i + 1:02d}", experiment, mode, rng, follow)
         crashes.append(crash)

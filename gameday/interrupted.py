@@ -9,7 +9,6 @@ records that in run.json (`aborted`, `interrupted`), adds an `abort` event with
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -95,17 +94,13 @@ def mark(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def mark_interrupted(runs_root: Path, say: Callable[[str], None] = print) -> list[Path]:
-    """Mark every interrupted folder and render its (INCONCLUSIVE) report."""
-    import slo
+    """Mark every interrupted folder; `gameday report DIR` then judges it INCONCLUSIVE.
 
+    Rendering is left to `gameday report` (plots take seconds on a loaded machine):
+    recovery stays about undoing faults."""
     marked = []
     for run_dir, record in interrupted_runs(runs_root):
         mark(run_dir, record)
-        verdict = "report not rendered"
-        with contextlib.suppress(Exception):  # a folder cut anywhere may not be judgeable
-            results = slo.evaluate(run_dir)
-            slo.render(run_dir, results)
-            verdict = f"report: {results.verdict.status.upper()}"
-        say(f"marked {run_dir} as interrupted (its runner died); {verdict}")
+        say(f"marked {run_dir} interrupted (its runner died): `gameday report {run_dir}`")
         marked.append(run_dir)
     return marked

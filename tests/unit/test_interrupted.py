@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gameday.interrupted import hold_runner_lock, interrupted_runs, mark_interrupted, runner_alive
 from slo import evaluate
+from tests.conftest import run_cli
 from tests.support.slo_synth import write_run
 
 
@@ -75,6 +76,8 @@ def test_a_dead_run_is_marked_and_judged_inconclusive(tmp_path: Path) -> None:
         assert results.verdict.status == "inconclusive", results.verdict.summary
         assert results.verdict.exit_code == 3
         assert results.verdict.summary.startswith("interrupted:")
-        assert (run_dir / "report.md").exists()
+    report = run_cli("report", str(failing))
+    assert report.returncode == 3, report.stdout + report.stderr
+    assert (failing / "report.md").exists()
     assert "interrupted" not in json.loads((finished / "run.json").read_text())
     assert mark_interrupted(runs, lines.append) == []  # marked once

@@ -15,7 +15,7 @@ import pytest
 
 from stack.topology import DEFAULT_TOPOLOGY
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
 
 
