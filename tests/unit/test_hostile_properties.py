@@ -36,7 +36,7 @@ from loadtests.settings import from_env
 from slo.spec import load_spec
 from stack.topology import DEFAULT_TOPOLOGY, load_topology
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # hypothesis keeps a cache in ./.hypothesis: nothing a test writes lands in the checkout
 _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="gameday-hypothesis-")
 set_hypothesis_home_dir(_HYPOTHESIS_HOME)
