@@ -22,8 +22,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
-from stack.autoscaler.spec import load_hpa
-from stack.autoscaler_cli import _steps_file
+from autoscaler.spec import load_hpa
+from gameday.capacity.cli import _steps_file
 
 from bedrock import options
 from bedrock.errors import GamedayError
