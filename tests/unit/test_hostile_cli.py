@@ -44,13 +44,13 @@ def topology_with(tmp_path: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("state_dir: .state", "state_dir: /", "line 6: state_dir: '/' resolves to /"),
-        ("state_dir: .state", "state_dir: .", "line 6: state_dir: '.' resolves to"),
-        ("state_dir: .state", "state_dir: /root", "line 6: state_dir: '/root'"),
+        ("# state_dir: /path", "state_dir: /", "line 6: state_dir: '/' resolves to /"),
+        ("# state_dir: /path", "state_dir: .", "line 6: state_dir: '.' resolves to"),
+        ("# state_dir: /path", "state_dir: /root", "line 6: state_dir: '/root'"),
         ("name: twinme-ci", "name: twinme-ci\nname: other", "line 6: duplicate key 'name'"),
         ("  secondary:\n", "  second ary:\n", "regions.second ary: region name 'second ary'"),
         ("  secondary:\n", "  'primary --data-dir /etc':\n", "regions.primary --data-dir /etc:"),
-        ("edge_port: 8080", "edge_port: 1e400", "line 10: global.edge_port:"),
+        ("edge_port: 8080", "edge_port: 1e400", "line 11: global.edge_port:"),
         ("check_interval_s: 1.0", "check_interval_s: .nan", "not a finite number"),
     ],
 )

@@ -22,13 +22,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
-from autoscaler.spec import load_hpa
-from gameday.capacity.cli import _steps_file
 
+from autoscaler.spec import load_hpa
 from bedrock import options
 from bedrock.errors import GamedayError
 from bedrock.names import NAME_PATTERN, inside
 from failover.config import load_config
+from gameday.capacity.cli import _steps_file
 from gameday.k8s.allowlist import read_contexts
 from gameday.k8s.target import load_settings
 from gameday.plan import load_experiment, load_suite
