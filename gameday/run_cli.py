@@ -12,6 +12,7 @@ from typing import Any
 
 from bedrock import options
 from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
+from gameday.live import cli as live_cli
 from gameday.plan import (
     PROFILE_WINDOWS,
     SUITES_DIR,
@@ -63,6 +64,7 @@ def register(sub: Any) -> None:
         "run fails when any trial fails",
     )
     p.add_argument("--dry-run", action="store_true", help="print what would be hit and do nothing")
+    live_cli.add_arguments(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -89,6 +91,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="validate the suite and print the plan only"
     )
+    live_cli.add_arguments(p)
     p.set_defaults(func=cmd_nightly)
 
 
@@ -188,15 +191,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run(plan, args.state_dir)
         return EXIT_OK
     stack = Stack.open(args.state_dir)
-    with run_lock(stack.root):  # one run per stack; a dead run's faults are undone first
-        recover_before_run(stack.root, args.runs_dir, _say)
-        preflight(stack, say=_say)
-        if args.trials > 1:
-            outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
-        else:
-            outcome = Run(plan, stack, args.runs_dir, _say).execute()
-    _say(f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
-    _say(f"report: {outcome.run_dir / 'report.html'}")
+    with live_cli.serving(args, _say):
+        with run_lock(stack.root):  # one run per stack; a dead run's faults are undone first
+            recover_before_run(stack.root, args.runs_dir, _say)
+            preflight(stack, say=_say)
+            if args.trials > 1:
+                outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
+            else:
+                outcome = Run(plan, stack, args.runs_dir, _say).execute()
+        word = VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)
+        _say(f"verdict: {word}: {outcome.summary}")
+        _say(f"report: {outcome.run_dir / 'report.html'}")
     return outcome.exit_code
 
 
@@ -239,6 +244,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             _say("bringing the local stack up")
             bring_up(loaded.topology, loaded.source, args.state_dir, lambda m: _say(f"  {m}"))
         stack = Stack.open(layout.root)
+        owner.enter_context(live_cli.serving(args, _say))
         owner.enter_context(run_lock(layout.root))
         recover_before_run(layout.root, args.runs_dir, _say)
         for i, plan in enumerate(plans, 1):
