@@ -21,6 +21,7 @@ from gameday.plan import (
     load_suite,
     make_plan,
 )
+from gameday.trend.cli import record_finished
 
 
 def register(sub: Any) -> None:
@@ -199,6 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
             else:
                 outcome = Run(plan, stack, args.runs_dir, _say).execute()
+        record_finished(args.runs_dir, outcome.run_dir, _say)
         word = VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)
         _say(f"verdict: {word}: {outcome.summary}")
         _say(f"report: {outcome.run_dir / 'report.html'}")
@@ -216,6 +218,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, new_run_dir, preflight
     from gameday.recover import recover_before_run
     from gameday.summary import write_summary
+    from gameday.trend.page import trend_html
     from gameday.trials import run_trials
     from stack.control import Stack
     from stack.heal import run_lock
@@ -321,7 +324,13 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         for r in rows
     ]
     _say("\n" + _table(table))
-    report = write_summary(summary_dir, suite.name, rows, elapsed, code)
+    history: list[Any] = []
+    for row in rows:
+        if row.get("run_dir"):
+            history = record_finished(args.runs_dir, Path(row["run_dir"]), _say)
+    report = write_summary(
+        summary_dir, suite.name, rows, elapsed, code, trend_html(history, section_only=True)
+    )
     _say(f"\nsuite {suite.name}: {word.get(code, code)} in {elapsed / 60:.1f} min")
     _say(f"report: {report}")
     sys.stdout.flush()
