@@ -12,8 +12,6 @@ from slo.evaluation import evaluate
 from slo.rendering import render
 from tests.support.slo_synth import write_run
 
-from .browser import browser  # noqa: F401 - fixture
-
 pytestmark = pytest.mark.integration
 
 
