@@ -70,9 +70,7 @@ def test_store_roundtrip_and_series(tmp_path: Path) -> None:
     assert [r.failover_s for r in rows] == [5.0, None, 9.0]
     series = {s.key: s for s in experiment_series(rows)}
     assert len(series["failover_s"].points.split()) == 2  # the gap is not drawn as zero
-    assert (
-        series["verdict"].regression is None
-    )  # pass, pass, fail: the last pair is pass->fail? no: [1] passed
+    assert series["verdict"].regression == "verdict fell from pass to fail"
     assert series["failover_s"].regression is not None
     assert "regression: kill-region failover (s)" in trend_html(rows)
 
