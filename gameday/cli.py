@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "autoscaler.cli",
     "gameday.capacity.cli",
     "gameday.k8s_cli",
+    "gameday.trend.cli",
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from bedrock.prometheus import Prometheus, PrometheusUnavailable, scalar
 from gameday.events import record_event
+from gameday.live import hub as live
 from stack.control import Stack
 
 
@@ -78,6 +79,7 @@ class Monitor:
         on_trip: Callable[[str], None],
         period_s: float = 2.0,
         printer: Callable[[str], None] = print,
+        probe_rate_rps: float = 1.0,
     ) -> None:
         self.stack = stack
         self.run_dir = run_dir
@@ -85,6 +87,7 @@ class Monitor:
         self.on_trip = on_trip
         self.period_s = period_s
         self.printer = printer
+        self.probe_rate_rps = max(probe_rate_rps, 1e-3)  # failed probes -> seconds of outage
         self.phase = "starting"
         self.guard_armed = False
         self.tripped: str | None = None
@@ -103,6 +106,7 @@ class Monitor:
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase
+        live.phase(phase)
 
     def _observe_stack(self) -> dict[str, Any]:
         seen: dict[str, Any] = {}
@@ -143,9 +147,7 @@ class Monitor:
         self.probes.poll()
         seen = self._observe_stack()
         self._record_changes(seen)
-        rps = _prom(
-            prom, 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[10s]))'
-        )
+        rps = _prom(prom, 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[10s]))')
         p95 = _prom(
             prom,
             "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[10s])))",
@@ -167,6 +169,18 @@ class Monitor:
             f"edge {seen.get('edge')}  db {seen.get('db_leader')}  replicas {replicas}"
         )
         self.printer(line)
+        live.tick(
+            {
+                "rps": rps,
+                "p95_s": p95,
+                "err": err,
+                "probes_ok": self.probes.ok,
+                "probes_failed": self.probes.failed,
+                "outage_s": outage,
+                "outage_total_s": self.probes.failed / self.probe_rate_rps,
+                **seen,
+            }
+        )
         if self.guard_armed and self.tripped is None and outage > self.max_outage_s:
             self.tripped = (
                 f"entry point failed every probe for {outage:.0f} s (cap {self.max_outage_s:.0f} s)"

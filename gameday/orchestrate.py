@@ -25,6 +25,7 @@ from gameday.collect import collect_metrics, merge_stack_events, read_back_ledge
 from gameday.errors import EXIT_INCONCLUSIVE, SetupError
 from gameday.events import record_event
 from gameday.interrupted import hold_runner_lock
+from gameday.live import hub as live
 from gameday.monitor import Monitor
 from gameday.plan import RunPlan
 from loadtests.lifeline import die_with_parent
@@ -188,6 +189,7 @@ class Run:
         self._write_slo_spec()
         record_event(self.run_dir, "run.started", "gameday", plan=plan.describe())
         self.say(f"run folder: {self.run_dir}")
+        live.run_started(self.run_dir, plan.name, w.total_s)
 
         # Load and probes must outlive the windows plus the rollback; we stop them at the
         # recovery phase's planned end. The load's shape spans the windows (+60 s) and its
@@ -196,7 +198,9 @@ class Run:
         window = w.total_s + 60.0
         nominal = planned_duration_s(build_settings(plan.scenario, plan.profile, self.run_dir))
         scale = max(window / nominal, 0.01)
-        monitor = Monitor(self.stack, self.run_dir, w.max_outage_s, self._trip)
+        monitor = Monitor(
+            self.stack, self.run_dir, w.max_outage_s, self._trip, probe_rate_rps=w.probe_rate_rps
+        )
         load = probes = None
         interrupted = False
         try:
@@ -321,6 +325,12 @@ class Run:
         code = results.verdict.exit_code
         if interrupted and code == 0:
             code = EXIT_INCONCLUSIVE
+        live.run_finished(
+            results.verdict.status.upper(),
+            results.verdict.summary,
+            self.aborted,
+            self.run_dir / "report.html",
+        )
         return RunOutcome(self.run_dir, code, results.verdict.summary, self.aborted)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bedrock import options
 from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
+from gameday.live import cli as live_cli
 from gameday.plan import (
     PROFILE_WINDOWS,
     SUITES_DIR,
@@ -20,6 +21,7 @@ from gameday.plan import (
     load_suite,
     make_plan,
 )
+from gameday.trend.cli import record_finished
 
 
 def register(sub: Any) -> None:
@@ -63,6 +65,7 @@ def register(sub: Any) -> None:
         "run fails when any trial fails",
     )
     p.add_argument("--dry-run", action="store_true", help="print what would be hit and do nothing")
+    live_cli.add_arguments(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -89,6 +92,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="validate the suite and print the plan only"
     )
+    live_cli.add_arguments(p)
     p.set_defaults(func=cmd_nightly)
 
 
@@ -188,15 +192,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run(plan, args.state_dir)
         return EXIT_OK
     stack = Stack.open(args.state_dir)
-    with run_lock(stack.root):  # one run per stack; a dead run's faults are undone first
-        recover_before_run(stack.root, args.runs_dir, _say)
-        preflight(stack, say=_say)
-        if args.trials > 1:
-            outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
-        else:
-            outcome = Run(plan, stack, args.runs_dir, _say).execute()
-    _say(f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
-    _say(f"report: {outcome.run_dir / 'report.html'}")
+    with live_cli.serving(args, _say):
+        with run_lock(stack.root):  # one run per stack; a dead run's faults are undone first
+            recover_before_run(stack.root, args.runs_dir, _say)
+            preflight(stack, say=_say)
+            if args.trials > 1:
+                outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
+            else:
+                outcome = Run(plan, stack, args.runs_dir, _say).execute()
+        record_finished(args.runs_dir, outcome.run_dir, _say)
+        word = VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)
+        _say(f"verdict: {word}: {outcome.summary}")
+        _say(f"report: {outcome.run_dir / 'report.html'}")
     return outcome.exit_code
 
 
@@ -211,6 +218,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, new_run_dir, preflight
     from gameday.recover import recover_before_run
     from gameday.summary import write_summary
+    from gameday.trend.page import trend_html
     from gameday.trials import run_trials
     from stack.control import Stack
     from stack.heal import run_lock
@@ -239,6 +247,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             _say("bringing the local stack up")
             bring_up(loaded.topology, loaded.source, args.state_dir, lambda m: _say(f"  {m}"))
         stack = Stack.open(layout.root)
+        owner.enter_context(live_cli.serving(args, _say))
         owner.enter_context(run_lock(layout.root))
         recover_before_run(layout.root, args.runs_dir, _say)
         for i, plan in enumerate(plans, 1):
@@ -315,7 +324,13 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         for r in rows
     ]
     _say("\n" + _table(table))
-    report = write_summary(summary_dir, suite.name, rows, elapsed, code)
+    history: list[Any] = []
+    for row in rows:
+        if row.get("run_dir"):
+            history = record_finished(args.runs_dir, Path(row["run_dir"]), _say)
+    report = write_summary(
+        summary_dir, suite.name, rows, elapsed, code, trend_html(history, section_only=True)
+    )
     _say(f"\nsuite {suite.name}: {word.get(code, code)} in {elapsed / 60:.1f} min")
     _say(f"report: {report}")
     sys.stdout.flush()

@@ -89,8 +89,29 @@ def key_figures(run_dir: str | None) -> dict[str, str]:
     return figures
 
 
+def failing_slos(run_dir: str | None) -> str:
+    """The SLOs a run (or a trials group's trials) failed, by title; '-' when none."""
+    if not run_dir:
+        return "-"
+    titles: list[str] = []
+    for path in sorted(Path(run_dir).glob("**/results.json")):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        for s in doc.get("slos", []):
+            if s.get("status") == "fail" and s.get("title") not in titles:
+                titles.append(str(s.get("title")))
+    return ", ".join(titles) or "-"
+
+
 def write_summary(
-    folder: Path, name: str, rows: list[dict[str, Any]], elapsed_s: float, code: int
+    folder: Path,
+    name: str,
+    rows: list[dict[str, Any]],
+    elapsed_s: float,
+    code: int,
+    trend_section: str = "",
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(
@@ -139,7 +160,8 @@ def write_summary(
         tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
         body.append(
             f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{tds}"
-            f"<td>{html.escape(r['summary'])}</td><td>{link}</td></tr>"
+            f"<td>{html.escape(r['summary'])}</td><td>{html.escape(failing_slos(r.get('run_dir')))}</td>"
+            f"<td>{link}</td></tr>"
         )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>gameday suite "
@@ -149,8 +171,8 @@ def write_summary(
         f"<span style='color:{colours.get(code, '#000')}'>{WORDS.get(code, code)}</span></h1>"
         f"<p>{len(rows)} runs in {elapsed_s / 60:.1f} min.</p>"
         "<table><tr><th>run</th><th>load</th><th>verdict</th><th>failover</th><th>RTO</th>"
-        "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>report</th></tr>"
-        f"{''.join(body)}</table></body></html>"
+        "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>failing SLO</th><th>report</th></tr>"
+        f"{''.join(body)}</table>{trend_section}</body></html>"
     )
     (folder / "summary.html").write_text(page)
     _merge_junit(rows, folder / "junit.xml")

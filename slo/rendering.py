@@ -1,7 +1,7 @@
 """`render(run_dir, results)`: write results.json, report.md, report.html and junit.xml.
 
 The HTML is self-contained: plots are inline `data:image/png;base64` images and
-the style is inline. Plots need per-second series and the raw ledger/events;
+the style is inline (template: slo/templates/run.html.j2, slo/html_report.py). Plots need per-second series and the raw ledger/events;
 when `results` came from JSON (no series attached) they are recomputed from the
 run folder. Files are written atomically (temp file + rename).
 """
@@ -14,9 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, select_autoescape
-
 from slo import plots
+from slo.html_report import render_html
 from slo.measure_data import PresentSet
 from slo.measure_load import aggregate_requests, run_phases
 from slo.measure_scale import replicas_timeline
@@ -25,33 +24,6 @@ from slo.results import Results, Series
 from slo.runfolder import RunData, load_json_file, load_run
 
 REPORT_FILES = ("results.json", "report.md", "report.html", "junit.xml")
-
-_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>gameday: {{ r.run.name }}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-.pass{background:#dff5df}.fail{background:#f8d7d7}.inconclusive{background:#fff1c2}.not_applicable{color:#888}
-.verdict{font-size:130%;padding:.5em;border-radius:4px}img{max-width:100%;display:block;margin:1em 0}
-pre{background:#f6f6f6;padding:.5em;overflow:auto;font-size:85%}
-</style></head><body>
-<h1>Game day report: {{ r.run.name }}</h1>
-<p class="verdict {{ r.verdict.status }}"><b>Verdict: {{ r.verdict.status|upper }}</b> (exit {{ r.verdict.exit_code }}): {{ r.verdict.summary }}</p>
-<p>scenario <code>{{ r.run.scenario or '-' }}</code>, experiment <code>{{ r.run.experiment or '-' }}</code>,
-profile <code>{{ r.run.profile or '-' }}</code>, target <code>{{ r.run.target or '-' }}</code>, expect <code>{{ r.run.expect }}</code></p>
-<h2>SLOs</h2>
-<table><tr><th>SLO</th><th>threshold</th><th>measured</th><th>verdict</th><th>evidence</th></tr>
-{% for s in r.slos %}<tr class="{{ s.status }}"><td>{{ s.title }}</td><td><code>{{ s.threshold }}</code></td>
-<td>{{ fmt(s) }}</td><td>{{ mark[s.status] }}</td><td>{{ s.message }}</td></tr>
-{% endfor %}</table>
-{% if r.measurements.error_budget %}<h2>Error budget</h2><p>{{ r.measurements.error_budget.sentence }}</p>{% endif %}
-<h2>Plots</h2>
-{% for title, png in images %}{% if png %}<img alt="{{ title }}" src="data:image/png;base64,{{ png }}">
-{% else %}<p><i>{{ title }}: no data</i></p>{% endif %}{% endfor %}
-<h2>Details</h2>
-<pre>{{ md }}</pre>
-</body></html>
-"""
 
 
 def _write(path: Path, text: str) -> None:
@@ -90,9 +62,7 @@ def replicas_from_metrics(run_dir: Path) -> dict[str, list[tuple[float, int]]]:
     return out
 
 
-def _replicas_plot(
-    data: RunData, fault: Any, t0: float, t_end: float
-) -> tuple[str, bytes | None]:
+def _replicas_plot(data: RunData, fault: Any, t0: float, t_end: float) -> tuple[str, bytes | None]:
     scraped = replicas_from_metrics(data.run_dir)
     if scraped:
         source = "API replicas up, as Prometheus scraped them"
@@ -159,10 +129,7 @@ def render(run_dir: Path, results: Results) -> list[Path]:
     if data is None or (results._series is None and data.requests is None):
         data = load_run(run_dir, with_requests=results._series is None)
     md = markdown(results)
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    html = env.from_string(_HTML).render(
-        r=results, images=_plots(results, data), md=md, fmt=fmt_value, mark=_MARK
-    )
+    html = render_html(results, _plots(results, data), fmt_value, _MARK)
     paths = [run_dir / name for name in REPORT_FILES]
     for path, text in zip(
         paths, (results.to_json() + "\n", md, html, junit_xml(results)), strict=True

@@ -21,6 +21,8 @@ from stack.topology import DEFAULT_TOPOLOGY, load_topology
 from stack.up import bring_up, tear_down
 from tests.support.waiting import wait_for
 
+from .browser import browser  # noqa: F401 - the browser tests' fixture (headless chromium)
+
 CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
 # A developer running the integration tests beside another stack on the same machine
 # points this at a copy of topology-ci.yaml on other loopback ranges.

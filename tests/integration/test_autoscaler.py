@@ -139,9 +139,7 @@ def test_spike_adds_replicas_that_join_the_balancer_and_take_traffic(capacity: A
     assert started and set(started) <= set(ready)
     assert all(ready[n].detail["startup_s"] > 0 for n in started)
     # the load went only through the region's HAProxy: what a new replica served, it got there
-    served = next(
-        e.detail["served_requests"] for e in events if "served_requests" in e.detail
-    )
+    served = next(e.detail["served_requests"] for e in events if "served_requests" in e.detail)
     for name in started:
         assert served[name] > 0, f"{name} served nothing: {served}"
 

@@ -149,9 +149,7 @@ def test_per_replica_figures_from_a_real_prometheus(stack: tuple[str, list[Any]]
 
     servers[1].shutdown()  # replica 1 stops answering: it must drop out at once
     servers[1].server_close()
-    wait_for(
-        lambda: set(source.per_replica("primary")) == {"api-primary-0"}, 30, "replica 1 gone"
-    )
+    wait_for(lambda: set(source.per_replica("primary")) == {"api-primary-0"}, 30, "replica 1 gone")
 
 
 def test_unreachable_prometheus_is_a_retryable_action_error() -> None:

@@ -66,3 +66,20 @@ def test_summary_files(tmp_path: Path) -> None:
     assert root[1].find("testcase/error") is not None, (
         "a run without results is an error, not a pass"
     )
+
+
+def test_summary_names_the_failing_slo_and_carries_the_trend(tmp_path: Path) -> None:
+    from gameday.summary import failing_slos
+
+    run = tmp_path / "trials"
+    for i, status in enumerate(["pass", "fail"]):
+        trial = run / f"t{i}"
+        trial.mkdir(parents=True)
+        slos = [{"id": "rto", "title": "RTO", "status": status}]
+        (trial / "results.json").write_text(json.dumps({"slos": slos}))
+    assert failing_slos(str(run)) == "RTO"
+    assert failing_slos(str(tmp_path / "t-none")) == "-"
+    row = {"name": "x", "scenario": "c", "code": 1, "summary": "s", "run_dir": str(run)}
+    page = write_summary(tmp_path / "suite", "n", [row], 1.0, 1, "<section id='trend'></section>")
+    text = page.read_text()
+    assert "<td>RTO</td>" in text and "<section id='trend'></section>" in text
