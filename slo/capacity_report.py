@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from autoscaler.capacity import CapacityAnswers, Knee, Prediction  # noqa: E402
 from autoscaler.simulator import SimResult  # noqa: E402
 from slo.measure_scale import ReplicaPoint, ScaleTime  # noqa: E402
+from slo.usl import USLError, fit_usl  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,35 @@ def plot_replicas(
     return path
 
 
+USL_HEADROOM = 0.2  # replicas for the target keep 20 % of the fitted capacity spare
+
+
+def usl_summary(report: CapacityReport, headroom: float = USL_HEADROOM) -> dict[str, Any]:
+    """The Universal Scalability Law fitted to the measured knees (slo/usl.py)."""
+    points = [(float(r), k.rps) for r, k in report.knees.items() if k.rps is not None and k.rps > 0]
+    if not points:
+        return {"fit": None, "warnings": ["no knee measured: nothing to fit"]}
+    try:
+        fit = fit_usl(points)
+    except USLError as e:
+        return {"fit": None, "warnings": [str(e)]}
+    need = fit.replicas_for(report.target_rps, headroom)
+    warnings = list(fit.warnings)
+    if need is None:
+        warnings.append(f"the fitted law never reaches {report.target_rps:,.0f} req/s")
+    return {
+        "fit": fit.to_json(),
+        "points": points,
+        "headroom": headroom,
+        "replicas_for_target": need,
+        "predicted_rps": {str(n): round(fit.throughput(n), 1) for n in (1, 2, 3, 5, 10, 20, 50)},
+        "warnings": warnings,
+    }
+
+
 def _summary(report: CapacityReport) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "schema": "gameday.capacity/1",
+        "schema": "gameday.capacity/2",
         "profile": report.profile,
         "p95_target_ms": report.p95_target_ms,
         "target_rps": report.target_rps,
@@ -146,6 +173,7 @@ def _summary(report: CapacityReport) -> dict[str, Any]:
             }
             for p in report.predictions
         ],
+        "usl": usl_summary(report),
         "local_spike": None,
         "problems": report.problems,
         "conclusive": report.conclusive,
@@ -201,10 +229,28 @@ def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
             f"(capacity at max: {a.capacity_at_max_rps:,.0f} req/s)",
         ]
         lines += [f"- {n}" for n in a.notes]
+    lines += _usl_markdown(report)
     lines += _scale_markdown(report, images)
     if report.problems:
         lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
     return "\n".join(lines) + "\n"
+
+
+def _usl_markdown(report: CapacityReport) -> list[str]:
+    u = usl_summary(report)
+    lines = ["", "## Scaling law (USL)", ""]
+    fit = u["fit"]
+    if fit is not None:
+        need = u["replicas_for_target"]
+        lines += [
+            f"- sigma (contention) {fit['sigma']:.4f}, kappa (coherency) {fit['kappa']:.5f}, "
+            f"lambda {fit['lambda']:,.0f} req/s; R^2 "
+            f"{'n/a' if fit['r2'] is None else format(fit['r2'], '.3f')}",
+            f"- replicas for {report.target_rps:,.0f} req/s with {u['headroom']:.0%} headroom: "
+            f"**{'never' if need is None else need}**",
+        ]
+    lines += [f"- warning: {w}" for w in u["warnings"]]
+    return lines
 
 
 def _scale_markdown(report: CapacityReport, images: dict[str, str]) -> list[str]:
