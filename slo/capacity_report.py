@@ -8,8 +8,6 @@ observed (events.jsonl) when an observed spike is given. Missing parts are writt
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from autoscaler.capacity import CapacityAnswers, Knee, Prediction  # noqa: E402
 from autoscaler.simulator import SimResult  # noqa: E402
+from slo.capacity_page import render_capacity  # noqa: E402
 from slo.measure_scale import ReplicaPoint, ScaleTime  # noqa: E402
 from slo.usl import USLError, fit_usl  # noqa: E402
 
@@ -316,16 +315,8 @@ def write_report(report: CapacityReport, out_dir: str | Path) -> dict[str, Path]
     (out / "capacity.json").write_text(json.dumps(_summary(report), indent=1))
     md = _markdown(report, images)
     (out / "capacity-report.md").write_text(md)
-    body = html.escape(md)
-    for name in images.values():
-        data = base64.b64encode((out / name).read_bytes()).decode()
-        body = body.replace(
-            html.escape(f"]({name})"), f']<br><img src="data:image/png;base64,{data}">'
-        )
-    (out / "capacity-report.html").write_text(
-        "<!doctype html><meta charset='utf-8'><title>Capacity report</title>"
-        f"<pre style='white-space:pre-wrap;font-family:sans-serif'>{body}</pre>\n"
-    )
+    page = render_capacity(report, usl_summary(report), out, images)
+    (out / "capacity-report.html").write_text(page)
     return {
         "json": out / "capacity.json",
         "markdown": out / "capacity-report.md",

@@ -89,6 +89,10 @@ def test_analysis_and_report(tmp_path: Path) -> None:
     assert "## Scaling law (USL)" in md
     html = paths["html"].read_text()
     assert html.count("data:image/png;base64,") == 2
+    assert "## " not in html and "| replicas |" not in html and "![" not in html
+    answer, evidence = html.index('id="answer"'), html.index('id="evidence"')
+    assert answer < html.index("replicas for 5,000 req/s") < evidence
+    assert "no headroom left" in html  # the seed HPA asks exactly maxReplicas at 5,000 req/s
     assert (tmp_path / "capacity-latency.png").stat().st_size > 1000
 
 
