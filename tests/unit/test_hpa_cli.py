@@ -196,3 +196,11 @@ def test_capacity_runs_get_fresh_folders_and_a_usl_fit(tmp_path: Path) -> None:
     assert [p[0] for p in usl["points"]] == [1.0, 2.0, 3.0]
     assert usl["fit"]["sigma"] > 0
     assert usl["replicas_for_target"] == 53  # sigma 0.029: 21 would do if it scaled linearly
+    r = gameday("compare", str(folders[0]), str(folders[1]))
+    assert r.returncode == 0, r.stderr
+    assert "knee at 2 replica(s)" in r.stdout and "no regression" in r.stdout
+    doc = json.loads((folders[1] / "capacity.json").read_text())
+    doc["knees"]["2"]["rps"] = 400.0  # 580 -> 400: beyond the 10 % throughput tolerance
+    (folders[1] / "capacity.json").write_text(json.dumps(doc))
+    r = gameday("compare", str(folders[0]), str(folders[1]))
+    assert r.returncode != 0 and "REGRESSION" in r.stdout and "knee at 2 replica(s)" in r.stdout
