@@ -8,8 +8,6 @@ observed (events.jsonl) when an observed spike is given. Missing parts are writt
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from autoscaler.capacity import CapacityAnswers, Knee, Prediction  # noqa: E402
 from autoscaler.simulator import SimResult  # noqa: E402
+from slo.capacity_page import render_capacity  # noqa: E402
 from slo.measure_scale import ReplicaPoint, ScaleTime  # noqa: E402
+from slo.usl import USLError, fit_usl  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,35 @@ def plot_replicas(
     return path
 
 
+USL_HEADROOM = 0.2  # replicas for the target keep 20 % of the fitted capacity spare
+
+
+def usl_summary(report: CapacityReport, headroom: float = USL_HEADROOM) -> dict[str, Any]:
+    """The Universal Scalability Law fitted to the measured knees (slo/usl.py)."""
+    points = [(float(r), k.rps) for r, k in report.knees.items() if k.rps is not None and k.rps > 0]
+    if not points:
+        return {"fit": None, "warnings": ["no knee measured: nothing to fit"]}
+    try:
+        fit = fit_usl(points)
+    except USLError as e:
+        return {"fit": None, "warnings": [str(e)]}
+    need = fit.replicas_for(report.target_rps, headroom)
+    warnings = list(fit.warnings)
+    if need is None:
+        warnings.append(f"the fitted law never reaches {report.target_rps:,.0f} req/s")
+    return {
+        "fit": fit.to_json(),
+        "points": points,
+        "headroom": headroom,
+        "replicas_for_target": need,
+        "predicted_rps": {str(n): round(fit.throughput(n), 1) for n in (1, 2, 3, 5, 10, 20, 50)},
+        "warnings": warnings,
+    }
+
+
 def _summary(report: CapacityReport) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "schema": "gameday.capacity/1",
+        "schema": "gameday.capacity/2",
         "profile": report.profile,
         "p95_target_ms": report.p95_target_ms,
         "target_rps": report.target_rps,
@@ -146,6 +172,7 @@ def _summary(report: CapacityReport) -> dict[str, Any]:
             }
             for p in report.predictions
         ],
+        "usl": usl_summary(report),
         "local_spike": None,
         "problems": report.problems,
         "conclusive": report.conclusive,
@@ -201,10 +228,28 @@ def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
             f"(capacity at max: {a.capacity_at_max_rps:,.0f} req/s)",
         ]
         lines += [f"- {n}" for n in a.notes]
+    lines += _usl_markdown(report)
     lines += _scale_markdown(report, images)
     if report.problems:
         lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
     return "\n".join(lines) + "\n"
+
+
+def _usl_markdown(report: CapacityReport) -> list[str]:
+    u = usl_summary(report)
+    lines = ["", "## Scaling law (USL)", ""]
+    fit = u["fit"]
+    if fit is not None:
+        need = u["replicas_for_target"]
+        lines += [
+            f"- sigma (contention) {fit['sigma']:.4f}, kappa (coherency) {fit['kappa']:.5f}, "
+            f"lambda {fit['lambda']:,.0f} req/s; R^2 "
+            f"{'n/a' if fit['r2'] is None else format(fit['r2'], '.3f')}",
+            f"- replicas for {report.target_rps:,.0f} req/s with {u['headroom']:.0%} headroom: "
+            f"**{'never' if need is None else need}**",
+        ]
+    lines += [f"- warning: {w}" for w in u["warnings"]]
+    return lines
 
 
 def _scale_markdown(report: CapacityReport, images: dict[str, str]) -> list[str]:
@@ -270,16 +315,8 @@ def write_report(report: CapacityReport, out_dir: str | Path) -> dict[str, Path]
     (out / "capacity.json").write_text(json.dumps(_summary(report), indent=1))
     md = _markdown(report, images)
     (out / "capacity-report.md").write_text(md)
-    body = html.escape(md)
-    for name in images.values():
-        data = base64.b64encode((out / name).read_bytes()).decode()
-        body = body.replace(
-            html.escape(f"]({name})"), f']<br><img src="data:image/png;base64,{data}">'
-        )
-    (out / "capacity-report.html").write_text(
-        "<!doctype html><meta charset='utf-8'><title>Capacity report</title>"
-        f"<pre style='white-space:pre-wrap;font-family:sans-serif'>{body}</pre>\n"
-    )
+    page = render_capacity(report, usl_summary(report), out, images)
+    (out / "capacity-report.html").write_text(page)
     return {
         "json": out / "capacity.json",
         "markdown": out / "capacity-report.md",

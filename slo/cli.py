@@ -126,12 +126,17 @@ def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from slo.capacity_compare import compare_capacity, is_capacity_run, load_capacity
     from slo.compare import compare, parse_tolerance, table
 
     tolerances = dict(parse_tolerance(t) for t in args.tolerance)
-    base, new = _load_results(args.base), _load_results(args.new)
-    rows = compare(base, new, tolerances)
-    text = table(rows, base.run.name + " (base)", new.run.name + " (new)")
+    if is_capacity_run(args.base) and is_capacity_run(args.new):
+        rows = compare_capacity(load_capacity(args.base), load_capacity(args.new))
+        text = table(rows, args.base.name + " (base)", args.new.name + " (new)")
+    else:
+        base, new = _load_results(args.base), _load_results(args.new)
+        rows = compare(base, new, tolerances)
+        text = table(rows, base.run.name + " (base)", new.run.name + " (new)")
     sys.stdout.write(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -114,11 +114,28 @@ def _print_summary(report: Any) -> None:
         print(f"inconclusive: {problem}")
 
 
+def _out_dir(args: argparse.Namespace) -> Path:
+    """--out as given, else a fresh runs/capacity-<time>/ per run (never a reused folder)."""
+    if args.out:
+        return Path(args.out)
+    from datetime import UTC, datetime
+
+    root = Path(args.runs_dir)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path, n = root / f"capacity-{stamp}", 1
+    while path.exists():
+        n += 1
+        path = root / f"capacity-{stamp}-{n}"
+    path.mkdir(parents=True)
+    return path
+
+
 def cmd_capacity(args: argparse.Namespace) -> int:
     from slo.capacity_report import write_report
 
     spec = _spec(args)
-    out = Path(args.out)
+    out = _out_dir(args)
+    print(f"capacity run folder: {out}")
     target = None if args.steps else _target(args, out)
     try:
         report = _measure(args, spec, target)
@@ -138,7 +155,8 @@ def register(subparsers: Any) -> None:
     )
     _hpa_args(c)
     c.add_argument("--profile", choices=["ci", "nightly", "gameday", "full"], default="ci")
-    c.add_argument("--out", default="runs/capacity", help="report folder")
+    c.add_argument("--out", help="report folder (default: a new <runs-dir>/capacity-<time>/)")
+    c.add_argument("--runs-dir", default="runs", help="where new run folders go (default runs/)")
     c.add_argument("--steps", help="analyse recorded step results (JSON) instead of running load")
     c.add_argument(
         "--startup-s",

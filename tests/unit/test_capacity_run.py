@@ -79,13 +79,20 @@ def test_analysis_and_report(tmp_path: Path) -> None:
     assert k6_spike.scale_time_s is None  # 30 s spike: over before the 60 s window lets go
     paths = write_report(report, tmp_path)
     summary = json.loads(paths["json"].read_text())
-    assert summary["schema"] == "gameday.capacity/1"
+    assert summary["schema"] == "gameday.capacity/2"
+    assert summary["usl"]["fit"]["lambda"] == pytest.approx(expected)
+    assert any("too few data" in w for w in summary["usl"]["warnings"])
     assert summary["knees"]["1"]["rps"] == pytest.approx(expected)
     assert summary["conclusive"] is True
     md = paths["markdown"].read_text()
     assert "Replicas needed for 5,000 req/s" in md and "Not measured" in md
+    assert "## Scaling law (USL)" in md
     html = paths["html"].read_text()
     assert html.count("data:image/png;base64,") == 2
+    assert "## " not in html and "| replicas |" not in html and "![" not in html
+    answer, evidence = html.index('id="answer"'), html.index('id="evidence"')
+    assert answer < html.index("replicas for 5,000 req/s") < evidence
+    assert "no headroom left" in html  # the seed HPA asks exactly maxReplicas at 5,000 req/s
     assert (tmp_path / "capacity-latency.png").stat().st_size > 1000
 
 

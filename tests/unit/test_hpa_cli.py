@@ -168,3 +168,39 @@ def test_the_supervised_autoscaler_program_is_a_valid_command_line(tmp_path: Pat
     assert args.scaler_opt == [f"state_dir={tmp_path}"]
     assert prog.role == "autoscaler" and prog.region == "global"
     assert Path(args.hpa).is_absolute() and Path(args.hpa).exists()
+
+
+def test_capacity_runs_get_fresh_folders_and_a_usl_fit(tmp_path: Path) -> None:
+    rows = []
+    for replicas, knee in ((1, 300), (2, 580), (3, 850)):
+        for frac, p95 in ((0.5, 10), (1.0, 40), (1.5, 400)):
+            rate = knee * frac
+            rows.append(
+                {
+                    "replicas": replicas,
+                    "offered_rps": rate,
+                    "achieved_rps": rate,
+                    "p95_ms": p95,
+                    "error_rate": 0.0,
+                }
+            )
+    f = tmp_path / "steps.json"
+    f.write_text(json.dumps({"steps": rows, "startup_s": [2.0]}))
+    runs = tmp_path / "runs"
+    for _ in range(2):
+        r = gameday("capacity", "--steps", str(f), "--runs-dir", str(runs))
+        assert r.returncode == 0, r.stderr
+    folders = sorted(p for p in runs.iterdir() if p.name.startswith("capacity-"))
+    assert len(folders) == 2
+    usl = json.loads((folders[1] / "capacity.json").read_text())["usl"]
+    assert [p[0] for p in usl["points"]] == [1.0, 2.0, 3.0]
+    assert usl["fit"]["sigma"] > 0
+    assert usl["replicas_for_target"] == 53  # sigma 0.029: 21 would do if it scaled linearly
+    r = gameday("compare", str(folders[0]), str(folders[1]))
+    assert r.returncode == 0, r.stderr
+    assert "knee at 2 replica(s)" in r.stdout and "no regression" in r.stdout
+    doc = json.loads((folders[1] / "capacity.json").read_text())
+    doc["knees"]["2"]["rps"] = 400.0  # 580 -> 400: beyond the 10 % throughput tolerance
+    (folders[1] / "capacity.json").write_text(json.dumps(doc))
+    r = gameday("compare", str(folders[0]), str(folders[1]))
+    assert r.returncode != 0 and "REGRESSION" in r.stdout and "knee at 2 replica(s)" in r.stdout

@@ -1,0 +1,66 @@
+"""`gameday compare` on two capacity run folders (capacity.json, gameday.capacity/1 or /2).
+
+Figures: the knee per replica count (throughput: worse down, 10 % tolerance like every
+throughput), replicas needed for the target (worse up, no tolerance), the USL sigma and kappa
+(shown, not flagged: the fit's own warnings say how far to trust them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from gameday.errors import InputError
+from slo.compare import DEFAULT_TOLERANCES, Row
+
+
+def is_capacity_run(run_dir: Path) -> bool:
+    return (run_dir / "capacity.json").is_file() and not (run_dir / "results.json").is_file()
+
+
+def load_capacity(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "capacity.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: line {exc.lineno}: {exc.msg}") from None
+    if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("gameday.capacity/"):
+        raise InputError(f"{path}: key 'schema': not a gameday.capacity document")
+    return doc
+
+
+def _figures(doc: dict[str, Any]) -> dict[str, tuple[float | None, str, bool, bool]]:
+    """figure -> (value, unit, worse when up, judged)."""
+    out: dict[str, tuple[float | None, str, bool, bool]] = {}
+    for r, k in (doc.get("knees") or {}).items():
+        out[f"knee at {r} replica(s)"] = (k.get("rps"), "req/s", False, True)
+    a = doc.get("answers") or {}
+    out["replicas for target (linear)"] = (a.get("replicas_needed"), "", True, True)
+    usl = doc.get("usl") or {}
+    fit = usl.get("fit") or {}
+    out["replicas for target (USL)"] = (usl.get("replicas_for_target"), "", True, False)
+    out["USL sigma"] = (fit.get("sigma"), "", True, False)
+    out["USL kappa"] = (fit.get("kappa"), "", True, False)
+    return out
+
+
+def compare_capacity(base: dict[str, Any], new: dict[str, Any]) -> list[Row]:
+    fb, fn = _figures(base), _figures(new)
+    tol = DEFAULT_TOLERANCES["throughput"]
+    rows = []
+    for figure in list(fb) + [f for f in fn if f not in fb]:
+        _, unit, worse_up, judged = fb.get(figure) or fn[figure]
+        n = fn[figure][0] if figure in fn else None
+        b = fb[figure][0] if figure in fb else None
+        row = Row(figure, "throughput" if unit else "replicas", b, n, unit, worse_up)
+        if b is None or n is None:
+            row.note = "only in one run" if (b is not None or n is not None) else ""
+        elif judged:
+            allowed = abs(b) * tol.value if unit else 0.0
+            delta = (n - b) if worse_up else (b - n)
+            if delta > allowed + 1e-12:
+                row.regression = True
+                row.note = f"worse by {abs(n - b):g} (tolerance {tol if unit else 0})"
+        rows.append(row)
+    return rows
