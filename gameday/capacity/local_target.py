@@ -124,7 +124,7 @@ class RealStackTarget:
         region: str | None = None,
         via: str = "region",
         processes: int = 1,
-        hpa: str = str(Path(__file__).resolve().parent.parent / "manifests/k8s/base/hpa.yaml"),
+        hpa: str = str(Path(__file__).resolve().parents[2] / "manifests/k8s/base/hpa.yaml"),
         deployment: str = "manifests/k8s/base/api-deployment.yaml",
         on_close: Any = None,
     ) -> None:
