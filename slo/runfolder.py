@@ -102,6 +102,8 @@ def loads_finite(text: str, where: str) -> Any:
         )
         at = f":{line}" if line is not None and "\n" in text.strip() else ""
         raise InputError(f"{where}{at}: {exc}: refused (bad data is not a figure)") from None
+    except RecursionError:
+        raise InputError(f"{where}: nested too deeply: refused (bad data is not a figure)") from None
 
 
 def load_json_file(path: Path) -> Any:
@@ -118,8 +120,18 @@ def load_json_file(path: Path) -> Any:
 
 def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     rows: list[tuple[int, dict[str, Any]]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    with fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{path}:{lineno}: not UTF-8 text (byte {raw[exc.start]:#04x} at {exc.start})"
+                ) from None
             if not line.strip():
                 continue
             try:

@@ -97,3 +97,21 @@ def test_report_and_compare_exit_2_on_nan(
     assert proc.returncode == 2
     assert f"{run / 'probes.jsonl'}:3" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("file", ["probes.jsonl", "ledger.jsonl", "events.jsonl"])
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [(b"\xff\xfe garbage\n", "not UTF-8 text"), (b"[" * 5000 + b"]" * 5000 + b"\n", "nested")],
+)
+def test_bytes_and_nesting_are_refused_naming_file_and_line(
+    run: Path, file: str, bad: bytes, said: str
+) -> None:
+    path = run / file
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = bad  # the second line: not a torn last line
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(InputError) as err:
+        evaluate(run)
+    assert f"{path}:2" in str(err.value) and said in str(err.value)
+    assert err.value.exit_code == 2
