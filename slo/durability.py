@@ -54,11 +54,16 @@ def headline(d: DataLoss) -> str:
     return f"{d.lost} acknowledged {word} lost ({'; '.join(parts)})"
 
 
-def _no_data(data: RunData, slo_id: str, title: str, threshold: Threshold, fault_expected: bool):  # type: ignore[no-untyped-def]
+def _no_data(
+    data: RunData, m: Measurements, slo_id: str, title: str, threshold: Threshold, fault_expected: bool
+) -> SloResult | None:
+    """The 'missing' result when the run has no ledger, no read-back or no acknowledged write."""
     if data.ledger is None or data.readback is None:
         what = "ledger.jsonl" if data.ledger is None else "readback.json"
         applicable = fault_expected or data.ledger is not None
         return missing(slo_id, title, threshold, f"no {what}", applicable=applicable)
+    if m.data is None or m.data.acknowledged == 0:
+        return missing(slo_id, title, threshold, "no acknowledged write in the ledger")
     return None
 
 
@@ -66,13 +71,11 @@ def rpo_result(
     data: RunData, m: Measurements, threshold: Threshold, fault_expected: bool
 ) -> SloResult:
     title = "RPO"
-    absent = _no_data(data, "rpo", title, threshold, fault_expected)
+    absent = _no_data(data, m, "rpo", title, threshold, fault_expected)
     if absent is not None:
-        return absent  # type: ignore[no-any-return]
+        return absent
     d = m.data
     assert d is not None
-    if d.acknowledged == 0:
-        return missing("rpo", title, threshold, "no acknowledged write in the ledger")
     assert d.rpo_s is not None
     window = Window()
     if d.losses:
@@ -112,13 +115,11 @@ def durability_result(
     data: RunData, m: Measurements, threshold: Threshold, fault_expected: bool
 ) -> SloResult:
     title = "lost acknowledged writes"
-    absent = _no_data(data, "durability", title, threshold, fault_expected)
+    absent = _no_data(data, m, "durability", title, threshold, fault_expected)
     if absent is not None:
-        return absent  # type: ignore[no-any-return]
+        return absent
     d = m.data
     assert d is not None
-    if d.acknowledged == 0:
-        return missing("durability", title, threshold, "no acknowledged write in the ledger")
     if threshold.stat == "lost":
         value, counted = d.lost, "every lost acknowledged write counts"
     else:
