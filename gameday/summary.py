@@ -127,6 +127,24 @@ def write_summary(
         )
     )
     figures = [key_figures(r.get("run_dir")) for r in rows]
+    (folder / "summary.md").write_text(
+        _summary_markdown(folder, name, rows, figures, elapsed_s, code)
+    )
+    page = _summary_html(folder, name, rows, figures, elapsed_s, code, trend_section)
+    (folder / "summary.html").write_text(page)
+    _merge_junit(rows, folder / "junit.xml")
+    return folder / "summary.html"
+
+
+def _summary_markdown(
+    folder: Path,
+    name: str,
+    rows: list[dict[str, Any]],
+    figures: list[dict[str, str]],
+    elapsed_s: float,
+    code: int,
+) -> str:
+    """summary.md: one table row per run, links relative to the suite folder."""
     lines = [
         f"# Suite {name}: {WORDS.get(code, code)}",
         "",
@@ -148,32 +166,43 @@ def write_summary(
             report,
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    (folder / "summary.md").write_text("\n".join(lines) + "\n")
-    colours = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
+    return "\n".join(lines) + "\n"
+
+
+_COLOURS = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
+
+
+def _summary_html(
+    folder: Path,
+    name: str,
+    rows: list[dict[str, Any]],
+    figures: list[dict[str, str]],
+    elapsed_s: float,
+    code: int,
+    trend_section: str,
+) -> str:
+    """summary.html: the same table with the failing SLOs, every value escaped."""
     body = []
     for r, f in zip(rows, figures, strict=True):
         link = "-"
         if r.get("run_dir"):
             href = html.escape(os.path.relpath(Path(r["run_dir"]) / "report.html", folder))
             link = f"<a href='{href}'>report</a>"
-        verdict = f"<td style='color:{colours.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
+        verdict = f"<td style='color:{_COLOURS.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
         tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
         body.append(
             f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{tds}"
             f"<td>{html.escape(r['summary'])}</td><td>{html.escape(failing_slos(r.get('run_dir')))}</td>"
             f"<td>{link}</td></tr>"
         )
-    page = (
+    return (
         "<!doctype html><html><head><meta charset='utf-8'><title>gameday suite "
         f"{html.escape(name)}</title><style>body{{font-family:sans-serif;margin:2em}}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>"
         f"</head><body><h1>Suite {html.escape(name)}: "
-        f"<span style='color:{colours.get(code, '#000')}'>{WORDS.get(code, code)}</span></h1>"
+        f"<span style='color:{_COLOURS.get(code, '#000')}'>{WORDS.get(code, code)}</span></h1>"
         f"<p>{len(rows)} runs in {elapsed_s / 60:.1f} min.</p>"
         "<table><tr><th>run</th><th>load</th><th>verdict</th><th>failover</th><th>RTO</th>"
         "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>failing SLO</th><th>report</th></tr>"
         f"{''.join(body)}</table>{trend_section}</body></html>"
     )
-    (folder / "summary.html").write_text(page)
-    _merge_junit(rows, folder / "junit.xml")
-    return folder / "summary.html"
