@@ -218,7 +218,6 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from gameday.orchestrate import Run, new_run_dir, preflight
     from gameday.recover import recover_before_run
     from gameday.summary import write_summary
-    from gameday.trend.page import trend_html
     from gameday.trials import run_trials
     from stack.control import Stack
     from stack.heal import run_lock
@@ -328,9 +327,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     for row in rows:
         if row.get("run_dir"):
             history = record_finished(args.runs_dir, Path(row["run_dir"]), _say)
-    report = write_summary(
-        summary_dir, suite.name, rows, elapsed, code, trend_html(history, section_only=True)
-    )
+    report = write_summary(summary_dir, suite.name, rows, elapsed, code, history)
     _say(f"\nsuite {suite.name}: {word.get(code, code)} in {elapsed / 60:.1f} min")
     _say(f"report: {report}")
     sys.stdout.flush()
