@@ -19,7 +19,7 @@ from slo.trend import RunRow, trend_context
 from slo.trials import FIGURES, TRIALS_SCHEMA, WORDS, fmt
 
 PLOTTED = ("failover_s", "rto_s", "lost_writes", "p95_fault_ms")
-CHART_W, CHART_LEFT, CHART_RIGHT, ROW_H = 960.0, 240.0, 150.0, 22.0
+CHART_W, CHART_LEFT, CHART_RIGHT, ROW_H = 960.0, 220.0, 190.0, 22.0
 _GETTERS = {key: (label, unit, get) for key, label, unit, get in FIGURES}
 
 
@@ -155,8 +155,11 @@ def charts(rows: Sequence[SuiteRow]) -> list[dict[str, Any]]:
             bad = [t.bad for t in r.trials] or [r.word == "FAIL"]
             hrefs: list[str | None] = [t.href for t in r.trials] or [r.href]
             st = svg.strip(values, x, labels, bad, hrefs, median, known[-1])
-            lanes.append({"row": r, "y": 8 + i * ROW_H, "strip": st, "text": r.cell(key)})
-        ticks = [(x(t), fmt(t, unit)) for t in svg.ticks(x.lo, x.hi, 5)]
+            text = fmt(median, unit)
+            if len(values) > 1:
+                text = f"median {text}, max {fmt(known[-1], unit)}"
+            lanes.append({"row": r, "y": 8 + i * ROW_H, "strip": st, "text": text})
+        ticks = [(x(t), f"{t:g} {unit}".strip()) for t in svg.ticks(x.lo, x.hi, 5)]
         height = 8 + len(have) * ROW_H + 24
         out.append({"key": key, "label": label, "lanes": lanes, "ticks": ticks, "height": height})
     return out
