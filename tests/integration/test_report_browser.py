@@ -20,7 +20,10 @@ from tests.support.slo_synth import write_run
 pytestmark = pytest.mark.integration
 
 # trial 2 loses 30 acknowledged writes after the fault: it fails, the group fails
-TRIALS = ({"outage_s": 4.0}, {"outage_s": 6.0, "lost_after_fault": 30, "failback_leader_at_s": 24.0})
+TRIALS = (
+    {"outage_s": 4.0},
+    {"outage_s": 6.0, "lost_after_fault": 30, "failback_leader_at_s": 24.0},
+)
 TRIALS += ({"outage_s": 5.0},)
 
 
@@ -69,7 +72,9 @@ def test_timeline_puts_steps_latency_and_errors_on_one_axis(browser, folders, tm
     lanes = [g.get_attribute("data-lane") for g in svg.find_elements(By.CSS_SELECTOR, "g.lane")]
     assert lanes[:3] == ["detection", "traffic switch", "database promotion"]
     assert "client-visible failover" in lanes
-    markers = {m.get_attribute("data-marker"): m for m in svg.find_elements(By.CSS_SELECTOR, "g.marker")}
+    markers = {
+        m.get_attribute("data-marker"): m for m in svg.find_elements(By.CSS_SELECTOR, "g.marker")
+    }
     assert {"fault", "rollback", "failover", "rto"} <= set(markers)
     latency = svg.find_elements(By.CSS_SELECTOR, "g[data-panel=latency] polyline.series")
     errors = svg.find_elements(By.CSS_SELECTOR, "g[data-panel=errors] polyline.series")
