@@ -8,6 +8,7 @@ inline SVG (`#timeline`). Without a fault the axis is seconds since the run's st
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from slo import svg
@@ -155,13 +156,14 @@ def _errors(series: Series, xs: list[float], x: svg.Scale, top: float) -> Panel:
     if not xs:
         panel.empty = "no requests recorded: errors not measured"
         return panel
-    y = svg.value_scale([float(e) for e in series.errors], top + ERR_H, top)
-    hi = y.hi
+    step = max(svg.nice_step(float(max(series.errors, default=0)), 3), 1.0)  # whole requests
+    hi = max(math.ceil(max(series.errors, default=0) / step), 1) * step
+    y = svg.Scale(0.0, hi, top + ERR_H, top)
     panel.area = svg.steps(xs, [float(e) for e in series.errors], x, y, 1.0)
     panel.lines = [
         " ".join(f"{x(t + 0.5)},{y(float(e))}" for t, e in zip(xs, series.errors, strict=True))
     ]
-    panel.y_ticks = [(y(v), f"{v:g}") for v in svg.ticks(0.0, hi, 3)]
+    panel.y_ticks = [(y(v), f"{v:g}") for v in svg.ticks(0.0, hi, 3) if v == int(v)]
     return panel
 
 
