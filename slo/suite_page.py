@@ -40,9 +40,12 @@ class SuiteRow:
     failing: list[str] = field(default_factory=list)
     figures: dict[str, list[float | None]] = field(default_factory=dict)  # key -> each trial
     trials: list[Link] = field(default_factory=list)  # a trials group's trials
+    bad_data: bool = False  # results.json is there and unreadable: never a figure
 
     def cell(self, key: str) -> str:
         """A figure as text: the value, or for trials `median (max M; each)`."""
+        if self.bad_data:
+            return "bad data"
         values = self.figures.get(key) or []
         unit = _GETTERS[key][1]
         known = sorted(v for v in values if v is not None)
@@ -125,7 +128,9 @@ def suite_row(folder: Path, row: Mapping[str, Any]) -> SuiteRow:
     run_dir = Path(row["run_dir"])
     out.href = _href(folder, run_dir)
     doc = _doc(run_dir / "results.json")
-    if doc is None:  # e.g. trials cut short before the group was written: what they left
+    if doc is None and (run_dir / "results.json").exists():
+        out.bad_data = True  # NaN, a broken file, not an object: said, never a figure
+    elif doc is None:  # e.g. trials cut short before the group was written: what they left
         out.failing = _failing([_doc(p) for p in sorted(run_dir.glob("*/results.json"))])
     elif doc.get("schema") == TRIALS_SCHEMA:
         _group_row(out, folder, doc)

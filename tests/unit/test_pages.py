@@ -83,3 +83,17 @@ def test_every_value_is_escaped(run, tmp_path: Path) -> None:
     page = suite_html(tmp_path, hostile, [row], 60.0, "FAIL")
     assert hostile not in page and not re.search(r"<script", page)
     assert 'href="' in page and "report.html" in page
+
+
+def test_suite_rows_say_bad_data_and_link_what_is_missing(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "results.json").write_text('{"slos": [{"id": "failover", "value": NaN}]}')
+    rows = [
+        {"name": "broken", "scenario": "c", "code": 3, "summary": "s", "run_dir": str(broken)},
+        {"name": "skipped", "scenario": "c", "code": 3, "summary": "s", "run_dir": None},
+    ]
+    page = suite_html(tmp_path / "suite", "n", rows, 60.0, "INCONCLUSIVE")
+    assert page.count("<td>bad data</td>") == 4  # failover, RTO, lost writes, p95
+    assert 'href="../broken/report.html"' in page
+    assert "no run measured failover" in page  # no figure: no plot drawn from nothing
