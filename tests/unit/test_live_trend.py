@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import InputError, SetupError
+from bedrock.errors import InputError, SetupError
 from gameday.live.board import BUDGET_S, LiveBoard
 from gameday.trend.store import SqliteStore, open_store
 from slo.trend import RunRow, experiment_series, regression, trend_html
