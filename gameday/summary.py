@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gameday.errors import GamedayError
+from slo.suite_page import suite_html
+from slo.trend import RunRow
 
 WORDS = {0: "PASS", 1: "FAIL", 2: "BAD INPUT", 3: "INCONCLUSIVE"}
 
@@ -112,7 +114,7 @@ def write_summary(
     rows: list[dict[str, Any]],
     elapsed_s: float,
     code: int,
-    trend_section: str = "",
+    history: Sequence[RunRow] = (),
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(
@@ -131,7 +133,9 @@ def write_summary(
         folder, name, rows, [key_figures(r.get("run_dir")) for r in rows], elapsed_s, code
     )
     (folder / "summary.md").write_text(_summary_markdown(suite))
-    (folder / "summary.html").write_text(_summary_html(suite, trend_section))
+    (folder / "summary.html").write_text(
+        suite_html(folder, name, rows, elapsed_s, str(WORDS.get(code, code)), history)
+    )
     _merge_junit(rows, folder / "junit.xml")
     return folder / "summary.html"
 
@@ -172,34 +176,3 @@ def _summary_markdown(s: _Suite) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-_COLOURS = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
-
-
-def _summary_html(s: _Suite, trend_section: str) -> str:
-    """summary.html: the same table with the failing SLOs, every value escaped."""
-    body = []
-    for r, f in zip(s.rows, s.figures, strict=True):
-        link = "-"
-        if r.get("run_dir"):
-            href = html.escape(os.path.relpath(Path(r["run_dir"]) / "report.html", s.folder))
-            link = f"<a href='{href}'>report</a>"
-        verdict = f"<td style='color:{_COLOURS.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
-        tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
-        body.append(
-            f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{tds}"
-            f"<td>{html.escape(r['summary'])}</td><td>{html.escape(failing_slos(r.get('run_dir')))}</td>"
-            f"<td>{link}</td></tr>"
-        )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>gameday suite "
-        f"{html.escape(s.name)}</title><style>body{{font-family:sans-serif;margin:2em}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>"
-        f"</head><body><h1>Suite {html.escape(s.name)}: "
-        f"<span style='color:{_COLOURS.get(s.code, '#000')}'>{WORDS.get(s.code, s.code)}</span></h1>"
-        f"<p>{len(s.rows)} runs in {s.elapsed_s / 60:.1f} min.</p>"
-        "<table><tr><th>run</th><th>load</th><th>verdict</th><th>failover</th><th>RTO</th>"
-        "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>failing SLO</th><th>report</th></tr>"
-        f"{''.join(body)}</table>{trend_section}</body></html>"
-    )
