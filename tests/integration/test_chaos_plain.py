@@ -30,9 +30,7 @@ def test_kill_api_pod_with_plain_chaos_run_from_another_directory(
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("GAMEDAY_") and k != "PYTHONPATH"
     }
-    env.update(
-        GAMEDAY_STATE_DIR=str(healthy_stack.handles["state_dir"]), GAMEDAY_FAULT_S="1"
-    )
+    env.update(GAMEDAY_STATE_DIR=str(healthy_stack.handles["state_dir"]), GAMEDAY_FAULT_S="1")
     proc = subprocess.run(
         [
             str(CHAOS), "--no-version-check", "--log-file", str(tmp_path / "chaos.log"),
