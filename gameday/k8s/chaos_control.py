@@ -44,43 +44,61 @@ _started: dict[str, tuple[float, float]] = {}
 _lock = threading.Lock()
 
 
-def chosen_context(secrets: Mapping[str, Any] | None, env: Mapping[str, str]) -> str:
-    """The context chaostoolkit-kubernetes would use (InputError when there is none)."""
-    named = None
-    for scope in (secrets or {}).values():
-        if isinstance(scope, Mapping) and scope.get("KUBERNETES_CONTEXT"):
-            named = str(scope["KUBERNETES_CONTEXT"])
-    named = named or env.get("KUBERNETES_CONTEXT") or None
+def chosen_contexts(secrets: Mapping[str, Any] | None, env: Mapping[str, str]) -> list[str]:
+    """Every context chaostoolkit-kubernetes could use in this experiment: each secrets
+    scope's KUBERNETES_CONTEXT, and the one an activity without secrets gets
+    ($KUBERNETES_CONTEXT, else the current-context). InputError when one does not exist."""
+    named = [
+        str(scope["KUBERNETES_CONTEXT"])
+        for scope in (secrets or {}).values()
+        if isinstance(scope, Mapping) and scope.get("KUBERNETES_CONTEXT")
+    ]
     kubeconfig = default_kubeconfig(env)
     if kubeconfig is None or not kubeconfig.is_file():
         if env.get("CHAOSTOOLKIT_IN_POD") == "true" or env.get("KUBERNETES_SERVICE_HOST"):
-            return IN_CLUSTER
+            return [IN_CLUSTER]
         kubeconfig = None
-    return resolve_context(kubeconfig, named, env)
+    fallback = env.get("KUBERNETES_CONTEXT") or None
+    return [resolve_context(kubeconfig, n, env) for n in [*named, fallback]]
 
 
-def check_allowed(secrets: Mapping[str, Any] | None, env: Mapping[str, str] | None = None) -> str:
-    """The allowed context; InterruptExecution (with the reason) when it is not allowed."""
+def check_allowed(
+    secrets: Mapping[str, Any] | None, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """The allowed contexts; InterruptExecution (with the reason) when one is not allowed."""
     env = os.environ if env is None else env
     try:
-        context = chosen_context(secrets, env)
-        require_allowed([context], load_allowlist(env), env)
+        contexts = chosen_contexts(secrets, env)
+        require_allowed(contexts, load_allowlist(env), env)
     except GamedayError as exc:
         raise InterruptExecution(f"gameday-k8s: {exc}") from None
-    return context
+    return contexts
 
 
-def _secrets(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    secrets = kwargs.get("secrets")
-    return secrets if isinstance(secrets, Mapping) else None
+# chaoslib passes a control only the arguments its signature names (secrets, state,
+# experiment, ...): they are spelled out below, never taken from **kwargs.
+_rolling_back = threading.Event()
 
 
-def before_experiment_control(context: dict[str, Any], **kwargs: Any) -> None:
-    check_allowed(_secrets(kwargs))
+def before_experiment_control(
+    context: dict[str, Any], secrets: Mapping[str, Any] | None = None, **kwargs: Any
+) -> None:
+    _rolling_back.clear()
+    check_allowed(secrets)
 
 
-def before_activity_control(context: dict[str, Any], **kwargs: Any) -> None:
-    check_allowed(_secrets(kwargs))
+def before_rollback_control(context: Any, **kwargs: Any) -> None:
+    _rolling_back.set()
+
+
+def after_rollback_control(context: Any, **kwargs: Any) -> None:
+    _rolling_back.clear()
+
+
+def before_activity_control(
+    context: dict[str, Any], secrets: Mapping[str, Any] | None = None, **kwargs: Any
+) -> None:
+    check_allowed(secrets)
     if context.get("type") == "action":
         with _lock:
             _started[str(context.get("name"))] = now()
@@ -92,14 +110,8 @@ def after_activity_control(context: dict[str, Any], state: Any = None, **kwargs:
     name = str(context.get("name"))
     with _lock:
         at = _started.pop(name, None)
-    experiment = kwargs.get("experiment") or {}
-    rollback_names = {
-        a.get("name") for a in experiment.get("rollbacks") or [] if isinstance(a, dict)
-    }
     run = state if isinstance(state, dict) else {}
-    if run.get("status") != "succeeded":
-        return  # a failed action caused nothing we can point at
-    kind = "fault.rolled_back" if name in rollback_names else "fault.injected"
-    if name.startswith("hold-") or name.startswith("wait-"):
-        return  # holding the fault window is not a fault
+    if run.get("status") != "succeeded" or name.startswith(("hold-", "wait-")):
+        return  # a failed action caused nothing we can point at; a hold is not a fault
+    kind = "fault.rolled_back" if _rolling_back.is_set() else "fault.injected"
     record_event(None, kind, "chaos", at=at, target=name, result=run.get("output"))
