@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -70,6 +71,8 @@ class ClusterHandles:
         self.root.mkdir(parents=True, exist_ok=True)
         self.handles: dict[str, Any] = {"events_dir": str(self.root / "no-events")}
         self.programs: dict[str, Any] = {}  # no local processes (and no local autoscaler)
+        # no local process logs either (the pods' logs stay on the cluster)
+        self.layout = SimpleNamespace(logs=self.root / "no-logs")
         self.desired_before = {r: target.replicas(r)[0] for r in self.regions}
 
     # -- what Run, Monitor and collect read ---------------------------------------------
