@@ -45,7 +45,7 @@ def _execute(plan: RunPlan, handles: ClusterHandles, runs_dir: Path, say: Say) -
 
 def run_k8s(args: argparse.Namespace, say: Say) -> int:
     """`gameday run EXPERIMENT --target k8s --k8s-target FILE`."""
-    from gameday.run_cli import VERDICT_WORDS
+    from gameday.summary import WORDS as VERDICT_WORDS
     from gameday.trend.cli import record_finished
     from stack.heal import run_lock
 
@@ -72,7 +72,8 @@ def _suite_plans(suite_path: Path, profile: str | None) -> tuple[Any, list[RunPl
 def nightly_k8s(args: argparse.Namespace, say: Say) -> int:
     """`gameday nightly --target k8s`: the suite's runs one after another, one verdict."""
     from gameday.orchestrate import new_run_dir
-    from gameday.run_cli import VERDICT_WORDS, _table
+    from gameday.run_cli import _table
+    from gameday.summary import WORDS as VERDICT_WORDS
     from gameday.summary import write_summary
     from gameday.trend.cli import record_finished
     from gameday.trend.page import trend_html
@@ -129,7 +130,7 @@ def _row(
 
 def _suite_run(i: int, n: int, plan: RunPlan, handles: ClusterHandles, args: argparse.Namespace,
                suite: Any, started: float, say: Say) -> dict[str, Any]:  # fmt: skip
-    from gameday.run_cli import VERDICT_WORDS
+    from gameday.summary import WORDS as VERDICT_WORDS
 
     need = (plan.windows.total_s + 60) * plan.trials
     if time.monotonic() - started + need > suite.budget_s:
