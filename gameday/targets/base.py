@@ -13,7 +13,8 @@ A target gives the orchestrator the same things on the local stack
 - observations, read-only: replicas (desired, ready), where the edge routes,
   the database leader, whether everything is at home;
 - `restore`: the orchestrator's safety net after a run (undo whatever is
-  left), never called by an experiment's own rollback.
+  left), never called by an experiment's own rollback; `recover`: the same
+  after a runner died (`gameday recover`, and before every run).
 
 Failures are `bedrock.errors` exceptions: InputError for a fault the target
 does not support or an unknown region (exit 2), ActionError when a call fails
@@ -138,6 +139,11 @@ class Target(Protocol):
     # -- the safety net ------------------------------------------------------
     def restore(self, say: Say, deadline_s: float = 120.0) -> dict[str, Any]:
         """Undo everything still broken after a run; what was done (ActionError if it cannot)."""
+        ...
+
+    def recover(self, say: Say, deadline_s: float = 30.0) -> list[str]:
+        """After a runner died: undo what its journal holds and whatever is still visible, one
+        `say` line per thing undone; the problems left (empty: back at home)."""
         ...
 
 

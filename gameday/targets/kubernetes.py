@@ -156,6 +156,12 @@ class KubernetesTarget:
             say(f"undid {f.describe(injected.fault)}")
         return {"undone": undone}
 
+    def recover(self, say: Say, deadline_s: float = 30.0) -> list[str]:
+        """Nothing persists between processes here: a dead runner's scaled-down Deployment is
+        named by `replicas()` and scaled back with `gameday k8s` by hand (not built)."""
+        say("the Kubernetes target keeps no fault journal across processes: nothing to undo")
+        return []
+
     # -- observations ----------------------------------------------------------
     def replicas(self, region: str) -> Replicas:
         """(desired, ready) replicas of the region's API Deployment."""

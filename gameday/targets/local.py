@@ -127,6 +127,12 @@ class LocalTarget:
 
         return restore_all(self.stack, deadline_s)
 
+    def recover(self, say: Say, deadline_s: float = 30.0) -> list[str]:
+        """Undo what the fault journal holds, then whatever is still visible (stack/heal.py)."""
+        from stack.heal import heal
+
+        return heal(self.stack, say, deadline_s).problems
+
     def _ops(self, fault: f.Fault) -> list[ops.LocalFault]:
         if isinstance(fault, f.PodKill):
             return [ops.KillProgram(f"api-{fault.region}-{i}") for i in range(max(1, fault.count))]
