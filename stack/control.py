@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 from stack import inject as ops
 from stack.observe import ProcessInfo
 from stack.processes import Processes

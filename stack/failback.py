@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 from stack import faults
 from stack.handles import get_ok, quietly, wait_for
 from stack.inject import SwitchEdge

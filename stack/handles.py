@@ -18,8 +18,8 @@ from typing import Any, Self
 
 import httpx
 
+from bedrock.errors import ActionError, ConfigError, SetupError
 from bedrock.loader import load_data
-from gameday.errors import ActionError, ConfigError, SetupError
 from stack.faults import DirJournal, FaultJournal
 from stack.render import Layout
 from stack.state_dir import resolve_state_dir

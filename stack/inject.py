@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 from stack import faults
 
 if TYPE_CHECKING:

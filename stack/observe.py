@@ -14,7 +14,7 @@ import httpx
 import psutil
 import redis
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 from stack import haproxy
 from stack.handles import StackHandles, get_ok
 from stack.probes import redis_client

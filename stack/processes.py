@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 from stack import haproxy, render
 from stack.handles import get_ok, quietly, wait_for
 from stack.observe import Observation

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from gameday.errors import SetupError
+from bedrock.errors import SetupError
 from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
 from stack.render import Program
 from stack.supervisor import Supervisor
