@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bedrock.errors import ActionError
+from bedrock.errors import ActionError, InputError
 from gameday.targets import faults as f
 from gameday.targets.base import (
     Handles,
@@ -86,10 +86,10 @@ class LocalTarget:
         for fault in faults:
             require_supported(self, fault, LOCAL_FAULTS)
             try:
-                op = self._op(fault, resolve=True)  # read-only: who leads, which master
+                planned = self._ops(fault, resolve=True)  # read-only: who leads, which master
             except ActionError:
-                op = self._op(fault, resolve=False)
-            lines.append(f"{f.describe(fault)}: {op.describe()}")
+                planned = self._ops(fault, resolve=False)
+            lines.append(f"{f.describe(fault)}: {', '.join(op.describe() for op in planned)}")
         return lines
 
     def inject(self, fault: f.Fault) -> Injected:
@@ -100,7 +100,7 @@ class LocalTarget:
             replicas_before = self.stack.desired_replicas().get(fault.region)
         ops_done: list[ops.LocalFault] = []
         detail: dict[str, Any] = {}
-        for op in self._ops(fault):
+        for op in self._ops(fault, resolve=True):
             detail[op.describe()] = ops.inject(self.stack, op)
             ops_done.append(op)
         hit = [op.describe() for op in ops_done]
@@ -133,10 +133,10 @@ class LocalTarget:
 
         return heal(self.stack, say, deadline_s).problems
 
-    def _ops(self, fault: f.Fault) -> list[ops.LocalFault]:
+    def _ops(self, fault: f.Fault, resolve: bool) -> list[ops.LocalFault]:
         if isinstance(fault, f.PodKill):
             return [ops.KillProgram(f"api-{fault.region}-{i}") for i in range(max(1, fault.count))]
-        return [self._op(fault, resolve=True)]
+        return [self._op(fault, resolve)]
 
     def _op(self, fault: f.Fault, resolve: bool) -> ops.LocalFault:
         """The stack primitive for `fault` (`resolve`: look up the leader or master now)."""
@@ -145,8 +145,6 @@ class LocalTarget:
             return ops.KillRegion(fault.region)
         if isinstance(fault, f.RegionFreeze):
             return ops.FreezeRegion(fault.region)
-        if isinstance(fault, f.PodKill):
-            return ops.KillProgram(f"api-{fault.region}-0")
         if isinstance(fault, f.ControllerKill):
             return ops.KillProgram(s.failover_leader_program() if resolve else "failover-<leader>")
         if isinstance(fault, f.DbPrimaryKill):
@@ -159,7 +157,9 @@ class LocalTarget:
             return ops.PartitionAddress(addr, fault.loss_pct)
         if isinstance(fault, f.Latency):
             return ops.AddLatency(fault.region, fault.delay_ms)
-        return ops.ScaleRegion(fault.region, fault.replicas)
+        if isinstance(fault, f.ScaleRegion):
+            return ops.ScaleRegion(fault.region, fault.replicas)
+        raise InputError(f"the local target has no single operation for {fault.kind}")
 
     # -- observations ----------------------------------------------------------
     def replicas(self, region: str) -> Replicas:

@@ -138,7 +138,7 @@ def test_local_plan_names_what_each_fault_would_hit(local: LocalTarget) -> None:
     )
     assert lines == [
         "region-loss:primary: power-cut region primary",
-        "pod-kill:primary:2: kill api-primary-0",
+        "pod-kill:primary:2: kill api-primary-0, kill api-primary-1",
         "latency:primary:250: 250 ms latency through primary's load balancer",
         "cache-partition:primary:100: drop 100 % of TCP to 127.0.250.31:6379",
         "db-primary-kill:primary: kill pg-<leader>",
