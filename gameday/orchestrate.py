@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gameday import __version__
-from gameday.collect import collect_metrics, merge_stack_events, read_back_ledger, versions
+from gameday.collect import (
+    collect_metrics,
+    copy_stack_logs,
+    merge_stack_events,
+    read_back_ledger,
+    stack_log_offsets,
+    versions,
+)
 from gameday.errors import EXIT_INCONCLUSIVE, SetupError
 from gameday.events import record_event
 from gameday.interrupted import hold_runner_lock
@@ -102,6 +109,8 @@ class Run:
         self.chaos: subprocess.Popen[bytes] | None = None
         self.aborted: str | None = None
         self.record: dict[str, Any] = {}
+        logs_dir = self.target.handles.logs_dir
+        self.log_offsets = stack_log_offsets(logs_dir) if logs_dir is not None else {}
 
     # -- pieces ------------------------------------------------------------------------
     def _start_chaos(self) -> subprocess.Popen[bytes]:
@@ -210,7 +219,7 @@ class Run:
             "entry_url": handles.entry_url,
             "prometheus_url": handles.prometheus_url,
             "regions": {r: {"url": url} for r, url in handles.regions.items()},
-            "versions": versions(),
+            "versions": versions(handles.db_api_urls),
             "expect": plan.expect,
             "ledger_client": self.run_dir.name,
             "windows_s": plan.describe()["windows_s"],
@@ -338,6 +347,8 @@ class Run:
         started_wall = self.record["started_wall"]
         merge_stack_events(handles.events_dir, self.run_dir, started_wall, ended_wall)
         collect_metrics(handles.prometheus_url, self.run_dir, started_wall, ended_wall)
+        if handles.logs_dir is not None:
+            copy_stack_logs(handles.logs_dir, self.log_offsets, self.run_dir)
         record_event(self.run_dir, "run.ended", "gameday", aborted=self.aborted)
         self.record.update(ended_wall=ended_wall, ended_mono=ended_mono, aborted=self.aborted)
         write_run_json(self.run_dir, self.record)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gameday.errors import GamedayError
+from slo.suite_page import suite_html
+from slo.trend import RunRow
 
 WORDS = {0: "PASS", 1: "FAIL", 2: "BAD INPUT", 3: "INCONCLUSIVE"}
 
@@ -111,7 +114,7 @@ def write_summary(
     rows: list[dict[str, Any]],
     elapsed_s: float,
     code: int,
-    trend_section: str = "",
+    history: Sequence[RunRow] = (),
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(
@@ -126,19 +129,43 @@ def write_summary(
             indent=2,
         )
     )
-    figures = [key_figures(r.get("run_dir")) for r in rows]
+    suite = _Suite(
+        folder, name, rows, [key_figures(r.get("run_dir")) for r in rows], elapsed_s, code
+    )
+    (folder / "summary.md").write_text(_summary_markdown(suite))
+    (folder / "summary.html").write_text(
+        suite_html(folder, name, rows, elapsed_s, str(WORDS.get(code, code)), history)
+    )
+    _merge_junit(rows, folder / "junit.xml")
+    return folder / "summary.html"
+
+
+@dataclass(frozen=True)
+class _Suite:
+    """What both summary pages show: the runs, each run's key figures, the suite's verdict."""
+
+    folder: Path
+    name: str
+    rows: list[dict[str, Any]]
+    figures: list[dict[str, str]]
+    elapsed_s: float
+    code: int
+
+
+def _summary_markdown(s: _Suite) -> str:
+    """summary.md: one table row per run, links relative to the suite folder."""
     lines = [
-        f"# Suite {name}: {WORDS.get(code, code)}",
+        f"# Suite {s.name}: {WORDS.get(s.code, s.code)}",
         "",
-        f"{len(rows)} runs in {elapsed_s / 60:.1f} min.",
+        f"{len(s.rows)} runs in {s.elapsed_s / 60:.1f} min.",
         "",
         "| run | load | verdict | failover | RTO | lost writes | p95 (fault) | summary | report |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r, f in zip(rows, figures, strict=True):
+    for r, f in zip(s.rows, s.figures, strict=True):
         report = "-"
         if r.get("run_dir"):
-            report = f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', folder)})"
+            report = f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', s.folder)})"
         cells = [
             r["name"],
             r["scenario"],
@@ -148,32 +175,4 @@ def write_summary(
             report,
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    (folder / "summary.md").write_text("\n".join(lines) + "\n")
-    colours = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
-    body = []
-    for r, f in zip(rows, figures, strict=True):
-        link = "-"
-        if r.get("run_dir"):
-            href = html.escape(os.path.relpath(Path(r["run_dir"]) / "report.html", folder))
-            link = f"<a href='{href}'>report</a>"
-        verdict = f"<td style='color:{colours.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
-        tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
-        body.append(
-            f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{tds}"
-            f"<td>{html.escape(r['summary'])}</td><td>{html.escape(failing_slos(r.get('run_dir')))}</td>"
-            f"<td>{link}</td></tr>"
-        )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>gameday suite "
-        f"{html.escape(name)}</title><style>body{{font-family:sans-serif;margin:2em}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>"
-        f"</head><body><h1>Suite {html.escape(name)}: "
-        f"<span style='color:{colours.get(code, '#000')}'>{WORDS.get(code, code)}</span></h1>"
-        f"<p>{len(rows)} runs in {elapsed_s / 60:.1f} min.</p>"
-        "<table><tr><th>run</th><th>load</th><th>verdict</th><th>failover</th><th>RTO</th>"
-        "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>failing SLO</th><th>report</th></tr>"
-        f"{''.join(body)}</table>{trend_section}</body></html>"
-    )
-    (folder / "summary.html").write_text(page)
-    _merge_junit(rows, folder / "junit.xml")
-    return folder / "summary.html"
+    return "\n".join(lines) + "\n"

@@ -3,18 +3,21 @@ re-judge a group folder (`gameday report GROUP`): the I/O beside the pure slo.tr
 
 from __future__ import annotations
 
-import html
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from gameday.errors import GamedayError, InputError
+from bedrock.errors import GamedayError, InputError
+from slo import pages, svg
 from slo.results import Results
 from slo.runfolder import load_json_file
-from slo.trials import TRIALS_SCHEMA, Trial, markdown, trials_doc
+from slo.trials import TRIALS_SCHEMA, Trial, fmt, markdown, trials_doc
+
+STRIP_WIDTH = 300.0
 
 
 def read_results(run_dir: Path) -> Results | None:
@@ -59,24 +62,59 @@ def rejudge_group(folder: Path, spec: Any = None) -> dict[str, Any]:
     return doc
 
 
+def trial_href(group: Path, run_dir: str) -> str:
+    """The trial's report.html relative to the group's page."""
+    return os.path.relpath(Path(run_dir) / "report.html", group)
+
+
+def distributions(group: Path, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per figure: each trial's value as text, the median and max, and a strip to draw."""
+    trials = doc["trials"]
+    labels = [f"trial {t['trial']}" for t in trials]
+    bad = [t["verdict"] != "pass" for t in trials]
+    hrefs = [trial_href(group, t["run_dir"]) for t in trials]
+    out = []
+    for key, fig in doc["figures"].items():
+        x = svg.value_scale(fig["values"], 8.0, STRIP_WIDTH - 8.0)
+        texts = [fmt(v, fig["unit"]) for v in fig["values"]]
+        dot_labels = [f"{label}: {text}" for label, text in zip(labels, texts, strict=True)]
+        out.append(
+            {
+                "key": key,
+                "label": fig["label"],
+                "cells": texts,
+                "median": fmt(fig["median"], fig["unit"]),
+                "max": fmt(fig["max"], fig["unit"]),
+                "strip": svg.strip(
+                    fig["values"], x, dot_labels, bad, hrefs, fig["median"], fig["max"]
+                ),
+            }
+        )
+    return out
+
+
+def group_page(group: Path, doc: dict[str, Any]) -> str:
+    """The group's report.html: verdict, the trials (failing ones linked first), distributions."""
+    trials = [
+        {**t, "href": trial_href(group, t["run_dir"]), "bad": t["verdict"] != "pass"}
+        for t in doc["trials"]
+    ]
+    return pages.render(
+        "trials.html.j2",
+        title=f"gameday trials: {doc['name']} x {len(trials)}",
+        doc=doc,
+        trials=trials,
+        failing=[t for t in trials if t["bad"]],
+        figures=distributions(group, doc),
+        strip_width=STRIP_WIDTH,
+    )
+
+
 def write_group(group: Path, doc: dict[str, Any]) -> None:
     """results.json, report.md, report.html and a junit.xml merging the trials'."""
     (group / "results.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    md = markdown(doc)
-    (group / "report.md").write_text(md, encoding="utf-8")
-    colour = {"pass": "#1a7f37", "fail": "#cf222e"}.get(doc["verdict"]["status"], "#9a6700")
-    links = "".join(
-        f"<li><a href='{html.escape(Path(t['run_dir']).name)}/report.html'>trial {t['trial']}</a>"
-        f": {html.escape(t['verdict'].upper())}: {html.escape(t['summary'])}</li>"
-        for t in doc["trials"]
-    )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>gameday trials "
-        f"{html.escape(doc['name'])}</title></head><body style='font-family:sans-serif;margin:2em'>"
-        f"<h1 style='color:{colour}'>{html.escape(doc['verdict']['status'].upper())}</h1>"
-        f"<ul>{links}</ul><pre>{html.escape(md)}</pre></body></html>"
-    )
-    (group / "report.html").write_text(page, encoding="utf-8")
+    (group / "report.md").write_text(markdown(doc), encoding="utf-8")
+    pages.write_page(group / "report.html", group_page(group, doc))
     _merge_junit(doc, group / "junit.xml")
 
 

@@ -21,7 +21,7 @@ import httpx
 from bedrock.errors import ActionError, ConfigError, SetupError
 from bedrock.loader import load_data
 from stack.faults import DirJournal, FaultJournal
-from stack.render import Layout
+from stack.layout import Layout
 from stack.state_dir import resolve_state_dir
 from stack.supervisor import Supervisor
 

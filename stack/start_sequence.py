@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bedrock.errors import SetupError
+from stack.layout import Program
 from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
-from stack.render import Program
 from stack.supervisor import Supervisor
 from stack.topology import Topology
 

@@ -29,7 +29,7 @@ import psutil
 from gameday.errors import InputError, SetupError
 from stack import render
 from stack.controllers import write_configs
-from stack.render import Layout, Program
+from stack.layout import Layout, Program
 from stack.start_sequence import StartSequence
 from stack.state_dir import check_state_dir, claim_state_dir, remove_state_dir, resolve_state_dir
 from stack.supervisor import Supervisor, process_tree, signal_tree

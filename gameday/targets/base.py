@@ -43,6 +43,8 @@ class Handles:
     ledger_url: str  # the acknowledged writes are read back from here (the entry point)
     state_dir: Path | None = None  # the local stack's state (experiments open it); None on k8s
     events_dir: Path | None = None  # the failover controllers' events, when the target has them
+    logs_dir: Path | None = None  # every stack process's log (a run keeps its slice); local only
+    db_api_urls: dict[str, str] = field(default_factory=dict)  # database member -> REST API
 
 
 class Replicas(NamedTuple):

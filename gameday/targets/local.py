@@ -54,6 +54,8 @@ class LocalTarget:
             ledger_url=s.entry_url,
             state_dir=s.root,
             events_dir=Path(s.handles.get("events_dir", s.root / "events")),
+            logs_dir=s.layout.logs,
+            db_api_urls=dict(s.handles.get("patroni_urls", {})),
         )
 
     @property
