@@ -29,7 +29,7 @@ def stack_rss_bytes(stack: Stack) -> tuple[int, int]:
     sup_pid = stack.sup.pid()
     if sup_pid:
         procs[sup_pid] = psutil.Process(sup_pid)
-    for tree in stack._trees(list(stack.programs)).values():
+    for tree in stack.trees(list(stack.programs)).values():
         for proc in tree:
             procs[proc.pid] = proc
     for member in stack.handles["patroni_urls"]:

@@ -16,6 +16,8 @@ from chaoslib.exceptions import ActivityFailed
 from experiments.common import open_stack, run_dir
 from gameday.errors import GamedayError
 from gameday.events import now, record_event
+from stack import heal
+from stack.failback import failback as fail_back
 
 __all__ = [
     "kill_api_replica",
@@ -169,7 +171,7 @@ def restore_region(
     stack = open_stack(configuration)
     try:
         stack.restore_region(region, deadline_s=float(deadline_s))
-        moved = stack.failback(region, deadline_s=float(deadline_s)) if failback else {}
+        moved = fail_back(stack, region, deadline_s=float(deadline_s)) if failback else {}
     except GamedayError as exc:
         raise ActivityFailed(f"restore {region}: {exc}") from None
     _rolled_back(configuration, f"region:{region}", failback=moved)
@@ -180,23 +182,11 @@ def restore_all(configuration: Configuration = None) -> dict[str, Any]:
     """Safety net after any run: thaw and start everything, no latency, edge and leader home."""
     stack = open_stack(configuration)
     try:
-        done = stack.restore_all()
+        done = heal.restore_all(stack)
     except (GamedayError, httpx.HTTPError) as exc:
         raise ActivityFailed(f"restore_all: {exc}") from None
     _rolled_back(configuration, "all", **done)
     return done
-
-
-def _controller_status(stack: Any) -> list[dict[str, Any]]:
-    out = []
-    for url in stack.handles.get("failover_urls", []):
-        try:
-            resp = httpx.get(f"{url}/status", timeout=0.5)
-            if resp.status_code == 200:
-                out.append({"url": url, **resp.json()})
-        except httpx.HTTPError:
-            continue
-    return out
 
 
 def wait_for_failover_in_progress(
@@ -206,7 +196,7 @@ def wait_for_failover_in_progress(
     stack = open_stack(configuration)
     end = time.monotonic() + float(deadline_s)
     while time.monotonic() < end:
-        for status in _controller_status(stack):
+        for status in stack.controller_status():
             op = status.get("operation") or {}
             if (
                 status.get("leader")
@@ -225,7 +215,7 @@ def wait_for_failover_in_progress(
 def kill_failover_leader(configuration: Configuration = None) -> dict[str, Any]:
     """SIGKILL the leading failover controller (the standby must take over and finish)."""
     stack = open_stack(configuration)
-    leaders = [s for s in _controller_status(stack) if s.get("leader")]
+    leaders = [s for s in stack.controller_status() if s.get("leader")]
     if not leaders:
         raise ActivityFailed("no failover controller reports itself leader")
     identity = str(leaders[0]["identity"])

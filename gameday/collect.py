@@ -18,7 +18,6 @@ from bedrock.prometheus import Prometheus, PrometheusUnavailable
 from gameday import __version__
 from gameday.events import append_jsonl, read_jsonl
 from loadtests.readback import ranges_of
-from stack.control import Stack
 
 METRIC_QUERIES = {
     "edge_rps": 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[5s]))',
@@ -87,10 +86,14 @@ def read_back_ledger(
     return path
 
 
-def merge_stack_events(stack: Stack, run_dir: Path, start_wall: float, end_wall: float) -> int:
-    """Copy the controllers' (and autoscaler's) events inside the run window into events.jsonl."""
-    events_dir = Path(stack.handles.get("events_dir", stack.root / "events"))
+def merge_stack_events(
+    events_dir: Path | None, run_dir: Path, start_wall: float, end_wall: float
+) -> int:
+    """Copy the controllers' (and autoscaler's) events inside the run window into events.jsonl
+    (`events_dir`: the target's `handles.events_dir`; None when it has none)."""
     copied = 0
+    if events_dir is None:
+        return copied
     for path in sorted(events_dir.glob("*.jsonl")):
         for event in read_jsonl(path):
             if start_wall - 1 <= float(event.get("t_wall", 0)) <= end_wall + 1:

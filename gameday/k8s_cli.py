@@ -14,7 +14,9 @@ from pathlib import Path
 from gameday.errors import ConfigError
 from gameday.k8s import overlays
 from gameday.k8s.render import to_yaml
-from gameday.k8s.target import FAULTS, Fault, KubernetesTarget, load_settings
+from gameday.targets.k8s_plan import K8S_FAULTS
+from gameday.targets.k8s_settings import load_settings
+from gameday.targets.kubernetes import KubernetesTarget, parse_fault
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -86,16 +88,16 @@ def register_target(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "faults",
         nargs="+",
         metavar="KIND:REGION[:COUNT]",
-        help=f"faults: {', '.join(FAULTS)}",
+        help=f"faults: {', '.join(t.kind for t in K8S_FAULTS)}",
     )
     p_plan.set_defaults(func=cmd_plan)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    faults = [Fault.parse(f) for f in args.faults]
+    faults = [parse_fault(f) for f in args.faults]
     target = KubernetesTarget(load_settings(args.config))
     for fault in faults:
         target.chaos_secrets(fault.region)  # InputError on an unknown region
-    for call in target.plan(faults):
-        print(call)
+    for line in target.plan(faults):
+        print(line)
     return 0

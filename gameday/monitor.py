@@ -19,7 +19,7 @@ from typing import Any
 from bedrock.prometheus import Prometheus, PrometheusUnavailable, scalar
 from gameday.events import record_event
 from gameday.live import hub as live
-from stack.control import Stack
+from gameday.targets import Target
 
 
 def _prom(prom: Prometheus, query: str) -> float | None:
@@ -73,7 +73,7 @@ class ProbeTail:
 class Monitor:
     def __init__(
         self,
-        stack: Stack,
+        target: Target,
         run_dir: Path,
         max_outage_s: float,
         on_trip: Callable[[str], None],
@@ -81,7 +81,7 @@ class Monitor:
         printer: Callable[[str], None] = print,
         probe_rate_rps: float = 1.0,
     ) -> None:
-        self.stack = stack
+        self.target = target
         self.run_dir = run_dir
         self.max_outage_s = max_outage_s
         self.on_trip = on_trip
@@ -111,15 +111,15 @@ class Monitor:
     def _observe_stack(self) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         try:
-            seen["edge"] = ",".join(self.stack.edge_active_regions()) or "none"
+            seen["edge"] = ",".join(self.target.edge_regions()) or "none"
         except Exception:  # noqa: BLE001 - a region may be down; the view goes on
             seen["edge"] = "?"
         try:
-            seen["db_leader"] = self.stack.db_leader() or "none"
+            seen["db_leader"] = self.target.db_leader() or "none"
         except Exception:  # noqa: BLE001
             seen["db_leader"] = "?"
         try:
-            seen["replicas"] = {r: self.stack.replicas(r) for r in self.stack.regions}
+            seen["replicas"] = {r: self.target.desired_replicas(r) for r in self.target.regions}
         except Exception:  # noqa: BLE001
             seen["replicas"] = {}
         return seen
@@ -139,7 +139,7 @@ class Monitor:
                 self._last[key] = new
 
     def _loop(self) -> None:
-        with Prometheus(self.stack.prometheus_url, timeout_s=1.0) as prom:
+        with Prometheus(self.target.prometheus_url, timeout_s=1.0) as prom:
             while not self._stop.wait(self.period_s):
                 self.tick(prom)
 

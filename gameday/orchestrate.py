@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gameday import __version__
 from gameday.collect import (
@@ -35,8 +35,11 @@ from gameday.interrupted import hold_runner_lock
 from gameday.live import hub as live
 from gameday.monitor import Monitor
 from gameday.plan import RunPlan
+from gameday.targets import Target, as_target
 from loadtests.lifeline import die_with_parent
-from stack.control import Stack
+
+if TYPE_CHECKING:
+    from stack.control import Stack
 
 CHAOS_GRACE_S = 180.0  # a rollback (region restore + failback) may take this long
 
@@ -71,10 +74,9 @@ def _sleep_until(deadline_mono: float, stop: Any) -> None:
         time.sleep(min(0.2, max(0.0, deadline_mono - time.monotonic())))
 
 
-def preflight(stack: Stack, deadline_s: float = 90.0, say: Any = print) -> None:
+def preflight(target: Target | Stack, deadline_s: float = 90.0, say: Any = print) -> None:
     """Start from a healthy stack at home: entry healthy, edge and DB leader in the home region."""
-    home = stack.home_region()
-    member = stack.region_db_member(home)
+    target = as_target(target)
     last = ""
     end = time.monotonic() + deadline_s
     next_say = time.monotonic() + 5.0
@@ -83,23 +85,23 @@ def preflight(stack: Stack, deadline_s: float = 90.0, say: Any = print) -> None:
             say(f"gameday: waiting for the stack to be healthy at home: {last}")
             next_say += 5.0
         try:
-            edge = stack.edge_active_regions()
-            leader = stack.db_leader()
-            healthy = stack.ready_replicas(home) == stack.replicas(home)
+            home = target.at_home()
         except Exception as exc:  # noqa: BLE001 - keep waiting, report the last reason
             last = str(exc)
         else:
-            if edge == [home] and leader == member and healthy:
+            if home.ok:
                 return
-            last = f"edge {edge}, db leader {leader}, {home} replicas ready: {healthy}"
+            last = home.detail
         time.sleep(0.5)
     raise SetupError(f"the stack is not healthy at home before the run: {last}")
 
 
 class Run:
-    def __init__(self, plan: RunPlan, stack: Stack, runs_root: Path, say: Any = print) -> None:
+    def __init__(
+        self, plan: RunPlan, target: Target | Stack, runs_root: Path, say: Any = print
+    ) -> None:
         self.plan = plan
-        self.stack = stack
+        self.target = as_target(target)
         self.runs_root = runs_root
         self.say = say
         self.run_dir = new_run_dir(runs_root.resolve(), plan.name)
@@ -107,7 +109,8 @@ class Run:
         self.chaos: subprocess.Popen[bytes] | None = None
         self.aborted: str | None = None
         self.record: dict[str, Any] = {}
-        self.log_offsets = stack_log_offsets(stack.layout.logs)
+        logs_dir = self.target.handles.logs_dir
+        self.log_offsets = stack_log_offsets(logs_dir) if logs_dir is not None else {}
 
     # -- pieces ------------------------------------------------------------------------
     def _start_chaos(self) -> subprocess.Popen[bytes]:
@@ -115,9 +118,11 @@ class Run:
         env = {
             **os.environ,
             "GAMEDAY_RUN_DIR": str(self.run_dir),
-            "GAMEDAY_STATE_DIR": str(self.stack.root),
             "GAMEDAY_FAULT_S": str(self.plan.windows.fault_s),
         }
+        state_dir = self.target.handles.state_dir
+        if state_dir is not None:
+            env["GAMEDAY_STATE_DIR"] = str(state_dir)
         chaos = Path(sys.executable).with_name("chaos")
         argv = [
             str(chaos),
@@ -165,88 +170,21 @@ class Run:
 
     # -- the run -------------------------------------------------------------------------
     def execute(self) -> RunOutcome:
-        from loadtests import probes as probe_runner
-        from loadtests import runner as load_runner
-        from loadtests.runner import build_settings, planned_duration_s
-
-        plan, w = self.plan, self.plan.windows
-        client = self.run_dir.name
-        started_wall, started_mono = time.time(), time.monotonic()
-        self.record = {
-            "schema": "gameday.run/1",
-            "name": plan.name,
-            "experiment": str(plan.experiment) if plan.experiment else None,
-            "scenario": plan.scenario,
-            "profile": plan.profile,
-            "target": plan.target,
-            "started_wall": started_wall,
-            "started_mono": started_mono,
-            "ended_wall": None,
-            "ended_mono": None,
-            "entry_url": self.stack.entry_url,
-            "prometheus_url": self.stack.prometheus_url,
-            "regions": {r: {"url": self.stack.region_url(r)} for r in self.stack.regions},
-            "versions": versions(self.stack.handles.get("patroni_urls")),
-            "expect": plan.expect,
-            "ledger_client": client,
-            "windows_s": plan.describe()["windows_s"],
-            "aborted": None,
-            "runner_pid": os.getpid(),
-        }
-        write_run_json(self.run_dir, self.record)
-        self._write_slo_spec()
-        record_event(self.run_dir, "run.started", "gameday", plan=plan.describe())
-        self.say(f"run folder: {self.run_dir}")
-        live.run_started(self.run_dir, plan.name, w.total_s)
-
-        # Load and probes must outlive the windows plus the rollback; we stop them at the
-        # recovery phase's planned end. The load's shape spans the windows (+60 s) and its
-        # last level is held through the longest rollback (CHAOS_GRACE_S), so every phase is
-        # loaded to its end however long the fault took.
-        window = w.total_s + 60.0
-        nominal = planned_duration_s(build_settings(plan.scenario, plan.profile, self.run_dir))
-        scale = max(window / nominal, 0.01)
+        """Load and probes, baseline, the fault, recovery; then the evidence and the verdict."""
+        self._record_start()
         monitor = Monitor(
-            self.stack, self.run_dir, w.max_outage_s, self._trip, probe_rate_rps=w.probe_rate_rps
+            self.target,
+            self.run_dir,
+            self.plan.windows.max_outage_s,
+            self._trip,
+            probe_rate_rps=self.plan.windows.probe_rate_rps,
         )
         load = probes = None
         interrupted = False
         try:
-            probes = probe_runner.start(
-                self.stack.entry_url,
-                self.run_dir,
-                rate_rps=w.probe_rate_rps,
-                duration_s=window + CHAOS_GRACE_S,
-            )
-            load = load_runner.start(
-                plan.scenario,
-                plan.profile,
-                self.stack.entry_url,
-                self.run_dir,
-                time_scale=scale,
-                hold_s=CHAOS_GRACE_S,
-                ledger_rate_rps=w.ledger_rate_rps,
-                client=client,
-            )
-            load_runner.wait_started(load, self.run_dir)  # no phase starts unloaded
+            load, probes = self._start_load()
             monitor.start()
-            monitor.set_phase("baseline")
-            record_event(self.run_dir, "phase", "gameday", name="baseline")
-            _sleep_until(time.monotonic() + w.baseline_s, lambda: False)
-            monitor.set_phase("fault")
-            record_event(self.run_dir, "phase", "gameday", name="fault")
-            fault_started = time.monotonic()
-            if plan.experiment is not None:
-                monitor.guard_armed = True
-                self.chaos = self._start_chaos()
-                self._wait_chaos()
-                monitor.guard_armed = False
-                self._check_journal()
-            else:
-                _sleep_until(fault_started + w.fault_s, lambda: False)
-            monitor.set_phase("recovery")
-            record_event(self.run_dir, "phase", "gameday", name="recovery")
-            _sleep_until(time.monotonic() + w.recovery_s, lambda: False)
+            self._phases(monitor)
         except KeyboardInterrupt:
             interrupted = True
             self.aborted = self.aborted or "interrupted by the operator (Ctrl-C)"
@@ -259,9 +197,93 @@ class Run:
                 if handle is not None:
                     handle.stop(15)
             monitor.stop()
-            if plan.experiment is not None:
+            if self.plan.experiment is not None:
                 self._safety_net()
         return self._finish(interrupted)
+
+    def _record_start(self) -> None:
+        """run.json, slo.yaml and the run.started event: what runs, where, when."""
+        plan, handles = self.plan, self.target.handles
+        started_wall, started_mono = time.time(), time.monotonic()
+        self.record = {
+            "schema": "gameday.run/1",
+            "name": plan.name,
+            "experiment": str(plan.experiment) if plan.experiment else None,
+            "scenario": plan.scenario,
+            "profile": plan.profile,
+            "target": plan.target,
+            "started_wall": started_wall,
+            "started_mono": started_mono,
+            "ended_wall": None,
+            "ended_mono": None,
+            "entry_url": handles.entry_url,
+            "prometheus_url": handles.prometheus_url,
+            "regions": {r: {"url": url} for r, url in handles.regions.items()},
+            "versions": versions(handles.db_api_urls),
+            "expect": plan.expect,
+            "ledger_client": self.run_dir.name,
+            "windows_s": plan.describe()["windows_s"],
+            "aborted": None,
+            "runner_pid": os.getpid(),
+        }
+        write_run_json(self.run_dir, self.record)
+        self._write_slo_spec()
+        record_event(self.run_dir, "run.started", "gameday", plan=plan.describe())
+        self.say(f"run folder: {self.run_dir}")
+        live.run_started(self.run_dir, plan.name, plan.windows.total_s)
+
+    def _start_load(self) -> tuple[Any, Any]:
+        """Probes and load, started; returns once the load generator runs.
+
+        Load and probes must outlive the windows plus the rollback; we stop them at the
+        recovery phase's planned end. The load's shape spans the windows (+60 s) and its
+        last level is held through the longest rollback (CHAOS_GRACE_S), so every phase is
+        loaded to its end however long the fault took.
+        """
+        from loadtests import probes as probe_runner
+        from loadtests import runner as load_runner
+        from loadtests.runner import build_settings, planned_duration_s
+
+        plan, w, entry = self.plan, self.plan.windows, self.target.handles.entry_url
+        window = w.total_s + 60.0
+        nominal = planned_duration_s(build_settings(plan.scenario, plan.profile, self.run_dir))
+        probes = probe_runner.start(
+            entry, self.run_dir, rate_rps=w.probe_rate_rps, duration_s=window + CHAOS_GRACE_S
+        )
+        load = load_runner.start(
+            plan.scenario,
+            plan.profile,
+            entry,
+            self.run_dir,
+            time_scale=max(window / nominal, 0.01),
+            hold_s=CHAOS_GRACE_S,
+            ledger_rate_rps=w.ledger_rate_rps,
+            client=self.record["ledger_client"],
+        )
+        load_runner.wait_started(load, self.run_dir)  # no phase starts unloaded
+        return load, probes
+
+    def _phases(self, monitor: Monitor) -> None:
+        """Baseline, the fault (the experiment, or a quiet window), recovery."""
+        w = self.plan.windows
+        self._phase(monitor, "baseline")
+        _sleep_until(time.monotonic() + w.baseline_s, lambda: False)
+        self._phase(monitor, "fault")
+        fault_started = time.monotonic()
+        if self.plan.experiment is not None:
+            monitor.guard_armed = True
+            self.chaos = self._start_chaos()
+            self._wait_chaos()
+            monitor.guard_armed = False
+            self._check_journal()
+        else:
+            _sleep_until(fault_started + w.fault_s, lambda: False)
+        self._phase(monitor, "recovery")
+        _sleep_until(time.monotonic() + w.recovery_s, lambda: False)
+
+    def _phase(self, monitor: Monitor, name: str) -> None:
+        monitor.set_phase(name)
+        record_event(self.run_dir, "phase", "gameday", name=name)
 
     def _check_journal(self) -> None:
         """A fault that never ran is no evidence: say why, so the verdict is inconclusive."""
@@ -300,16 +322,16 @@ class Run:
         spec = SloSpec()
         if self.plan.experiment is not None:
             spec = spec.model_copy(update={"throughput": None})
-        if not any(meta["role"] == "autoscaler" for meta in self.stack.programs.values()):
+        if not self.target.scales_on_load:
             # Without an autoscaler nothing scales on load: scale time is judged by
             # `gameday capacity` and the autoscaler's own runs, not here.
             spec = spec.model_copy(update={"scale_time": None})
         (self.run_dir / "slo.yaml").write_text(spec_to_yaml(spec))
 
     def _safety_net(self) -> None:
-        """Whatever the experiment did or did not roll back: restore the whole stack."""
+        """Whatever the experiment did or did not roll back: restore the whole target."""
         try:
-            done = self.stack.restore_all()
+            done = self.target.restore(self.say)
             record_event(self.run_dir, "stack.restored", "gameday", **done)
         except Exception as exc:  # noqa: BLE001 - report it, the folder must still be finished
             self.say(f"gameday: WARNING: the stack could not be fully restored: {exc}")
@@ -319,13 +341,14 @@ class Run:
         import slo
 
         self.say("collecting evidence: ledger read-back, Prometheus ranges, controller events")
-        read_back_ledger(self.stack.entry_url, self.record["ledger_client"], self.run_dir)
+        handles = self.target.handles
+        read_back_ledger(handles.ledger_url, self.record["ledger_client"], self.run_dir)
         ended_wall, ended_mono = time.time(), time.monotonic()
-        merge_stack_events(self.stack, self.run_dir, self.record["started_wall"], ended_wall)
-        collect_metrics(
-            self.stack.prometheus_url, self.run_dir, self.record["started_wall"], ended_wall
-        )
-        copy_stack_logs(self.stack.layout.logs, self.log_offsets, self.run_dir)
+        started_wall = self.record["started_wall"]
+        merge_stack_events(handles.events_dir, self.run_dir, started_wall, ended_wall)
+        collect_metrics(handles.prometheus_url, self.run_dir, started_wall, ended_wall)
+        if handles.logs_dir is not None:
+            copy_stack_logs(handles.logs_dir, self.log_offsets, self.run_dir)
         record_event(self.run_dir, "run.ended", "gameday", aborted=self.aborted)
         self.record.update(ended_wall=ended_wall, ended_mono=ended_mono, aborted=self.aborted)
         write_run_json(self.run_dir, self.record)

@@ -46,18 +46,17 @@ def _say(msg: str) -> None:
 
 def heal_stack(state_dir: Path | None, say: Say, deadline_s: float) -> list[str]:
     """Heal the stack at `state_dir` (the caller holds its run lock); return the problems."""
-    from stack.control import Stack
-    from stack.heal import heal
+    from gameday.targets.local import LocalTarget
 
     try:
-        stack = Stack.open(state_dir)
+        target = LocalTarget.open(state_dir)
     except SetupError as exc:
         say(f"no stack to heal: {exc}")
         return []
-    report = heal(stack, say, deadline_s)
-    for problem in report.problems:
+    problems = target.recover(say, deadline_s)
+    for problem in problems:
         say(f"NOT undone: {problem}")
-    return report.problems
+    return problems
 
 
 def cmd_recover(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from gameday.plan import (
     make_plan,
 )
 from gameday.summary import WORDS
+from gameday.targets import faults
 from gameday.trend.cli import record_finished
 
 
@@ -106,19 +107,20 @@ def _say(msg: str) -> None:
     print(msg, flush=True)
 
 
-# What each shipped experiment asks of the Kubernetes target (gameday/k8s/target.py FAULTS).
-K8S_FAULTS = {
-    "kill-api-pod": ["pod-kill:primary:1"],
-    "kill-db-primary": ["db-primary-kill:primary"],
-    "kill-region": ["region-loss:primary"],
-    "freeze-region": ["region-loss:primary"],
-    "kill-failover-controller": ["region-loss:primary", "controller-kill:primary"],
+# What each shipped experiment asks of the Kubernetes target (gameday/targets/faults.py values).
+K8S_FAULTS: dict[str, list[faults.Fault]] = {
+    "kill-api-pod": [faults.PodKill("primary", 1)],
+    "kill-db-primary": [faults.DbPrimaryKill("primary")],
+    "kill-region": [faults.RegionLoss("primary")],
+    "freeze-region": [faults.RegionLoss("primary")],
+    "kill-failover-controller": [faults.RegionLoss("primary"), faults.ControllerKill("primary")],
 }
 
 
 def k8s_dry_run(plan: RunPlan, target_file: Path | None) -> int:
     """Check the kube contexts against the allowlist (no API call) and list what would be hit."""
-    from gameday.k8s.target import Fault, KubernetesTarget, load_settings
+    from gameday.targets.k8s_settings import load_settings
+    from gameday.targets.kubernetes import KubernetesTarget
 
     if target_file is None:
         raise InputError(
@@ -130,12 +132,12 @@ def k8s_dry_run(plan: RunPlan, target_file: Path | None) -> int:
             f"experiment {name!r} has no Kubernetes form (known: {', '.join(K8S_FAULTS)})"
         )
     target = KubernetesTarget(load_settings(target_file))
-    faults = [Fault.parse(f) for f in K8S_FAULTS[name]]
-    for fault in faults:
+    wanted = K8S_FAULTS[name]
+    for fault in wanted:
         target.chaos_secrets(fault.region)  # refuses a context that is not allowlisted
     print(json.dumps(plan.describe(), indent=2))
-    for call in target.plan(faults):
-        print(call)
+    for line in target.plan(wanted):
+        print(line)
     return EXIT_OK
 
 

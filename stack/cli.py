@@ -261,7 +261,9 @@ def cmd_stack(args: argparse.Namespace) -> int:
         stack.restore_region(args.region)
         result = {"restored": args.region}
         if args.failback:
-            result["failback"] = stack.failback(args.region)
+            from stack.failback import failback
+
+            result["failback"] = failback(stack, args.region)
     elif action == "kill-db-leader":
         result = stack.kill_db_leader()
     elif action == "kill-redis-master":

@@ -6,7 +6,8 @@ should run and do not, our nftables rules aimed at this stack, latency injected
 into a region's load balancer, a region scaled to 0, the edge or the database
 leader away from the home region (moved back through the failover controllers
 when they run). `gameday recover` calls `heal`; `gameday up`, `run` and `nightly`
-call it before they start.
+call it before they start. `restore_all` is the runner's safety net after a run
+(the experiment's own rollbacks ran first).
 
 A live runner owns the stack through `run_lock` (an flock the kernel releases when
 the runner dies, by any signal), so healing never undoes the fault of a run that
@@ -25,13 +26,16 @@ import xmlrpc.client
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 
 from gameday.errors import ActionError, GamedayError, SetupError
 from stack.control import Stack
+from stack.failback import failback
 from stack.faults import Fault
+from stack.handles import get_ok, wait_for
 from stack.supervisor import signal_tree
 
 Say = Callable[[str], None]
@@ -93,7 +97,11 @@ def heal(stack: Stack, say: Say = print, deadline_s: float = 30.0) -> HealReport
     recorded = stack.journal.entries()
     for entry in recorded:
         if entry.fault.undo[0] != "failback":
-            _step(report, entry.fault.describe(), functools.partial(_undo, stack, entry.fault, end, did))
+            _step(
+                report,
+                entry.fault.describe(),
+                functools.partial(_undo, stack, entry.fault, end, did),
+            )
     _step(report, "thaw", lambda: _thaw_stopped(stack, did))
     _step(report, "network", lambda: _heal_network(stack, did))
     _step(report, "programs", lambda: _start_stopped(stack, did))
@@ -199,7 +207,7 @@ def _fail_back(stack: Stack, end: float, did: Say) -> None:
         return
     while True:  # a member just thawed or restarted is no switchover candidate yet: retry
         try:
-            stack.failback(home, deadline_s=_remaining(end))
+            failback(stack, home, deadline_s=_remaining(end))
             break
         except ActionError:
             if time.monotonic() + 1.0 > end:
@@ -211,3 +219,31 @@ def _fail_back(stack: Stack, end: float, did: Say) -> None:
     if edge != [home]:
         how = "through the failover controller" if stack.controllers_alive() else "directly"
         did(f"routed the edge {','.join(edge) or 'nowhere'} -> {home} ({how})")
+
+
+def restore_all(stack: Stack, deadline_s: float = 120.0) -> dict[str, Any]:
+    """Undo every fault: thaw, start what should run, no latency, traffic and leader home."""
+    healed = stack.heal_network()
+    stack.thaw_trees(list(stack.programs))
+    started = stack.start_stopped(list(stack.programs))
+    for region in stack.regions:
+        wait_for(
+            f"haproxy {region}",
+            lambda r=region: get_ok(f"{stack.region_url(r)}/static"),  # type: ignore[misc]
+            deadline_s,
+        )
+        stack.apply_replica_slots(region)
+        stack.set_latency(region, 0)
+        initial = stack.initial_replicas(region)
+        if stack.replicas(region) != initial:
+            stack.scale(region, initial)
+    moved = failback(stack, stack.home_region(), deadline_s)
+    cleared = [e.fault.describe() for e in stack.journal.entries()]
+    for entry in stack.journal.entries():
+        stack.journal.clear(entry.fault)
+    return {
+        "started": started,
+        "moved": moved,
+        "network_healed": healed,
+        "journal_cleared": cleared,
+    }

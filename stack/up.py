@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,7 @@ from gameday.errors import InputError, SetupError
 from stack import render
 from stack.controllers import write_configs
 from stack.layout import Layout, Program
-from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
+from stack.start_sequence import StartSequence
 from stack.state_dir import check_state_dir, claim_state_dir, remove_state_dir, resolve_state_dir
 from stack.supervisor import Supervisor, process_tree, signal_tree
 from stack.topology import Topology
@@ -200,32 +199,6 @@ def write_handles(
 # -- bring-up ---------------------------------------------------------------------
 
 
-def _start(sup: Supervisor, names: list[str]) -> None:
-    for name in names:
-        sup.start_program(name)
-
-
-def _create_redis_cluster(t: Topology, region: str) -> None:
-    spec = t.redis[region]
-    hosts = t.redis_hosts(region)
-    port = t.ports.redis
-    nodes = len(hosts)
-    if redis_cluster_ok(hosts, port, nodes)() is None:
-        return
-    cmd = ["redis-cli", "--cluster", "create", *[f"{h}:{port}" for h in hosts]]
-    cmd += ["--cluster-replicas", str(spec.replicas_per_master), "--cluster-yes"]
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired as exc:
-        raise SetupError(
-            f"redis cluster create did not finish in 30 s: {exc.stdout!r:.300}"
-        ) from None
-    if result.returncode != 0:
-        raise SetupError(
-            f"redis cluster create failed: {result.stdout[-500:]} {result.stderr[-500:]}"
-        )
-
-
 def bring_up(
     t: Topology,
     source: Path,
@@ -248,85 +221,16 @@ def bring_up(
     render_all(t, layout, programs)
     handles = write_handles(t, layout, source, programs)
     replicas: dict[str, int] = json.loads((layout.root / "replicas.json").read_text())
-    start = time.monotonic()
-
-    def remaining() -> float:
-        return max(1.0, deadline_s - (time.monotonic() - start))
-
+    seq = StartSequence(t, sup, programs, handles, progress, deadline_s)
     try:
         progress("starting supervisord")
         sup.start()
-        by_role: dict[str, list[Program]] = {}
-        for prog in programs:
-            by_role.setdefault(prog.role, []).append(prog)
-        progress("starting etcd, redis, load balancers, prometheus")
-        _start(
-            sup,
-            [p.name for p in by_role["etcd"] + by_role["redis"] + by_role["lb"] + by_role["edge"]],
-        )
-        _start(sup, [p.name for p in by_role["prometheus"]])
-        for region in t.regions:
-            host = t.etcd_host(region)
-            wait_for(
-                f"etcd-{region}",
-                http_ok(
-                    f"http://{host}:{t.ports.etcd_client}/health", expect_json={"health": "true"}
-                ),
-                remaining(),
-            )
-        progress("etcd ready; starting PostgreSQL leader")
-        leader = t.postgres.leader
-        _start(sup, [leader])
-        for region in t.redis:
-            for host in t.redis_hosts(region):
-                wait_for(f"redis {host}", redis_ping(host, t.ports.redis), remaining())
-            if t.redis[region].mode == "cluster":
-                _create_redis_cluster(t, region)
-                hosts = t.redis_hosts(region)
-                wait_for(
-                    f"redis cluster {region}",
-                    redis_cluster_ok(hosts, t.ports.redis, len(hosts)),
-                    remaining(),
-                )
-        progress("redis ready")
-        leader_url = handles["patroni_urls"][leader]
-        patroni_ready = [http_ok(f"{url}/health") for url in handles["patroni_urls"].values()]
-
-        def any_primary() -> str | None:
-            for url in handles["patroni_urls"].values():
-                if http_ok(f"{url}/primary")() is None:
-                    return None
-            return f"no PostgreSQL member is primary yet (leader-to-be {leader} at {leader_url})"
-
-        if not already or all(c() is not None for c in patroni_ready):
-            wait_for("PostgreSQL leader", any_primary, remaining())
-        progress("PostgreSQL leader ready; starting replicas and API")
-        _start(sup, [m.name for m in t.postgres.members if m.name != leader])
-        api_names = [
-            p.name
-            for p in by_role["api"]
-            if p.index < replicas.get(p.region, t.regions[p.region].api_replicas)
-        ]
-        _start(sup, api_names)
-        for member in t.postgres.members:
-            url = handles["patroni_urls"][member.name]
-            wait_for(f"patroni {member.name}", http_ok(f"{url}/health"), remaining())
-        wait_for("PostgreSQL replication", _replicas_streaming(t), remaining())
-        for prog in by_role["api"]:
-            if prog.name in api_names:
-                url = f"http://{t.api_host(prog.region)}:{t.api_port(prog.index)}/health"
-                wait_for(prog.name, http_ok(url, expect_json={"status": "healthy"}), remaining())
-        for region, info in handles["regions"].items():
-            wait_for(f"haproxy {region}", http_ok(f"{info['url']}/health"), remaining())
-        wait_for("edge", http_ok(f"{handles['entry_url']}/health"), remaining())
-        wait_for("prometheus", http_ok(f"{handles['prometheus_url']}/-/ready"), remaining())
-        for prog in by_role.get("failover", []) + by_role.get("autoscaler", []):
-            sup.start_program(prog.name)
-        for prog in by_role.get("failover", []):
-            port = int(prog.environment.get("GAMEDAY_PORT", "0"))
-            if port:
-                wait_for(prog.name, tcp_open(t.global_.address, port), remaining())
-        progress(f"stack ready in {time.monotonic() - start:.1f} s")
+        seq.start_base()
+        seq.start_database_leader_and_redis(already)
+        seq.start_replicas_and_api(replicas)
+        seq.wait_serving()
+        seq.start_controllers()
+        progress(f"stack ready in {time.monotonic() - seq.started:.1f} s")
     except BaseException:
         kept = (
             "removing the state directory"
@@ -353,39 +257,6 @@ def _heal_first(layout: Layout, progress: Progress, deadline_s: float = 30.0) ->
             + "; ".join(report.problems)
             + ". Run `gameday recover` (or `gameday down`, then `gameday up`)"
         )
-
-
-def _replicas_streaming(t: Topology) -> Callable[[], str | None]:
-    import psycopg
-
-    def check() -> str | None:
-        for member in t.postgres.members:
-            host = t.pg_host(member.region)
-            try:
-                with psycopg.connect(
-                    host=host,
-                    port=t.ports.postgres,
-                    user="postgres",
-                    dbname="postgres",
-                    connect_timeout=1,
-                ) as conn:
-                    in_recovery = conn.execute("SELECT pg_is_in_recovery()").fetchone()
-                    if in_recovery and in_recovery[0]:
-                        row = conn.execute("SELECT status FROM pg_stat_wal_receiver").fetchone()
-                        if not row or row[0] != "streaming":
-                            return f"{member.name}: wal receiver {row[0] if row else 'absent'}"
-                    elif t.postgres.synchronous_mode:
-                        # every acknowledged write is on a second member from the start
-                        sync = conn.execute(
-                            "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"
-                        ).fetchone()
-                        if not sync or not sync[0]:
-                            return f"{member.name}: no synchronous standby yet"
-            except psycopg.Error as exc:
-                return f"{member.name}: {str(exc).strip()[:120]}"
-        return None
-
-    return check
 
 
 # -- tear-down --------------------------------------------------------------------

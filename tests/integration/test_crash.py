@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from stack.control import Stack
+from stack.heal import restore_all
 from tests.conftest import run_cli
 from tests.support.crash_harness import crash_once, not_home
 
@@ -72,4 +73,4 @@ def test_up_heals_a_frozen_region_left_by_a_dead_run(healthy_stack: Stack, topol
         assert not_home(healthy_stack) == [], out
     finally:
         if result is None or result.returncode != 0:
-            healthy_stack.restore_all()
+            restore_all(healthy_stack)

@@ -30,8 +30,8 @@ from bedrock.names import NAME_PATTERN, inside
 from failover.config import load_config
 from gameday.capacity.cli import _steps_file
 from gameday.k8s.allowlist import read_contexts
-from gameday.k8s.target import load_settings
 from gameday.plan import load_experiment, load_suite
+from gameday.targets.k8s_settings import load_settings
 from loadtests.settings import from_env
 from slo.spec import load_spec
 from stack.topology import DEFAULT_TOPOLOGY, load_topology

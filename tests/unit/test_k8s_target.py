@@ -19,7 +19,8 @@ import yaml
 
 from gameday.errors import ActionError, ConfigError, InputError
 from gameday.k8s.allowlist import load_allowlist, require_allowed, resolve_context
-from gameday.k8s.target import Fault, KubernetesTarget, TargetSettings, load_settings
+from gameday.targets.k8s_settings import TargetSettings, load_settings
+from gameday.targets.kubernetes import KubernetesTarget, parse_fault
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,10 +175,10 @@ def test_dry_run_lists_every_resource_and_calls_nothing(
     env = {"GAMEDAY_K8S_ALLOWED_CONTEXTS": "prod-eu-west-3,prod-eu-central-1"}
     target = KubernetesTarget(_settings(kubeconfig), env=env)
     faults = [
-        Fault.parse("region-loss:primary"),
-        Fault.parse("pod-kill:secondary:2"),
-        Fault.parse("controller-kill:secondary"),
-        Fault.parse("db-primary-kill:primary"),
+        parse_fault("region-loss:primary"),
+        parse_fault("pod-kill:secondary:2"),
+        parse_fault("controller-kill:secondary"),
+        parse_fault("db-primary-kill:primary"),
     ]
     lines = [str(c) for c in target.plan(faults)]
     assert lines == [
@@ -205,7 +206,7 @@ def test_dry_run_lists_every_resource_and_calls_nothing(
 )
 def test_fault_syntax(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        Fault.parse(text)
+        parse_fault(text)
 
 
 def test_target_file_problems_name_their_keys(tmp_path: Path) -> None:

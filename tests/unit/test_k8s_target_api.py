@@ -15,7 +15,10 @@ import pytest
 import yaml
 
 from gameday.errors import InputError
-from gameday.k8s.target import Fault, KubernetesTarget, TargetSettings
+from gameday.targets import faults
+from gameday.targets.base import HomeCheck, Replicas
+from gameday.targets.k8s_settings import TargetSettings
+from gameday.targets.kubernetes import KubernetesTarget, parse_fault
 from tests.support.fakes import kube_apiserver
 
 NS = "twinme-prod"
@@ -98,13 +101,13 @@ def _target(fake: Any, tmp_path: Path, allowed: str) -> KubernetesTarget:
 def test_region_loss_scales_to_zero_and_rollback_restores(fake: Any, tmp_path: Path) -> None:
     target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
     assert target.replicas("primary") == (3, 3)
-    injected = target.inject(Fault.parse("region-loss:primary"))
+    injected = target.inject(parse_fault("region-loss:primary"))
     assert injected.replicas_before == 3
     assert injected.hit == ["deployments/twinme-api-primary"]
     assert fake.get_object("deployments", NS, "twinme-api-primary")["spec"]["replicas"] == 0
     assert _pods(fake, {"region": "primary"}) == set()
     assert target.replicas("secondary") == (2, 2), "the other region is untouched"
-    target.rollback(injected)
+    target.undo(injected)
     assert target.replicas("primary") == (3, 3)
 
 
@@ -112,7 +115,7 @@ def test_pod_kill_deletes_exactly_count_pods_of_the_region(fake: Any, tmp_path: 
     target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
     before = _pods(fake, {"region": "secondary"})
     primary_before = _pods(fake, {"region": "primary"})
-    injected = target.inject(Fault.parse("pod-kill:secondary:1"))
+    injected = target.inject(parse_fault("pod-kill:secondary:1"))
     killed = {h.removeprefix("pods/") for h in injected.hit}
     assert len(killed) == 1 and killed <= before
     after = _pods(fake, {"region": "secondary"})
@@ -135,7 +138,7 @@ def test_controller_kill_deletes_the_lease_holder(fake: Any, tmp_path: Path) -> 
     )
     target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
     assert target.lease_holder("primary") == controllers[1]
-    injected = target.inject(Fault.parse("controller-kill:primary"))
+    injected = target.inject(parse_fault("controller-kill:primary"))
     assert injected.hit == [f"pods/{controllers[1]}"]
     after = _pods(fake, {"app": "failover-controller"})
     assert controllers[1] not in after and controllers[0] in after
@@ -143,7 +146,7 @@ def test_controller_kill_deletes_the_lease_holder(fake: Any, tmp_path: Path) -> 
 
 def test_db_primary_kill_deletes_only_the_primary(fake: Any, tmp_path: Path) -> None:
     target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
-    injected = target.inject(Fault.parse("db-primary-kill:primary"))
+    injected = target.inject(parse_fault("db-primary-kill:primary"))
     assert injected.hit == ["pods/twinme-postgres-1"]
     assert _pods(fake, {"cnpg.io/cluster": "twinme-postgres"}) == {"twinme-postgres-2"}
 
@@ -156,3 +159,28 @@ def test_refused_context_sends_no_request(fake: Any, tmp_path: Path) -> None:
     assert info.value.exit_code == 2
     with fake.lock:
         assert len(fake.requests) == seen
+
+
+def test_restore_undoes_what_was_injected_and_not_undone(fake: Any, tmp_path: Path) -> None:
+    target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
+    scaled = target.inject(faults.ScaleRegion("secondary", 1))
+    lost = target.inject(faults.RegionLoss("primary"))
+    assert (scaled.replicas_before, lost.replicas_before) == (2, 3)
+    assert target.replicas("secondary") == Replicas(desired=1, ready=1)
+    assert target.desired_replicas("primary") == 0
+    said: list[str] = []
+    done = target.restore(said.append)
+    assert done == {"undone": ["region-loss:primary", "scale-region:secondary:1"]}
+    assert said == ["undid region-loss:primary", "undid scale-region:secondary:1"]
+    assert target.replicas("primary") == (3, 3) and target.replicas("secondary") == (2, 2)
+    assert target.restore(said.append) == {"undone": []}, "nothing is undone twice"
+
+
+def test_observations_read_the_cluster(fake: Any, tmp_path: Path) -> None:
+    target = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
+    assert target.db_leader() == "twinme-postgres-1"
+    assert target.at_home() == HomeCheck(True, "primary replicas ready 3/3")
+    target.inject(faults.RegionLoss("primary"))
+    assert not target.at_home().ok
+    target.inject(faults.DbPrimaryKill("primary"))
+    assert target.db_leader() is None, "no pod carries the primary label any more"
