@@ -33,6 +33,7 @@ import httpx
 from bedrock.errors import ActionError, InputError, SetupError
 from gameday.k8s.target import KubernetesTarget, TargetSettings, load_settings
 from gameday.plan import EXPERIMENTS_DIR, RunPlan, make_plan
+from gameday.targets.base import Handles
 
 K8S_EXPERIMENTS = EXPERIMENTS_DIR / "k8s"
 K8S_SUITE = K8S_EXPERIMENTS / "suites" / "nightly.yaml"
@@ -163,6 +164,26 @@ class ClusterHandles:
                 scaled[region] = self.desired_before[region]
         self.preflight(deadline_s, say=lambda _m: None)
         return {"network_policies_removed": removed, "scaled_back": scaled}
+
+
+class ClusterRunTarget(KubernetesTarget):
+    """The Kubernetes target as a run sees it: the cluster's own observations and faults
+    (KubernetesTarget), no local state, logs or controller events, and a safety net that
+    also undoes what the experiment's chaos process did (gameday's NetworkPolicies,
+    API Deployments scaled down): `ClusterHandles.restore_all`."""
+
+    def __init__(self, cluster: ClusterHandles) -> None:
+        super().__init__(cluster.settings)
+        self.cluster = cluster
+
+    @property
+    def handles(self) -> Handles:
+        entry = self.cluster.entry_url
+        return Handles(entry, self.cluster.prometheus_url, {r: "" for r in self.regions}, entry)
+
+    def restore(self, say: Say, deadline_s: float = 120.0) -> dict[str, Any]:
+        done = super().restore(say, deadline_s)
+        return {**done, **self.cluster.restore_all(deadline_s)}
 
 
 def apply_env(env: Mapping[str, str]) -> None:

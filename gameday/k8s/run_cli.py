@@ -15,10 +15,17 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, InputError
-from gameday.k8s.run import K8S_SUITE, ClusterHandles, apply_env, k8s_plan, open_target
+from gameday.k8s.run import (
+    K8S_SUITE,
+    ClusterHandles,
+    ClusterRunTarget,
+    apply_env,
+    k8s_plan,
+    open_target,
+)
 from gameday.live import cli as live_cli
 from gameday.plan import SUITES_DIR, RunPlan, load_suite
 
@@ -34,13 +41,12 @@ def target_file(args: argparse.Namespace) -> Path | None:
 def _execute(plan: RunPlan, handles: ClusterHandles, runs_dir: Path, say: Say) -> Any:
     from gameday.orchestrate import Run
     from gameday.trials import run_trials
-    from stack.control import Stack
 
-    stack = cast(Stack, handles)  # Run reads only what ClusterHandles has (gameday/k8s/run.py)
+    target = ClusterRunTarget(handles)
     handles.preflight(say=say)
     if plan.trials > 1:
-        return run_trials(plan, stack, runs_dir, plan.trials, say)
-    return Run(plan, stack, runs_dir, say).execute()
+        return run_trials(plan, target, runs_dir, plan.trials, say)
+    return Run(plan, target, runs_dir, say).execute()
 
 
 def run_k8s(args: argparse.Namespace, say: Say) -> int:
