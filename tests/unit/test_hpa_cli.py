@@ -83,7 +83,8 @@ def test_capacity_from_recorded_steps(tmp_path: Path) -> None:
     out = tmp_path / "report"
     r = gameday("capacity", "--profile", "ci", "--steps", str(f), "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "knee 297 req/s per replica; 17 replicas for 5,000 req/s" in r.stdout
+    assert "knee at 1 replica(s): 297 req/s, interval 297 - 400" in r.stdout
+    assert "22 replicas for 5,000 req/s with 20% headroom (USL); linear 17" in r.stdout
     summary = json.loads((out / "capacity.json").read_text())
     assert summary["startup_s"] == 2.0 and summary["conclusive"]
     assert (out / "capacity-report.html").exists()
