@@ -86,12 +86,14 @@ def _step_rows(report: Any) -> list[dict[str, Any]]:
 
 
 def _replicas_text(head: dict[str, Any]) -> str:
+    """The page's big line."""
+    target = f"{head['target_rps']:,.0f} req/s"
     n = head.get("replicas_usl")
     if n is not None:
-        return f"{n} replicas"
-    if head.get("usl_reaches_target") is False and head.get("replicas_linear_headroom"):
-        return f"never by the fitted law ({head['replicas_linear_headroom']} if it scaled linearly)"
-    return "no answer"
+        return f"{n} replicas for {target}"
+    if head.get("replicas_linear_headroom"):
+        return f"No replica count reaches {target} by the fitted law"
+    return f"No answer for {target}"
 
 
 def render_capacity(
@@ -120,7 +122,9 @@ def render_capacity(
             "observed": f"{_f(o.scale_time_s, '.1f')} s ({o.reason})",
             "predicted": f"{_f(pst, '.1f')} s",
         }
-    warnings = [*(report.answers.notes if report.answers else ()), *report.problems]
+    notes = report.answers.notes if report.answers else ()
+    # "exactly maxReplicas" is the first alert already (head["alerts"])
+    warnings = [n for n in notes if "exactly maxReplicas" not in n] + list(report.problems)
     return _ENV.get_template("capacity.html.j2").render(
         title=f"Capacity report (profile {report.profile})",
         subtitle=f"Targets: p95 < {report.p95_target_ms:g} ms, errors < 1 %, "

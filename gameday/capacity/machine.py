@@ -58,7 +58,10 @@ class Snapshot:
     @classmethod
     def take(cls, stack_pid: int | None) -> Snapshot:
         c = psutil.cpu_times()
-        busy = sum(c) - c.idle - getattr(c, "iowait", 0.0)
+        # guest time is already inside user/nice in /proc/stat: not counted twice
+        busy = sum(
+            getattr(c, k, 0.0) for k in ("user", "nice", "system", "irq", "softirq", "steal")
+        )
         return cls(
             time.monotonic(),
             busy,

@@ -13,6 +13,7 @@ clock (15 s sync); the local spike on the daemon's compressed clock (`time_scale
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,7 +79,8 @@ class Profile:
 
     Each trial steps every replica count; the first ladder jumps `first_jump` grid points at a
     time, then fills the gap below its first failure; later ladders start at the knee already
-    found (same replica count in an earlier trial, else the count below in this trial).
+    found (same replica count in an earlier trial, else the count below in this trial scaled
+    linearly, rounded down). A ladder whose first step fails steps down, to `min_rps` at most.
     """
 
     name: str
@@ -90,9 +92,23 @@ class Profile:
     step_s: float
     local_spike: LocalSpikePlan | None
     first_jump: int = 2
+    min_rps: float = 50.0  # a ladder whose first step fails steps down to here, no lower
 
     def rate(self, k: int) -> float:
         return round(self.start_rps * self.factor**k, 1)
+
+    @property
+    def bottom_index(self) -> int:
+        """The lowest grid point (<= 0) still >= min_rps."""
+        k = 0
+        while self.rate(k - 1) >= self.min_rps:
+            k -= 1
+        return k
+
+    def linear_hint(self, k: int, replicas_from: int, replicas_to: int) -> int:
+        """Grid index of rate(k) x replicas_to / replicas_from, rounded down (linear guess)."""
+        ratio = replicas_to / replicas_from
+        return k + max(0, math.floor(math.log(ratio) / math.log(self.factor) + 1e-9))
 
     def top_index(self, replicas: int) -> int:
         """The highest grid point within max_rps_per_replica x replicas."""
@@ -182,7 +198,9 @@ def predict_local(
     return _rescaled(result, k), None if st is None else st * k
 
 
-def _next_index(held: dict[int, bool], start: int, jump: int, top: int) -> int | None:
+def _next_index(
+    held: dict[int, bool], start: int, jump: int, top: int, bottom: int = 0
+) -> int | None:
     """The next grid point to measure, or None when the knee is located (or out of range)."""
     passed = [k for k, ok in held.items() if ok]
     failed = [k for k, ok in held.items() if not ok]
@@ -195,7 +213,7 @@ def _next_index(held: dict[int, bool], start: int, jump: int, top: int) -> int |
             k = top  # the last grid point below the cap, not past it
         return k if k <= top and k not in held else None
     if lo is None:
-        return hi - 1 if hi > 0 else None
+        return hi - 1 if hi > bottom else None
     return (lo + hi) // 2 if hi - lo > 1 else None
 
 
@@ -214,7 +232,8 @@ def _ladder(
     held: dict[int, bool] = {}
     steps: list[Step] = []
     top = profile.top_index(replicas)
-    k = _next_index(held, min(start, top), jump, top)
+    start, bottom = min(start, top), profile.bottom_index
+    k = _next_index(held, start, jump, top, bottom)
     while k is not None:
         rate = profile.rate(k)
         fig = target.load_step(rate, profile.step_s)
@@ -233,7 +252,7 @@ def _ladder(
             + (f" [generator-limited: {gen}]" if gen else "")
             + (f" [busy machine: {b}]" if (b := step.load.busy()) else "")
         )
-        k = _next_index(held, start, jump, top)
+        k = _next_index(held, start, jump, top, bottom)
     hi = min((i for i, ok in held.items() if not ok), default=None)
     knee = [i for i, ok in held.items() if ok and (hi is None or i < hi)]
     return steps, (max(knee) if knee else None)
@@ -256,15 +275,22 @@ def run_ladder(
     for trial in range(1, profile.trials + 1):
         for i, replicas in enumerate(profile.replica_counts):
             hint = knee_at.get((trial - 1, replicas))
-            if hint is None and i > 0:
-                hint = knee_at.get((trial, profile.replica_counts[i - 1]))
+            below = knee_at.get((trial, profile.replica_counts[i - 1])) if i > 0 else None
+            if hint is None and below is not None:
+                hint = (
+                    below
+                    if below == profile.bottom_index
+                    else profile.linear_hint(below, profile.replica_counts[i - 1], replicas)
+                )
             target.set_replicas(replicas)
-            found, knee_at[(trial, replicas)] = _ladder(
+            found, knee = _ladder(
                 target, profile, replicas, trial,
                 start=0 if hint is None else hint,
                 jump=profile.first_jump if hint is None else 1,
                 p95_target_ms=p95_target_ms, progress=progress,
             )  # fmt: skip
+            # no knee down to the floor: later ladders start there instead of walking down again
+            knee_at[(trial, replicas)] = profile.bottom_index if knee is None else knee
             steps += found
     return steps
 
