@@ -104,6 +104,12 @@ def served_counts(metrics_text: str) -> int:
     return int(total)
 
 
+def _lanes_done(run_dir: Path) -> bool:
+    """Whether the step's open-model lane reported (its `load.open_model` event)."""
+    path = run_dir / "events.jsonl"
+    return path.is_file() and '"load.open_model"' in path.read_text(encoding="utf-8")
+
+
 def step_figures(cells: dict[tuple[int, str], Cell]) -> StepFigures:
     """A step's figures over its whole seconds (first and last, partial, left out)."""
     seconds = sorted({t for t, _ in cells})
@@ -220,7 +226,14 @@ class RealStackTarget:
         before = Snapshot.take(stack_pid)
         handle = self._load(run_dir, rate_rps, duration_s)
         try:
-            handle.wait(timeout=duration_s + 90)
+            # the lane writes load.open_model once its arrivals are all answered (or timed
+            # out): stop there (TERM flushes the recorder) instead of waiting for Locust's own
+            # end and stop timeout, ~3 s of idle per step
+            self._wait(
+                f"the load step in {run_dir}",
+                lambda: not handle.running or _lanes_done(run_dir),
+                deadline_s=duration_s + 90,
+            )
         finally:
             handle.stop()
         after = Snapshot.take(stack_pid)

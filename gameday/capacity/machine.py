@@ -23,22 +23,23 @@ from typing import Any
 import psutil
 
 
-def _tree_cpu_s(pid: int | None) -> float:
+def _tree_cpu(pid: int | None) -> dict[tuple[int, float], float]:
+    """CPU seconds of the process and its descendants, keyed by (pid, start time)."""
     if pid is None:
-        return 0.0
-    total = 0.0
+        return {}
+    out: dict[tuple[int, float], float] = {}
     try:
         procs = [psutil.Process(pid)]
         procs += procs[0].children(recursive=True)
     except psutil.Error:
-        return 0.0
+        return {}
     for p in procs:
         try:
             t = p.cpu_times()
+            out[(p.pid, p.create_time())] = t.user + t.system
         except psutil.Error:
             continue
-        total += t.user + t.system
-    return total
+    return out
 
 
 def _rusage_s(who: int) -> float:
@@ -50,7 +51,7 @@ def _rusage_s(who: int) -> float:
 class Snapshot:
     t_mono: float
     machine_busy_s: float  # all CPUs, not idle and not waiting for I/O
-    stack_s: float
+    stack: dict[tuple[int, float], float]
     self_s: float
     children_s: float
     load1: float
@@ -65,7 +66,7 @@ class Snapshot:
         return cls(
             time.monotonic(),
             busy,
-            _tree_cpu_s(stack_pid),
+            _tree_cpu(stack_pid),
             _rusage_s(resource.RUSAGE_SELF),
             _rusage_s(resource.RUSAGE_CHILDREN),
             os.getloadavg()[0],
@@ -76,12 +77,12 @@ class Snapshot:
         span = later.t_mono - self.t_mono
         if span <= 0:
             return None
-        ours = (
-            (later.stack_s - self.stack_s)
-            + (later.self_s - self.self_s)
-            + (later.children_s - self.children_s)
-        )
-        return max(0.0, (later.machine_busy_s - self.machine_busy_s - ours) / span)
+        # a stack process that ended meanwhile is left out (its CPU counts as others'), one
+        # that started counts from zero: never a negative share
+        stack = sum(cpu - self.stack.get(key, 0.0) for key, cpu in later.stack.items())
+        ours = stack + (later.self_s - self.self_s) + (later.children_s - self.children_s)
+        cores = (later.machine_busy_s - self.machine_busy_s - ours) / span
+        return min(max(0.0, cores), float(psutil.cpu_count() or 1))
 
 
 def generator_figures(events: Iterable[dict[str, Any]]) -> tuple[float | None, float | None]:
