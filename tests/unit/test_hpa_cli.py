@@ -201,7 +201,8 @@ def test_capacity_runs_get_fresh_folders_and_a_usl_fit(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "knee at 2 replica(s)" in r.stdout and "no regression" in r.stdout
     doc = json.loads((folders[1] / "capacity.json").read_text())
-    doc["knees"]["2"]["rps"] = 400.0  # 580 -> 400: beyond the 10 % throughput tolerance
+    doc["knees"]["2"]["rps"] = 400.0  # 580 (interval 580-870) -> 400 (300-400): wholly below
+    doc["knees"]["2"]["interval_rps"] = [300.0, 400.0]
     (folders[1] / "capacity.json").write_text(json.dumps(doc))
     r = gameday("compare", str(folders[0]), str(folders[1]))
     assert r.returncode != 0 and "REGRESSION" in r.stdout and "knee at 2 replica(s)" in r.stdout
