@@ -241,11 +241,30 @@ def headline(report: CapacityReport, usl: dict[str, Any]) -> dict[str, Any]:
             alerts.append("The HPA's req/s target per pod is above the knee: p95 breaks first.")
     if usl.get("fit") and out["replicas_usl"] is None:
         alerts.append(f"The fitted law never reaches {report.target_rps:,.0f} req/s.")
+    alerts += _trust_alerts(report, usl)
     out["alerts"] = alerts
     out["scale_time_s"] = [
         {"peak_rps": p.spike.peak_rps, "hold_s": p.spike.hold_s, "scale_time_s": p.scale_time_s}
         for p in report.predictions
     ]
+    return out
+
+
+def _trust_alerts(report: CapacityReport, usl: dict[str, Any]) -> list[str]:
+    """How far to trust the figures: a busy machine, a poor fit."""
+    out = []
+    steps = [s for k in report.knees.values() for s in k.steps]
+    busy = [s for s in steps if s.load.busy()]
+    if steps and len(busy) * 2 >= len(steps):
+        out.append(
+            f"{len(busy)} of {len(steps)} steps ran on a busy machine: these knees measure the "
+            "machine as much as the service; re-run on an idle one before planning with them."
+        )
+    poor = [w for w in usl.get("warnings", []) if w.startswith("poor fit")]
+    if usl.get("fit") and poor:
+        out.append(
+            f"The scaling-law fit is poor ({'; '.join(poor)}): its replica count is a guess."
+        )
     return out
 
 

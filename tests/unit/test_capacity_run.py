@@ -33,7 +33,7 @@ from slo.capacity_knees import (
     machine_summary,
     replica_knees,
 )
-from slo.capacity_report import usl_summary, write_report
+from slo.capacity_report import headline, usl_summary, write_report
 from slo.usl import usl_throughput
 
 SEED = "manifests/k8s/base/hpa.yaml"
@@ -200,6 +200,12 @@ def test_busy_machine_is_marked() -> None:
     assert StepLoad(load1=2.5, cpus=2).busy() is None
     summary = machine_summary(steps, wall_s=None, load_before=None, load_after=None, cpus=2)
     assert summary["busy_steps"] == len(steps) and summary["others_cores_max"] == 0.8
+    report = analyse(load_hpa(SEED), steps, profile="ci", startup_s=[1.0])
+    alerts = headline(report, usl_summary(report))["alerts"]
+    assert alerts[0].startswith("No headroom")  # still first
+    assert any(
+        a.startswith(f"{len(steps)} of {len(steps)} steps ran on a busy machine") for a in alerts
+    )
 
 
 def test_knee_intervals_overlap() -> None:
