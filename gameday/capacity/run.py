@@ -401,6 +401,12 @@ def attach_local_spike(
     )
     if observed_st.scale_time_s is None:
         report.problems.append(f"local scale time inconclusive: {observed_st.reason}")
+    if predicted_st is None:
+        report.problems.append(
+            f"local spike not predicted to recover: {plan.spike.peak_rps:,.0f} req/s needs more "
+            f"than {local_spec.max_replicas} replicas at the knee of "
+            f"{report.answers.knee_per_replica_rps:,.0f} req/s per replica"
+        )
 
 
 __all__ = [

@@ -130,7 +130,12 @@ def test_capacity_ci_finishes_and_writes_its_report(capacity: Any) -> None:
     assert report["run"]["wall_s"] > 0 and "load average" in report["run"]["machine_note"]
     assert report["headline"]["alerts"][0].startswith("No headroom")
     assert report["startup_s"] > 0
-    assert report["local_spike"]["predicted_scale_time_s"] is not None
+    if report["run"]["busy_steps"] * 2 < report["run"]["steps"]:
+        assert report["local_spike"]["predicted_scale_time_s"] is not None
+    else:  # a busy machine's knee can be too low for the local spike ever to recover: said so
+        assert report["local_spike"]["predicted_scale_time_s"] is not None or any(
+            "local spike not predicted to recover" in p for p in report["problems"]
+        )
     assert "knee" in done.stdout and "local spike scale time" in done.stdout
 
 
