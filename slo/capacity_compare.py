@@ -1,8 +1,11 @@
-"""`gameday compare` on two capacity run folders (capacity.json, gameday.capacity/1 or /2).
+"""`gameday compare` on two capacity run folders (capacity.json, gameday.capacity/1 to /3).
 
-Figures: the knee per replica count (throughput: worse down, 10 % tolerance like every
-throughput), replicas needed for the target (worse up, no tolerance), the USL sigma and kappa
-(shown, not flagged: the fit's own warnings say how far to trust them).
+Figures: the knee per replica count (throughput, worse down), replicas needed for the target
+(worse up, no tolerance), the USL sigma and kappa (shown, not flagged: the fit's own warnings
+say how far to trust them). When both runs give the knee's interval (schema 3: the trials'
+spread and the ladder's resolution), a knee regresses only when the new interval lies wholly
+below the base one; overlapping intervals are the same capacity as far as the runs can tell.
+Without intervals (older runs) the 10 % throughput tolerance applies.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday.errors import InputError
+from slo.capacity_knees import intervals_overlap
 from slo.compare import DEFAULT_TOLERANCES, Row
 
 
@@ -45,8 +49,38 @@ def _figures(doc: dict[str, Any]) -> dict[str, tuple[float | None, str, bool, bo
     return out
 
 
+def _intervals(doc: dict[str, Any]) -> dict[str, list[float | None]]:
+    out = {}
+    for r, k in (doc.get("knees") or {}).items():
+        iv = k.get("interval_rps") if isinstance(k, dict) else None
+        if isinstance(iv, list) and len(iv) == 2:
+            out[f"knee at {r} replica(s)"] = iv
+    return out
+
+
+def _judge_interval(row: Row, b: list[float | None], n: list[float | None]) -> None:
+    overlap = intervals_overlap(b, n)
+    fmt = _iv
+    if overlap is False and n[1] is not None and b[0] is not None and n[1] < b[0]:
+        row.regression = True
+        row.note = f"interval {fmt(n)} wholly below the base's {fmt(b)}"
+    else:
+        row.note = f"intervals {fmt(b)} and {fmt(n)} " + (
+            "overlap" if overlap else "do not overlap"
+        )
+
+
+def _num(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:,.0f}"
+
+
+def _iv(iv: list[float | None]) -> str:
+    return f"{_num(iv[0])}-{'open' if iv[1] is None else _num(iv[1])}"
+
+
 def compare_capacity(base: dict[str, Any], new: dict[str, Any]) -> list[Row]:
     fb, fn = _figures(base), _figures(new)
+    ib, inew = _intervals(base), _intervals(new)
     tol = DEFAULT_TOLERANCES["throughput"]
     rows = []
     for figure in list(fb) + [f for f in fn if f not in fb]:
@@ -56,6 +90,8 @@ def compare_capacity(base: dict[str, Any], new: dict[str, Any]) -> list[Row]:
         row = Row(figure, "throughput" if unit else "replicas", b, n, unit, worse_up)
         if b is None or n is None:
             row.note = "only in one run" if (b is not None or n is not None) else ""
+        elif figure in ib and figure in inew:
+            _judge_interval(row, ib[figure], inew[figure])
         elif judged:
             allowed = abs(b) * tol.value if unit else 0.0
             delta = (n - b) if worse_up else (b - n)

@@ -1,14 +1,23 @@
-"""The capacity report: capacity.json, capacity-report.md and a self-contained HTML, with plots.
+"""The capacity report: capacity.json (gameday.capacity/3), a short capacity-report.md and a
+designed, self-contained capacity-report.html (slo/capacity_page.py), with plots.
 
-Plots (matplotlib, Agg): p95 latency vs achieved throughput per replica for each replica count
-measured (the knee marked), and replicas over time for a spike, predicted (simulator) against
-observed (events.jsonl) when an observed spike is given. Missing parts are written as
-"not measured", never left out silently.
+The answers come first (`headline`): replicas for the target from the USL fit with a stated
+headroom (and the linear figure beside it), the HPA's consistency with the knee and with
+maxReplicas (no headroom is an alert), the predicted scale time. capacity.json keeps the
+distributions: every step with its generator and machine figures, every trial's knee, the
+interval per replica count, the fit with the points it used and those it left out, and how
+busy the machine was over the run.
+
+Plots (matplotlib, Agg): p95 vs achieved req/s per replica (every trial; generator-limited
+steps hollow), the knees against replicas with the fitted law, and replicas over time for a
+spike, predicted (simulator) against observed (events.jsonl) when a spike was run. Missing
+parts are written as "not measured", never left out silently.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +27,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from autoscaler.capacity import CapacityAnswers, Knee, Prediction  # noqa: E402
+from autoscaler.capacity import CapacityAnswers, Prediction  # noqa: E402
 from autoscaler.simulator import SimResult  # noqa: E402
+from slo.capacity_knees import ReplicaKnee, fit_points  # noqa: E402
 from slo.capacity_page import render_capacity  # noqa: E402
 from slo.measure_scale import ReplicaPoint, ScaleTime  # noqa: E402
-from slo.usl import USLError, fit_usl  # noqa: E402
+from slo.usl import USLError, fit_usl, usl_throughput  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -44,13 +54,14 @@ class CapacityReport:
     profile: str
     p95_target_ms: float
     target_rps: float
-    knees: dict[int, Knee]
+    knees: dict[int, ReplicaKnee]
     answers: CapacityAnswers | None
     startup_s: float | None
     startup_source: str
     predictions: list[Prediction] = field(default_factory=list)
     local: LocalSpike | None = None
     problems: list[str] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)  # wall time, machine load (the CLI's)
 
     @property
     def conclusive(self) -> bool:
@@ -61,20 +72,65 @@ def _fmt(v: float | None, unit: str = "", digits: int = 0) -> str:
     return "not measured" if v is None else f"{v:,.{digits}f}{unit}"
 
 
-def plot_latency(knees: dict[int, Knee], p95_target_ms: float, path: Path) -> Path:
+def plot_latency(knees: dict[int, ReplicaKnee], p95_target_ms: float, path: Path) -> Path:
+    """p95 against achieved req/s per replica, every trial; generator-limited steps hollow."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for replicas, knee in knees.items():
-        xs = [s.achieved_rps / replicas for s in knee.steps if s.p95_ms is not None]
-        ys = [s.p95_ms for s in knee.steps if s.p95_ms is not None]
-        ax.plot(xs, ys, marker="o", label=f"{replicas} replica(s)")
+        color = None
+        for t in knee.trials:
+            pts = [
+                (
+                    s.result.achieved_rps / replicas,
+                    s.result.p95_ms,
+                    s.generator_limited(p95_target_ms),
+                )
+                for s in t.steps
+                if s.result.p95_ms is not None and s.result.p95_ms > 0
+            ]
+            if not pts:
+                continue
+            (line,) = ax.plot(
+                [x for x, _, _ in pts], [y for _, y, _ in pts], marker="o", linestyle="-",
+                color=color, label=f"{replicas} replica(s)" if color is None else None,
+            )  # fmt: skip
+            color = line.get_color()
+            lim = [(x, y) for x, y, g in pts if g]
+            if lim:
+                ax.plot(*zip(*lim, strict=True), "o", mfc="white", color=color)
         if knee.per_replica_rps is not None:
-            ax.axvline(knee.per_replica_rps, linestyle=":", alpha=0.6)
+            ax.axvline(knee.per_replica_rps, linestyle=":", alpha=0.6, color=color)
     ax.axhline(p95_target_ms, color="red", linestyle="--", label=f"p95 target {p95_target_ms:g} ms")
     ax.set_xlabel("achieved req/s per replica")
     ax.set_ylabel("p95 latency (ms)")
     ax.set_yscale("log")
-    ax.set_title("Latency vs throughput per replica")
+    ax.set_title("Latency vs throughput per replica (hollow: generator-limited)")
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_usl(knees: dict[int, ReplicaKnee], usl: dict[str, Any], path: Path) -> Path:
+    """Trial knees (total req/s) against replicas, with the fitted law and the intervals."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for n, k in knees.items():
+        for t in k.trials:
+            if t.rps is not None:
+                ax.plot([n], [t.rps], "o" if t.in_fit else "x", color="#2f6fde")
+        if k.low is not None:
+            top = k.high if k.high is not None else k.low
+            ax.vlines(n, k.low, top, color="#2f6fde", alpha=0.35, linewidth=6)
+    fit = usl.get("fit")
+    if fit is not None:
+        top = max(list(knees) + [3]) * 2
+        ns = [1 + i * (top - 1) / 100 for i in range(101)]
+        ax.plot(ns, [usl_throughput(n, fit["sigma"], fit["kappa"], fit["lambda"]) for n in ns],
+                color="#c8372d", label="USL fit")  # fmt: skip
+        ax.legend()
+    ax.set_xlabel("replicas")
+    ax.set_ylabel("knee, req/s (all replicas)")
+    ax.set_title("Knee per replica count (bars: interval; x: left out of the fit)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -118,24 +174,32 @@ def plot_replicas(
 
 
 USL_HEADROOM = 0.2  # replicas for the target keep 20 % of the fitted capacity spare
+SCHEMA = "gameday.capacity/3"
 
 
 def usl_summary(report: CapacityReport, headroom: float = USL_HEADROOM) -> dict[str, Any]:
-    """The Universal Scalability Law fitted to the measured knees (slo/usl.py)."""
-    points = [(float(r), k.rps) for r, k in report.knees.items() if k.rps is not None and k.rps > 0]
+    """The Universal Scalability Law fitted to the trial knees (slo/usl.py)."""
+    points, left_out = fit_points(report.knees)
+    base: dict[str, Any] = {"fit": None, "points": points, "left_out": left_out}
     if not points:
-        return {"fit": None, "warnings": ["no knee measured: nothing to fit"]}
+        return {**base, "warnings": ["no knee the fit may use: nothing to fit"]}
     try:
         fit = fit_usl(points)
     except USLError as e:
-        return {"fit": None, "warnings": [str(e)]}
+        return {**base, "warnings": [str(e)]}
     need = fit.replicas_for(report.target_rps, headroom)
     warnings = list(fit.warnings)
     if need is None:
-        warnings.append(f"the fitted law never reaches {report.target_rps:,.0f} req/s")
+        peak = fit.peak_replicas()
+        at = (
+            ""
+            if peak is None
+            else f" (it peaks at {fit.throughput(peak):,.0f} req/s, {peak:.0f} replicas)"
+        )
+        warnings.append(f"the fitted law never reaches {report.target_rps:,.0f} req/s{at}")
     return {
+        **base,
         "fit": fit.to_json(),
-        "points": points,
         "headroom": headroom,
         "replicas_for_target": need,
         "predicted_rps": {str(n): round(fit.throughput(n), 1) for n in (1, 2, 3, 5, 10, 20, 50)},
@@ -143,22 +207,77 @@ def usl_summary(report: CapacityReport, headroom: float = USL_HEADROOM) -> dict[
     }
 
 
-def _summary(report: CapacityReport) -> dict[str, Any]:
+def headline(report: CapacityReport, usl: dict[str, Any]) -> dict[str, Any]:
+    """The answers a planner reads first: replicas, headroom, HPA consistency, scale time."""
+    a = report.answers
     out: dict[str, Any] = {
-        "schema": "gameday.capacity/2",
-        "profile": report.profile,
-        "p95_target_ms": report.p95_target_ms,
         "target_rps": report.target_rps,
-        "knees": {
-            str(r): {
-                "rps": k.rps,
-                "per_replica_rps": k.per_replica_rps,
-                "bounded": k.bounded,
-                "why_next_failed": k.why_next_failed,
-                "steps": [asdict(s) for s in k.steps],
-            }
-            for r, k in report.knees.items()
-        },
+        "headroom": usl.get("headroom", USL_HEADROOM),
+    }
+    out["replicas_usl"] = usl.get("replicas_for_target") if usl.get("fit") else None
+    out["usl_reaches_target"] = bool(usl.get("fit")) and usl.get("replicas_for_target") is not None
+    alerts: list[str] = []
+    if a is not None:
+        per = a.knee_per_replica_rps
+        out["replicas_linear"] = a.replicas_needed
+        out["replicas_linear_headroom"] = math.ceil(
+            report.target_rps / (per * (1 - out["headroom"]))
+        )
+        out["hpa_replicas"] = a.hpa_replicas_for_target
+        out["max_replicas"] = a.max_replicas
+        if a.hpa_replicas_for_target is not None and a.hpa_replicas_for_target >= a.max_replicas:
+            alerts.append(
+                f"No headroom: at {report.target_rps:,.0f} req/s the HPA asks for "
+                f"{a.hpa_replicas_for_target} replicas and maxReplicas is {a.max_replicas}; "
+                "any more load and it cannot scale."
+            )
+        need = out["replicas_usl"] or out["replicas_linear_headroom"]
+        if need > a.max_replicas:
+            alerts.append(
+                f"maxReplicas {a.max_replicas} is below the {need} replicas the target needs "
+                f"with {out['headroom']:.0%} headroom."
+            )
+        if a.hpa_target_consistent is False:
+            alerts.append("The HPA's req/s target per pod is above the knee: p95 breaks first.")
+    if usl.get("fit") and out["replicas_usl"] is None:
+        alerts.append(f"The fitted law never reaches {report.target_rps:,.0f} req/s.")
+    alerts += _trust_alerts(report, usl)
+    out["alerts"] = alerts
+    out["scale_time_s"] = [
+        {"peak_rps": p.spike.peak_rps, "hold_s": p.spike.hold_s, "scale_time_s": p.scale_time_s}
+        for p in report.predictions
+    ]
+    return out
+
+
+def _trust_alerts(report: CapacityReport, usl: dict[str, Any]) -> list[str]:
+    """How far to trust the figures: a busy machine, a poor fit."""
+    out = []
+    steps = [s for k in report.knees.values() for s in k.steps]
+    busy = [s for s in steps if s.load.busy()]
+    if steps and len(busy) * 2 >= len(steps):
+        out.append(
+            f"{len(busy)} of {len(steps)} steps ran on a busy machine: these knees measure the "
+            "machine as much as the service; re-run on an idle one before planning with them."
+        )
+    poor = [w for w in usl.get("warnings", []) if w.startswith("poor fit")]
+    if usl.get("fit") and poor:
+        out.append(
+            f"The scaling-law fit is poor ({'; '.join(poor)}): its replica count is a guess."
+        )
+    return out
+
+
+def _summary(report: CapacityReport, usl: dict[str, Any]) -> dict[str, Any]:
+    t = report.p95_target_ms
+    out: dict[str, Any] = {
+        "schema": SCHEMA,
+        "profile": report.profile,
+        "p95_target_ms": t,
+        "target_rps": report.target_rps,
+        "headline": headline(report, usl),
+        "run": report.run,
+        "knees": {str(r): k.to_json(t) for r, k in report.knees.items()},
         "answers": asdict(report.answers) if report.answers else None,
         "startup_s": report.startup_s,
         "startup_source": report.startup_source,
@@ -172,130 +291,90 @@ def _summary(report: CapacityReport) -> dict[str, Any]:
             }
             for p in report.predictions
         ],
-        "usl": usl_summary(report),
+        "usl": usl,
         "local_spike": None,
         "problems": report.problems,
         "conclusive": report.conclusive,
     }
     if report.local:
-        out["local_spike"] = {
-            "observed_scale_time_s": report.local.observed_scale_time.scale_time_s,
-            "observed_reason": report.local.observed_scale_time.reason,
-            "predicted_scale_time_s": report.local.predicted_scale_time_s,
-            "observed_replicas": [
-                [round(p.t_wall - report.local.step_t_wall, 3), p.requested, p.ready]
-                for p in report.local.observed
-            ],
-            "predicted_decisions": [
-                [round(d.t - report.local.predicted_step_s, 3), d.current, d.desired]
-                for d in report.local.predicted.decisions
-                if d.desired != d.current
-            ],
-            "observed_p95_ms": [
-                [round(t - report.local.step_t_wall), v] for t, v in report.local.observed_p95_ms
-            ],
-            "served_requests": dict(report.local.served_requests),
-        }
+        out["local_spike"] = _local_json(report.local)
     return out
 
 
-def _markdown(report: CapacityReport, images: dict[str, str]) -> str:
-    a = report.answers
-    lines = [
-        f"# Capacity report (profile {report.profile})",
-        "",
-        f"Targets: p95 < {report.p95_target_ms:g} ms, errors < 1 %, {report.target_rps:,.0f} req/s.",
-        "",
-        "## Knee per replica",
-        "",
-        "| replicas | knee req/s | per replica | next step failed because |",
-        "|---|---|---|---|",
-    ]
-    for r, k in report.knees.items():
-        why = k.why_next_failed or "no step failed (lower bound)"
-        lines.append(f"| {r} | {_fmt(k.rps)} | {_fmt(k.per_replica_rps)} | {why} |")
-    lines += ["", f"![latency vs throughput]({images['latency']})", "", "## Answers", ""]
-    if a is None:
-        lines.append("Inconclusive: no step held the targets, so there is no knee.")
+def _local_json(local: LocalSpike) -> dict[str, Any]:
+    return {
+        "observed_scale_time_s": local.observed_scale_time.scale_time_s,
+        "observed_reason": local.observed_scale_time.reason,
+        "predicted_scale_time_s": local.predicted_scale_time_s,
+        "observed_replicas": [
+            [round(p.t_wall - local.step_t_wall, 3), p.requested, p.ready] for p in local.observed
+        ],
+        "predicted_decisions": [
+            [round(d.t - local.predicted_step_s, 3), d.current, d.desired]
+            for d in local.predicted.decisions
+            if d.desired != d.current
+        ],
+        "observed_p95_ms": [[round(t - local.step_t_wall), v] for t, v in local.observed_p95_ms],
+        "served_requests": dict(local.served_requests),
+    }
+
+
+def _markdown(report: CapacityReport, usl: dict[str, Any], head: dict[str, Any]) -> str:
+    """A short plain-text twin of the page, answers first (for terminals and diffs)."""
+    lines = [f"# Capacity report (profile {report.profile})", ""]
+    if report.answers is None:
+        lines.append("**Inconclusive**: no step held the targets, so there is no knee.")
     else:
+        usl_n = head["replicas_usl"]
         lines += [
-            f"- Replicas needed for {a.target_rps:,.0f} req/s at {a.knee_per_replica_rps:,.0f} req/s "
-            f"per replica: **{a.replicas_needed}**",
-            f"- HPA req/s target: {_fmt(a.hpa_target_rps_per_pod)} per pod -> "
-            f"{a.hpa_replicas_for_target} replicas at {a.target_rps:,.0f} req/s; consistent with "
-            f"the knee: **{a.hpa_target_consistent}**",
-            f"- maxReplicas {a.max_replicas} covers it: **{a.max_replicas_consistent}** "
-            f"(capacity at max: {a.capacity_at_max_rps:,.0f} req/s)",
+            f"**{'never (the fitted law does not reach it)' if usl_n is None else usl_n} replicas "
+            f"for {report.target_rps:,.0f} req/s** with {head['headroom']:.0%} headroom (USL); "
+            f"linear: {head['replicas_linear']} without headroom, "
+            f"{head['replicas_linear_headroom']} with.",
+            "",
         ]
-        lines += [f"- {n}" for n in a.notes]
-    lines += _usl_markdown(report)
-    lines += _scale_markdown(report, images)
+        lines += [f"- {x}" for x in head["alerts"]]
+        lines += [
+            f"- predicted scale time, {x['peak_rps']:,.0f} req/s for {x['hold_s']:g} s: "
+            + (
+                "never (inconclusive)"
+                if x["scale_time_s"] is None
+                else f"{x['scale_time_s']:.0f} s"
+            )
+            for x in head["scale_time_s"]
+        ]
+    lines += ["", "## Knee per replica count", ""]
+    for r, k in report.knees.items():
+        trials = ", ".join(
+            _fmt(t.rps) + (" (generator)" if t.generator_limited else "") for t in k.trials
+        )
+        lines.append(
+            f"- {r} replica(s): {_fmt(k.rps)} req/s, interval {_fmt(k.low)} - "
+            f"{'open' if k.high is None else _fmt(k.high)}; trials {trials}"
+        )
+    fit = usl.get("fit")
+    if fit is not None:
+        lines += [
+            "",
+            f"USL: sigma {fit['sigma']:.4f}, kappa {fit['kappa']:.5f}, lambda {fit['lambda']:,.0f} req/s",
+        ]
+    lines += [f"- warning: {w}" for w in usl["warnings"]]
+    lines += [f"- left out of the fit: {x}" for x in usl["left_out"]]
+    if report.run:
+        lines += ["", f"Machine: {report.run.get('machine_note', 'not recorded')}"]
     if report.problems:
         lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
     return "\n".join(lines) + "\n"
-
-
-def _usl_markdown(report: CapacityReport) -> list[str]:
-    u = usl_summary(report)
-    lines = ["", "## Scaling law (USL)", ""]
-    fit = u["fit"]
-    if fit is not None:
-        need = u["replicas_for_target"]
-        lines += [
-            f"- sigma (contention) {fit['sigma']:.4f}, kappa (coherency) {fit['kappa']:.5f}, "
-            f"lambda {fit['lambda']:,.0f} req/s; R^2 "
-            f"{'n/a' if fit['r2'] is None else format(fit['r2'], '.3f')}",
-            f"- replicas for {report.target_rps:,.0f} req/s with {u['headroom']:.0%} headroom: "
-            f"**{'never' if need is None else need}**",
-        ]
-    lines += [f"- warning: {w}" for w in u["warnings"]]
-    return lines
-
-
-def _scale_markdown(report: CapacityReport, images: dict[str, str]) -> list[str]:
-    """Predicted scale time per spike, and the local spike's predicted vs observed."""
-    lines = [
-        "",
-        "## Predicted scale time (simulated HPA)",
-        "",
-        f"Replica start-up: {_fmt(report.startup_s, ' s', 1)} ({report.startup_source}).",
-        "",
-        "| spike | first scale-up | scale time | max replicas |",
-        "|---|---|---|---|",
-    ]
-    for p in report.predictions:
-        s = p.spike
-        spike = f"{s.baseline_rps:,.0f} -> {s.peak_rps:,.0f} req/s for {s.hold_s:g} s"
-        lines.append(
-            f"| {spike} | {'never' if p.first_scale_s is None else _fmt(p.first_scale_s, ' s')} | "
-            f"{_fmt(p.scale_time_s, ' s') if p.scale_time_s is not None else 'never (inconclusive)'}"
-            f" | {p.result.max_replicas()} |"
-        )
-    if "seed" in images:
-        lines += ["", f"![predicted replicas]({images['seed']})"]
-    lines += ["", "## Local spike: predicted vs observed", ""]
-    if report.local is None:
-        lines.append("Not measured (no local spike run in this report).")
-    else:
-        o = report.local.observed_scale_time
-        lines += [
-            f"- observed scale time: {_fmt(o.scale_time_s, ' s', 1)} ({o.reason})",
-            f"- predicted scale time: {_fmt(report.local.predicted_scale_time_s, ' s', 1)}",
-        ]
-        served = report.local.served_requests
-        if served:
-            per = ", ".join(f"{name} {n:,}" for name, n in served.items())
-            lines.append(f"- requests each replica answered during the peak: {per}")
-        lines += ["", f"![local replicas]({images['local']})"]
-    return lines
 
 
 def write_report(report: CapacityReport, out_dir: str | Path) -> dict[str, Path]:
     """Write capacity.json, capacity-report.md, capacity-report.html and the PNGs."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images = {"latency": "capacity-latency.png"}
+    usl = usl_summary(report)
+    images = {"latency": "capacity-latency.png", "usl": "capacity-usl.png"}
     plot_latency(report.knees, report.p95_target_ms, out / images["latency"])
+    plot_usl(report.knees, usl, out / images["usl"])
     if report.predictions:
         images["seed"] = "capacity-predicted-replicas.png"
         p = report.predictions[0]
@@ -312,10 +391,10 @@ def write_report(report: CapacityReport, out_dir: str | Path) -> dict[str, Path]
             observed_step_t_wall=report.local.step_t_wall,
             title="Local spike: predicted vs observed replicas",
         )
-    (out / "capacity.json").write_text(json.dumps(_summary(report), indent=1))
-    md = _markdown(report, images)
-    (out / "capacity-report.md").write_text(md)
-    page = render_capacity(report, usl_summary(report), out, images)
+    head = headline(report, usl)
+    (out / "capacity.json").write_text(json.dumps(_summary(report, usl), indent=1))
+    (out / "capacity-report.md").write_text(_markdown(report, usl, head))
+    page = render_capacity(report, usl, head, out, images)
     (out / "capacity-report.html").write_text(page)
     return {
         "json": out / "capacity.json",

@@ -1,5 +1,6 @@
-"""`gameday capacity`: the knee per replica, replicas for 5,000 req/s, predicted and observed
-scale time (docs/autoscaling.md).
+"""`gameday capacity`: knees at several replica counts (repeated trials, an interval each), the
+USL fit, replicas for 5,000 req/s with headroom, predicted and observed scale time
+(docs/capacity.md).
 
 The live run needs a `CapacityTarget` (gameday/capacity/run.py); it is loaded from a
 `module:factory` name (default: the local stack's, gameday/capacity/local_target.py), called
@@ -9,6 +10,8 @@ with `profile`, `out_dir` and the `--target-opt key=value` pairs.
 from __future__ import annotations
 
 import argparse
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +25,25 @@ from bedrock.models import STRICT, load_model
 DEFAULT_TARGET = "gameday.capacity.local_target:build"
 
 
-class _StepRow(BaseModel):
-    """One recorded ladder step (StepResult's fields, bounded)."""
+class _LoadRow(BaseModel):
+    """A step's generator and machine figures (slo.capacity_knees.StepLoad), bounded."""
 
     model_config = STRICT
+    intended: int | None = Field(None, ge=0, le=10**9)
+    late: int | None = Field(None, ge=0, le=10**9)
+    generator_cpu: float | None = Field(None, ge=0, le=1024)
+    generator_runq: float | None = Field(None, ge=0, le=1024)
+    load1: float | None = Field(None, ge=0, le=100_000)
+    others_cores: float | None = Field(None, ge=0, le=1024)
+    cpus: int | None = Field(None, ge=1, le=4096)
+
+
+class _StepRow(BaseModel):
+    """One recorded ladder step (StepResult's fields, bounded; trial and load optional)."""
+
+    model_config = STRICT
+    trial: int = Field(1, ge=1, le=1000)
+    load: _LoadRow | None = None
     replicas: int = Field(ge=1, le=1000)
     offered_rps: float = Field(ge=0, le=1e7)
     achieved_rps: float = Field(ge=0, le=1e7)
@@ -42,12 +60,21 @@ class _StepsFile(BaseModel):
 
 def _steps_file(path: str) -> tuple[list[Any], list[float]]:
     from autoscaler.capacity import StepResult
+    from slo.capacity_knees import Step, StepLoad
 
     data = load_model(path, _StepsFile)
     bad = [i for i, x in enumerate(data.startup_s) if not 0 <= x <= 3600]
     if bad:
         raise ConfigError(path, [f"startup_s.{i}: seconds in [0, 3600]" for i in bad])
-    return [StepResult(**row.model_dump()) for row in data.steps], data.startup_s
+    steps = [
+        Step(
+            row.trial,
+            StepResult(**row.model_dump(exclude={"trial", "load"})),
+            StepLoad(**row.load.model_dump()) if row.load else StepLoad(),
+        )
+        for row in data.steps
+    ]
+    return steps, data.startup_s
 
 
 def _local_max(args: argparse.Namespace, target: Any) -> int | None:
@@ -92,14 +119,23 @@ def _measure(args: argparse.Namespace, spec: Any, target: Any) -> Any:
     return report
 
 
-def _print_summary(report: Any) -> None:
+def _print_summary(report: Any, head: dict[str, Any]) -> None:
+    for n, k in report.knees.items():
+        hi = "open" if k.high is None else f"{k.high:,.0f}"
+        lo = "n/a" if k.low is None else f"{k.low:,.0f}"
+        med = "n/a" if k.rps is None else f"{k.rps:,.0f}"
+        print(f"knee at {n} replica(s): {med} req/s, interval {lo} - {hi}")
     a = report.answers
     if a is not None:
+        usl = head.get("replicas_usl")
         print(
-            f"knee {a.knee_per_replica_rps:,.0f} req/s per replica; {a.replicas_needed} replicas for "
-            f"{a.target_rps:,.0f} req/s; HPA target consistent: {a.hpa_target_consistent}; "
-            f"maxReplicas {a.max_replicas} enough: {a.max_replicas_consistent}"
+            f"{'never (USL)' if usl is None else usl} replicas for {a.target_rps:,.0f} req/s with "
+            f"{head['headroom']:.0%} headroom (USL); linear {head['replicas_linear']}; "
+            f"HPA asks {a.hpa_replicas_for_target} of maxReplicas {a.max_replicas}; "
+            f"HPA target consistent: {a.hpa_target_consistent}"
         )
+    for alert in head.get("alerts", []):
+        print(f"alert: {alert}")
     for p in report.predictions:
         st = "never (inconclusive)" if p.scale_time_s is None else f"{p.scale_time_s:.0f} s"
         print(f"predicted scale time, {p.spike.peak_rps:,.0f} req/s for {p.spike.hold_s:g} s: {st}")
@@ -131,8 +167,10 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
-    from slo.capacity_report import write_report
+    from slo.capacity_knees import machine_summary
+    from slo.capacity_report import headline, usl_summary, write_report
 
+    t0, load_before = time.monotonic(), list(os.getloadavg())
     spec = _spec(args)
     out = _out_dir(args)
     print(f"capacity run folder: {out}")
@@ -143,8 +181,17 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         close = getattr(target, "close", None)
         if callable(close):
             close()
+    report.run = machine_summary(
+        [s for k in report.knees.values() for s in k.steps],
+        wall_s=time.monotonic() - t0,
+        load_before=load_before,
+        load_after=list(os.getloadavg()),
+        cpus=os.cpu_count(),
+    )
+    report.run["machine_note"] = report.run.pop("note")
     paths = write_report(report, out)
-    _print_summary(report)
+    _print_summary(report, headline(report, usl_summary(report)))
+    print(f"machine: {report.run['machine_note']}")
     print(f"report: {paths['markdown']} and {paths['html']}")
     return EXIT_OK if report.conclusive else EXIT_INCONCLUSIVE
 

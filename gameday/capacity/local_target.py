@@ -11,7 +11,9 @@ utilisations are computed against, as the HPA does).
   regional HAProxy has them UP.
 - `load_step(rate, s)`: an open-model Locust run (`loadtests.runner.start`, scenario
   `constant`) through the load balancer; figures come from the step's run folder histograms
-  (`requests/*.jsonl`) over its whole seconds, the first and last (partial) ones left out.
+  (`requests/*.jsonl`) over its whole seconds, the first and last (partial) ones left out,
+  with the open model's late arrivals over the same seconds, the generator's CPU and
+  run-queue wait (its `load.generator` events) and the machine's load (gameday/capacity/machine.py).
 - `measure_startup()`: adds one replica, times start -> /health 200, removes it; 3 times.
 - `run_spike(plan)`: the autoscaler daemon (stack/autoscaler) on a thread against this stack
   and its Prometheus, a baseline load for the whole plan plus a surge process for the hold.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -41,10 +44,14 @@ from autoscaler.events import EventLog
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 from autoscaler.spec import HpaSpec, load_hpa
 from bedrock.loader import load_documents
+from gameday.capacity.machine import Snapshot, generator_figures
 from gameday.capacity.run import LocalSpikePlan, ObservedSpike, StepFigures
 from gameday.errors import ActionError, ConfigError, SetupError
 from loadtests.histograms import Cell, load_cells, merge
+from loadtests.recorder import OUTCOME_LATE
 from loadtests.runner import ProcessHandle, start
+from slo.capacity_knees import StepLoad
+from slo.runfolder import read_events
 from stack import haproxy
 from stack.control import Stack
 from stack.scaler import StackScaler
@@ -97,6 +104,12 @@ def served_counts(metrics_text: str) -> int:
     return int(total)
 
 
+def _lanes_done(run_dir: Path) -> bool:
+    """Whether the step's open-model lane reported (its `load.open_model` event)."""
+    path = run_dir / "events.jsonl"
+    return path.is_file() and '"load.open_model"' in path.read_text(encoding="utf-8")
+
+
 def step_figures(cells: dict[tuple[int, str], Cell]) -> StepFigures:
     """A step's figures over its whole seconds (first and last, partial, left out)."""
     seconds = sorted({t for t, _ in cells})
@@ -106,10 +119,12 @@ def step_figures(cells: dict[tuple[int, str], Cell]) -> StepFigures:
     cell = merge(cells, t_from=first, t_to=last)
     span = last - first
     sent = cell.sent
+    late = cell.outcomes.get(OUTCOME_LATE, 0)
     return StepFigures(
         achieved_rps=cell.ok / span,
         p95_ms=cell.percentile_ms(95) if sent else None,
         error_rate=(sent - cell.ok) / sent if sent else None,
+        load=StepLoad(intended=sent + late, late=late),
     )
 
 
@@ -207,12 +222,34 @@ class RealStackTarget:
     def load_step(self, rate_rps: float, duration_s: float) -> StepFigures:
         n = self.stack.replicas(self.region)
         run_dir = self._run_dir("steps", f"{n}x{rate_rps:.0f}rps")
+        stack_pid = self.stack.sup.pid()
+        before = Snapshot.take(stack_pid)
         handle = self._load(run_dir, rate_rps, duration_s)
         try:
-            handle.wait(timeout=duration_s + 90)
+            # the lane writes load.open_model once its arrivals are all answered (or timed
+            # out): stop there (TERM flushes the recorder) instead of waiting for Locust's own
+            # end and stop timeout, ~3 s of idle per step
+            self._wait(
+                f"the load step in {run_dir}",
+                lambda: not handle.running or _lanes_done(run_dir),
+                deadline_s=duration_s + 90,
+            )
         finally:
             handle.stop()
-        return step_figures(load_cells(run_dir))
+        after = Snapshot.take(stack_pid)
+        fig = step_figures(load_cells(run_dir))
+        cpu, runq = generator_figures(
+            {"kind": e.kind, "detail": e.detail} for e in read_events(run_dir / "events.jsonl")
+        )
+        load = dataclasses.replace(
+            fig.load or StepLoad(),
+            generator_cpu=cpu,
+            generator_runq=runq,
+            load1=before.load1,
+            others_cores=before.others_cores(after),
+            cpus=os.cpu_count(),
+        )
+        return dataclasses.replace(fig, load=load)
 
     def measure_startup(self, times: int = 3) -> list[float]:
         base = self.stack.replicas(self.region)

@@ -24,6 +24,7 @@ from kubernetes import client, config
 from gameday.events import read_jsonl
 from gameday.k8s.target import KubernetesTarget, TargetSettings
 from stack.control import Stack
+from stack.heal import restore_all
 from tests.support.fakes.kube_stack import CONTEXT, NAMESPACE, KubeStackStandIn, kubeconfig
 
 from ..conftest import REPO
@@ -52,7 +53,7 @@ def kube(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
         try:
             yield {"kubeconfig": folder / "kubeconfig", "target": folder / "target.yaml"}
         finally:
-            stack.restore_all()
+            restore_all(stack)
 
 
 def _gameday(kube: dict[str, Path], runs: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -153,7 +154,7 @@ def test_kill_region_on_k8s(healthy_stack: Stack, kube: dict[str, Path], tmp_pat
     assert by_id["failover"]["status"] in ("pass", "fail")  # measured, not missing
     initial = int(healthy_stack.handles["regions"]["primary"]["api_replicas"])
     assert healthy_stack.replicas("primary") == initial  # the rollback scaled it back
-    healthy_stack.restore_all()
+    restore_all(healthy_stack)
     assert_stack_home(healthy_stack)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gameday.capacity.local_target import resource_requests, served_counts, step_figures
+from gameday.capacity.machine import Snapshot, generator_figures
 from gameday.errors import ConfigError
 from loadtests.histograms import Cell
 from loadtests.recorder import new_histogram
@@ -80,3 +81,23 @@ def test_resource_requests_name_the_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as exc:
         resource_requests(bad)
     assert str(bad) in str(exc.value) and "resources.requests" in str(exc.value)
+
+
+def test_generator_figures_take_the_busiest_process_per_second_of_its_life() -> None:
+    events = [
+        {"kind": "load.step", "detail": {}},
+        {"kind": "load.generator", "detail": {"cpu_s": 1.0, "wall_s": 4.0, "runqueue_wait_s": 2.0}},
+        {"kind": "load.generator", "detail": {"cpu_s": 3.0, "wall_s": 4.0, "runqueue_wait_s": 0.4}},
+        {"kind": "load.generator", "detail": {"cpu_s": 9.0, "wall_s": 0}},  # no life: ignored
+    ]
+    assert generator_figures(events) == (0.75, 0.1)
+    assert generator_figures([]) == (None, None)
+
+
+def test_others_cores_leave_out_the_stack_and_the_generator() -> None:
+    before = Snapshot(10.0, 100.0, {(1, 0.0): 5.0, (2, 0.0): 1.0}, 2.0, 3.0, 0.5)
+    # 4 s later: the machine used 6 CPU s; the stack 1.5 (pid 2 ended: left out, pid 3 new),
+    # this process 0.2, the reaped generator 1.3: others 3.0 CPU s over 4 s
+    after = Snapshot(14.0, 106.0, {(1, 0.0): 6.0, (3, 0.0): 0.5}, 2.2, 4.3, 0.7)
+    assert before.others_cores(after) == pytest.approx(0.75)
+    assert before.others_cores(before) is None

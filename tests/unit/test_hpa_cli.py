@@ -83,7 +83,8 @@ def test_capacity_from_recorded_steps(tmp_path: Path) -> None:
     out = tmp_path / "report"
     r = gameday("capacity", "--profile", "ci", "--steps", str(f), "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "knee 297 req/s per replica; 17 replicas for 5,000 req/s" in r.stdout
+    assert "knee at 1 replica(s): 297 req/s, interval 297 - 400" in r.stdout
+    assert "22 replicas for 5,000 req/s with 20% headroom (USL); linear 17" in r.stdout
     summary = json.loads((out / "capacity.json").read_text())
     assert summary["startup_s"] == 2.0 and summary["conclusive"]
     assert (out / "capacity-report.html").exists()
@@ -200,7 +201,8 @@ def test_capacity_runs_get_fresh_folders_and_a_usl_fit(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "knee at 2 replica(s)" in r.stdout and "no regression" in r.stdout
     doc = json.loads((folders[1] / "capacity.json").read_text())
-    doc["knees"]["2"]["rps"] = 400.0  # 580 -> 400: beyond the 10 % throughput tolerance
+    doc["knees"]["2"]["rps"] = 400.0  # 580 (interval 580-870) -> 400 (300-400): wholly below
+    doc["knees"]["2"]["interval_rps"] = [300.0, 400.0]
     (folders[1] / "capacity.json").write_text(json.dumps(doc))
     r = gameday("compare", str(folders[0]), str(folders[1]))
     assert r.returncode != 0 and "REGRESSION" in r.stdout and "knee at 2 replica(s)" in r.stdout

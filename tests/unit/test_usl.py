@@ -82,3 +82,37 @@ def test_bad_points_raise() -> None:
         fit_usl([(1.0, 0.0)])
     with pytest.raises(USLError):
         fit_usl([(1.0, 10.0)]).replicas_for(5.0, headroom=1.5)
+
+
+def test_recovers_a_retrograde_law_within_5_percent() -> None:
+    """Past the peak (kappa large) throughput falls: sigma and kappa still come back."""
+    sigma, kappa, lam = 0.1, 0.01, 400.0
+    rng = random.Random(3)
+    pts = [
+        (float(n), usl_throughput(n, sigma, kappa, lam) * (1 + rng.uniform(-0.003, 0.003)))
+        for n in range(1, 13)
+        for _ in range(4)
+    ]
+    fit = fit_usl(pts)
+    assert fit.sigma == pytest.approx(sigma, rel=0.05)
+    assert fit.kappa == pytest.approx(kappa, rel=0.05)
+    peak = fit.peak_replicas()
+    assert peak is not None and 9 < peak < 10  # sqrt(0.9 / 0.01) = 9.5
+    assert not fit.poor
+
+
+def test_flags_a_poor_fit_when_one_knee_is_far_off() -> None:
+    """A knee the generator capped (40 % low) left among good points: the fit says so."""
+    pts = _points([1, 2, 4, 8, 16, 32])
+    pts[4] = (pts[4][0], pts[4][1] * 0.6)
+    fit = fit_usl(pts)
+    assert fit.poor and any("off the fitted curve" in w for w in fit.warnings)
+
+
+def test_local_shape_two_trials_at_three_counts() -> None:
+    """The ci profile's shape (1-3 replicas, two trials): fitted, and flagged as too few."""
+    fit = fit_usl(_points([1, 1, 2, 2, 3, 3], noise=0.002))
+    assert fit.n_points == 6 and fit.distinct_n == 3
+    assert any("too few data" in w for w in fit.warnings)
+    for n in (1, 2, 3):
+        assert fit.throughput(n) == pytest.approx(usl_throughput(n, SIGMA, KAPPA, LAM), rel=0.01)
