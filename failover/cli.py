@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from bedrock import options
-from gameday.errors import EXIT_OK, GamedayError, InputError, SetupError
+from bedrock.errors import EXIT_OK, GamedayError, InputError, SetupError
 
 
 def _config(path: str) -> Any:

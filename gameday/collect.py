@@ -15,9 +15,8 @@ from typing import Any
 import httpx
 
 from bedrock.prometheus import Prometheus, PrometheusUnavailable
-from gameday import __version__
-from gameday.events import append_jsonl, read_jsonl
-from loadtests.readback import ranges_of
+from bedrock.runfolder import events, ledger, readback
+from bedrock.version import __version__
 from stack.control import Stack
 
 METRIC_QUERIES = {
@@ -40,7 +39,7 @@ def read_back_ledger(
     entry_url: str, client: str, run_dir: Path, deadline_s: float = 60.0
 ) -> Path | None:
     """Read every stored sequence of this run's ledger client back through the entry point."""
-    if not (run_dir / "ledger.jsonl").exists():
+    if not ledger.exists(run_dir):
         return None
     seqs: list[int] = []
     after: int | None = None
@@ -71,20 +70,10 @@ def read_back_ledger(
             after = batch[-1]
     if error:
         # No read-back is no evidence: the RPO verdict will be inconclusive.
-        (run_dir / "readback.error").write_text(f"ledger read-back failed: {error}\n")
+        readback.write_readback_error(run_dir, f"ledger read-back failed: {error}")
         return None
-    path = run_dir / "readback.json"
-    path.write_text(
-        json.dumps(
-            {
-                "t_wall": time.time(),
-                "client": client,
-                "present_ranges": ranges_of(seqs),
-                "source": f"GET {entry_url}/ledger",
-            }
-        )
-    )
-    return path
+    readback.write_readback(run_dir, client, seqs, f"GET {entry_url}/ledger")
+    return readback.path_of(run_dir)
 
 
 def merge_stack_events(stack: Stack, run_dir: Path, start_wall: float, end_wall: float) -> int:
@@ -92,10 +81,12 @@ def merge_stack_events(stack: Stack, run_dir: Path, start_wall: float, end_wall:
     events_dir = Path(stack.handles.get("events_dir", stack.root / "events"))
     copied = 0
     for path in sorted(events_dir.glob("*.jsonl")):
-        for event in read_jsonl(path):
-            if start_wall - 1 <= float(event.get("t_wall", 0)) <= end_wall + 1:
-                append_jsonl(run_dir / "events.jsonl", event)
-                copied += 1
+        window = [
+            e
+            for e in events.read_event_file(path)
+            if start_wall - 1 <= e.t_wall <= end_wall + 1
+        ]
+        copied += events.copy_events(run_dir, window)
     return copied
 
 

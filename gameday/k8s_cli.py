@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
 from gameday.k8s import overlays
 from gameday.k8s.render import to_yaml
 from gameday.k8s.target import FAULTS, Fault, KubernetesTarget, load_settings

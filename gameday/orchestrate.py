@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gameday import __version__
+from bedrock.errors import EXIT_INCONCLUSIVE, SetupError
+from bedrock.runfolder import requests as requests_dir
+from bedrock.runfolder import run as run_file
+from bedrock.runfolder.events import record_event
+from bedrock.version import __version__
 from gameday.collect import collect_metrics, merge_stack_events, read_back_ledger, versions
-from gameday.errors import EXIT_INCONCLUSIVE, SetupError
-from gameday.events import record_event
 from gameday.interrupted import hold_runner_lock
 from gameday.live import hub as live
 from gameday.monitor import Monitor
@@ -49,14 +51,12 @@ def new_run_dir(runs_root: Path, name: str) -> Path:
     while path.exists():
         suffix += 1
         path = runs_root / f"{stamp}-{name}-{suffix}"
-    (path / "requests").mkdir(parents=True)
+    requests_dir.make_folder(path)
     return path
 
 
 def write_run_json(run_dir: Path, record: dict[str, Any]) -> None:
-    tmp = run_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(run_dir / "run.json")
+    run_file.write_run(run_dir, record)
 
 
 def _sleep_until(deadline_mono: float, stop: Any) -> None:

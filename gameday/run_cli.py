@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock import options
-from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
+from bedrock.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
 from gameday.live import cli as live_cli
 from gameday.plan import (
     PROFILE_WINDOWS,

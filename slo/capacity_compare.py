@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from slo.compare import DEFAULT_TOLERANCES, Row
 
 

@@ -1,7 +1,7 @@
 """Command line for slo: `gameday report`, `gameday compare`, `gameday slo validate|rules|defaults`.
 
 Every handler returns an exit code (0 held, 1 failed / regression, 2 bad input,
-3 inconclusive); errors are raised as gameday.errors and turned into codes by
+3 inconclusive); errors are raised as bedrock.errors and turned into codes by
 gameday.cli.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bedrock import options
-from gameday.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_SLO_FAILED, InputError
+from bedrock.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_SLO_FAILED, InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

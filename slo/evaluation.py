@@ -11,11 +11,11 @@ import math
 import time
 from pathlib import Path
 
-from gameday import __version__
-from gameday.errors import EXIT_INCONCLUSIVE
+from bedrock.errors import EXIT_INCONCLUSIVE
+from bedrock.histograms import stat_ms
+from bedrock.version import __version__
 from slo.budget import error_budget
 from slo.durability import durability_result, rpo_result
-from slo.histograms import stat_ms
 from slo.measure_data import leader_changes, measure_data_loss
 from slo.measure_failover import (
     failover_good,

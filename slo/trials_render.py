@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gameday.errors import GamedayError, InputError
+from bedrock.errors import GamedayError, InputError
 from slo.results import Results
 from slo.runfolder import load_json_file
 from slo.trials import TRIALS_SCHEMA, Trial, markdown, trials_doc

@@ -22,8 +22,8 @@ import httpx
 import psutil
 import redis
 
+from bedrock.errors import ActionError, ConfigError, SetupError
 from bedrock.loader import load_data
-from gameday.errors import ActionError, ConfigError, SetupError
 from stack import faults, haproxy, render
 from stack.faults import DirJournal, FaultJournal
 from stack.probes import redis_client

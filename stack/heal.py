@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from gameday.errors import ActionError, GamedayError, SetupError
+from bedrock.errors import ActionError, GamedayError, SetupError
 from stack.control import Stack
 from stack.faults import Fault
 from stack.supervisor import signal_tree

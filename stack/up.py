@@ -27,7 +27,7 @@ from typing import Any
 
 import psutil
 
-from gameday.errors import InputError, SetupError
+from bedrock.errors import InputError, SetupError
 from stack import render
 from stack.controllers import write_configs
 from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for

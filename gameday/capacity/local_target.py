@@ -40,9 +40,10 @@ from autoscaler.daemon import Autoscaler, DaemonConfig
 from autoscaler.events import EventLog
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 from autoscaler.spec import HpaSpec, load_hpa
+from bedrock.errors import ActionError, ConfigError, SetupError
 from bedrock.loader import load_documents
+from bedrock.runfolder.events import path_of as events_file
 from gameday.capacity.run import LocalSpikePlan, ObservedSpike, StepFigures
-from gameday.errors import ActionError, ConfigError, SetupError
 from loadtests.histograms import Cell, load_cells, merge
 from loadtests.runner import ProcessHandle, start
 from stack import haproxy
@@ -218,7 +219,7 @@ class RealStackTarget:
         base = self.stack.replicas(self.region)
         if base + 1 > self.max_replicas:
             raise ConfigError("profile", [f"no spare replica slot in {self.region} to time"])
-        events = EventLog(self._run_dir("startup", f"{times}x") / "events.jsonl", source="capacity")
+        events = EventLog(events_file(self._run_dir("startup", f"{times}x")), source="capacity")
         name = self._name(base)
         url = self.stack.api_url(self.region, base)
         out = []
@@ -310,8 +311,8 @@ class RealStackTarget:
         spec = self.spike_spec()
         self.set_replicas(spec.min_replicas)
         run_dir = self._run_dir("spike", "autoscaler")
-        events = EventLog(run_dir / "events.jsonl")
-        load_events = EventLog(run_dir / "events.jsonl", source="load")
+        events = EventLog(events_file(run_dir))
+        load_events = EventLog(events_file(run_dir), source="load")
         daemon = self._spike_daemon(spec, plan, events)
         sentences = logging.FileHandler(run_dir / "autoscaler.log")
         sentences.setFormatter(logging.Formatter("%(asctime)s %(message)s"))

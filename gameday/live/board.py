@@ -14,6 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bedrock.runfolder import events, ledger
+from bedrock.runfolder.jsonl import Tail
+
 # The availability SLO's defaults (slo/spec.py): 99.95 % over 30 days.
 BUDGET_S = (1.0 - 0.9995) * 30 * 86400.0
 MAX_POINTS = 1800
@@ -32,40 +35,13 @@ SHOWN_EVENTS = {
 }
 
 
-class _Tail:
-    """New complete lines of a growing JSON-lines file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-
-    def lines(self) -> list[dict[str, Any]]:
-        try:
-            with self.path.open("rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-        except OSError:
-            return []
-        end = data.rfind(b"\n")
-        if end < 0:
-            return []
-        self.offset += end + 1
-        out = []
-        for raw in data[: end + 1].splitlines():
-            try:
-                out.append(json.loads(raw))
-            except json.JSONDecodeError:
-                continue
-        return out
-
-
 class LiveBoard:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self.version = 0
         self.state: dict[str, Any] = {"status": "waiting", "runs": []}
-        self._events: _Tail | None = None
-        self._ledger: _Tail | None = None
+        self._events: Tail | None = None
+        self._ledger: Tail | None = None
         self._t0 = time.monotonic()
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
@@ -84,8 +60,8 @@ class LiveBoard:
     def run_started(self, run_dir: Path, name: str, planned_s: float) -> None:
         with self._lock:
             self._t0 = time.monotonic()
-            self._events = _Tail(run_dir / "events.jsonl")
-            self._ledger = _Tail(run_dir / "ledger.jsonl")
+            self._events = events.tail(run_dir)
+            self._ledger = ledger.tail(run_dir)
             self.state.update(
                 status="running",
                 run=name,

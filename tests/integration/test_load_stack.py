@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bedrock.runfolder.events import read_jsonl
 from gameday.collect import read_back_ledger
-from gameday.events import read_jsonl
 from loadtests import runner
 from loadtests.histograms import load_cells
 from stack.control import Stack

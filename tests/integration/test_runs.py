@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.events import read_jsonl
+from bedrock.runfolder.events import read_jsonl
 from stack.control import Stack
 from stack.ledger_truth import ledger_truth
 

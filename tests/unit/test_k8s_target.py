@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gameday.errors import ActionError, ConfigError, InputError
+from bedrock.errors import ActionError, ConfigError, InputError
 from gameday.k8s.allowlist import load_allowlist, require_allowed, resolve_context
 from gameday.k8s.target import Fault, KubernetesTarget, TargetSettings, load_settings
 

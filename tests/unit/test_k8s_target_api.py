@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from gameday.k8s.target import Fault, KubernetesTarget, TargetSettings
 from tests.support.fakes import kube_apiserver
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from gameday.live.board import BUDGET_S, LiveBoard
 from gameday.trend.page import experiment_series, regression, trend_html
 from gameday.trend.store import RunRow, SqliteStore, open_store
