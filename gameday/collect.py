@@ -6,7 +6,6 @@ and decides nothing.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 
 from bedrock.prometheus import Prometheus, PrometheusUnavailable
-from bedrock.runfolder import events, ledger, readback
+from bedrock.runfolder import events, ledger, metrics, readback
 from bedrock.version import __version__
 from stack.control import Stack
 
@@ -102,9 +101,7 @@ def collect_metrics(
             except PrometheusUnavailable as exc:
                 entry["error"] = str(exc)[:200]
             queries[name] = entry
-    (run_dir / "metrics.json").write_text(
-        json.dumps({"start": start_wall, "end": end_wall, "step_s": step_s, "queries": queries})
-    )
+    metrics.write_metrics(run_dir, start_wall, end_wall, step_s, queries)
 
 
 def _first_line(argv: list[str]) -> str:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import html
-import json
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from bedrock.errors import GamedayError
+from bedrock.runfolder import reports
+from bedrock.runfolder import suite as suite_folder
 
 WORDS = {0: "PASS", 1: "FAIL", 2: "BAD INPUT", 3: "INCONCLUSIVE"}
 
 
-def _merge_junit(rows: list[dict[str, Any]], out: Path) -> None:
+def _merged_junit(rows: list[dict[str, Any]]) -> str:
     root = ET.Element("testsuites")
     for row in rows:
-        path = Path(row["run_dir"]) / "junit.xml" if row.get("run_dir") else None
+        path = reports.junit_path(row["run_dir"]) if row.get("run_dir") else None
         if path and path.exists():
             parsed = ET.parse(path).getroot()
             suites = [parsed] if parsed.tag == "testsuite" else list(parsed)
@@ -30,7 +31,8 @@ def _merge_junit(rows: list[dict[str, Any]], out: Path) -> None:
             )
             case = ET.SubElement(suite, "testcase", classname=row["name"], name="run")
             ET.SubElement(case, "error", message=row["summary"])
-    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml.decode("utf-8")
 
 
 def _trial_figures(doc: dict[str, Any]) -> dict[str, str]:
@@ -55,19 +57,14 @@ def _trial_figures(doc: dict[str, Any]) -> dict[str, str]:
 def key_figures(run_dir: str | None) -> dict[str, str]:
     """Failover, RTO, lost writes and fault-phase p95 of one run, as text ('-' when not measured);
     for a trials group, each as a distribution (median, max, every trial)."""
-    from slo.runfolder import load_json_file
-
     figures = {"failover": "-", "rto": "-", "lost": "-", "p95": "-"}
     if not run_dir:
         return figures
-    path = Path(run_dir) / "results.json"
-    if not path.is_file():
-        return figures
     try:
-        results = load_json_file(path)
+        results = reports.read_results_or_none(run_dir)
     except GamedayError:
         return {k: "bad data" for k in figures}  # NaN or broken file: never a figure
-    if not isinstance(results, dict):
+    if results is None:
         return figures
     if results.get("schema") == "gameday.trials/1":
         return _trial_figures(results)
@@ -94,10 +91,10 @@ def failing_slos(run_dir: str | None) -> str:
     if not run_dir:
         return "-"
     titles: list[str] = []
-    for path in sorted(Path(run_dir).glob("**/results.json")):
+    for folder in reports.folders_with_results(run_dir):
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError):
+            doc = reports.read_results(folder)
+        except GamedayError:
             continue
         for s in doc.get("slos", []):
             if s.get("status") == "fail" and s.get("title") not in titles:
@@ -113,19 +110,13 @@ def write_summary(
     code: int,
     trend_section: str = "",
 ) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(
-        json.dumps(
-            {
-                "schema": "gameday.suite/1",
-                "suite": name,
-                "elapsed_s": elapsed_s,
-                "exit_code": code,
-                "runs": rows,
-            },
-            indent=2,
-        )
-    )
+    doc = {
+        "schema": suite_folder.SCHEMA,
+        "suite": name,
+        "elapsed_s": elapsed_s,
+        "exit_code": code,
+        "runs": rows,
+    }
     figures = [key_figures(r.get("run_dir")) for r in rows]
     lines = [
         f"# Suite {name}: {WORDS.get(code, code)}",
@@ -138,7 +129,7 @@ def write_summary(
     for r, f in zip(rows, figures, strict=True):
         report = "-"
         if r.get("run_dir"):
-            report = f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', folder)})"
+            report = f"[report]({os.path.relpath(reports.markdown_path(r['run_dir']), folder)})"
         cells = [
             r["name"],
             r["scenario"],
@@ -148,13 +139,13 @@ def write_summary(
             report,
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    (folder / "summary.md").write_text("\n".join(lines) + "\n")
+    markdown = "\n".join(lines) + "\n"
     colours = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
     body = []
     for r, f in zip(rows, figures, strict=True):
         link = "-"
         if r.get("run_dir"):
-            href = html.escape(os.path.relpath(Path(r["run_dir"]) / "report.html", folder))
+            href = html.escape(os.path.relpath(reports.html_path(r["run_dir"]), folder))
             link = f"<a href='{href}'>report</a>"
         verdict = f"<td style='color:{colours.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
         tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
@@ -174,6 +165,6 @@ def write_summary(
         "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>failing SLO</th><th>report</th></tr>"
         f"{''.join(body)}</table>{trend_section}</body></html>"
     )
-    (folder / "summary.html").write_text(page)
-    _merge_junit(rows, folder / "junit.xml")
-    return folder / "summary.html"
+    out = suite_folder.write_summary(folder, doc, markdown, page)
+    reports.write_junit(folder, _merged_junit(rows))
+    return out

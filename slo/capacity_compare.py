@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.errors import InputError
+from bedrock.runfolder import reports
 from slo.compare import DEFAULT_TOLERANCES, Row
 
 
 def is_capacity_run(run_dir: Path) -> bool:
-    return (run_dir / "capacity.json").is_file() and not (run_dir / "results.json").is_file()
+    return (run_dir / "capacity.json").is_file() and not reports.has_results(run_dir)
 
 
 def load_capacity(run_dir: Path) -> dict[str, Any]:

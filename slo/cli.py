@@ -102,15 +102,15 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
+    from bedrock.runfolder import reports
     from slo.evaluation import evaluate
     from slo.results import Results
-    from slo.runfolder import load_json_file
 
-    path = run_dir / "results.json"
-    if not path.is_file():
+    doc = reports.read_results_or_none(run_dir)
+    if doc is None:
         return evaluate(run_dir)
-    doc = load_json_file(path)
-    if isinstance(doc, dict) and doc.get("schema") == "gameday.trials/1":
+    path = reports.results_path(run_dir)
+    if doc.get("schema") == reports.TRIALS_SCHEMA:
         raise InputError(
             f"{path}: a trials group (gameday.trials/1): compare its trial folders, "
             "or read the distributions in its report.md"

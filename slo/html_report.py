@@ -8,13 +8,14 @@ No markdown dump: report.md stays beside it for terminals and diffs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bedrock.errors import GamedayError
+from bedrock.runfolder import run as run_file
 from slo.results import Results, SloResult
 
 _ENV = Environment(
@@ -48,8 +49,8 @@ def timeline_bars(results: Results, width: float = 900.0) -> dict[str, Any]:
 
 def environment(run_dir: Path) -> dict[str, Any]:
     try:
-        run = json.loads((Path(run_dir) / "run.json").read_text())
-    except (OSError, ValueError):
+        run = run_file.read_run(run_dir)
+    except GamedayError:
         return {}
     return {"versions": run.get("versions") or {}, "windows_s": run.get("windows_s") or {}}
 

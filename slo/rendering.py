@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import math
-import os
 from pathlib import Path
 from typing import Any
 
+from bedrock.runfolder import metrics as metrics_file
+from bedrock.runfolder import reports as reports_file
 from slo import plots
 from slo.html_report import render_html
 from slo.measure_data import PresentSet
@@ -21,15 +22,9 @@ from slo.measure_load import aggregate_requests, run_phases
 from slo.measure_scale import replicas_timeline
 from slo.reports import _MARK, fmt_value, junit_xml, markdown
 from slo.results import Results, Series
-from slo.runfolder import RunData, load_json_file, load_run
+from slo.runfolder import RunData, load_run
 
-REPORT_FILES = ("results.json", "report.md", "report.html", "junit.xml")
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+REPORT_FILES = reports_file.FILES
 
 
 def _series(results: Results, data: RunData) -> Series:
@@ -46,10 +41,9 @@ def replicas_from_metrics(run_dir: Path) -> dict[str, list[tuple[float, int]]]:
 
     A bare NaN/Infinity in the file is bad input (InputError); Prometheus's own "NaN"
     sample strings (a gap) are left out of the plot."""
-    path = run_dir / "metrics.json"
-    if not path.is_file():
+    doc = metrics_file.read_metrics(run_dir)
+    if doc is None:
         return {}
-    doc = load_json_file(path)
     try:
         series = doc["queries"]["api_replicas_up_by_region"]["result"]
         out: dict[str, list[tuple[float, int]]] = {}
@@ -130,9 +124,4 @@ def render(run_dir: Path, results: Results) -> list[Path]:
         data = load_run(run_dir, with_requests=results._series is None)
     md = markdown(results)
     html = render_html(results, _plots(results, data), fmt_value, _MARK)
-    paths = [run_dir / name for name in REPORT_FILES]
-    for path, text in zip(
-        paths, (results.to_json() + "\n", md, html, junit_xml(results)), strict=True
-    ):
-        _write(path, text)
-    return paths
+    return reports_file.write_reports(run_dir, results.to_json(), md, html, junit_xml(results))

@@ -18,11 +18,13 @@ import json
 import math
 import os
 import re
+import stat
 import threading
 from pathlib import Path
 from typing import Any
 
 from bedrock.errors import InputError
+from bedrock.loader import read_text
 
 # -- writing -----------------------------------------------------------------------
 
@@ -147,12 +149,13 @@ def loads_finite(text: str, where: str) -> Any:
         raise InputError(f"{where}: {exc}: refused (bad data is not a figure)") from None
 
 
+MAX_JSON_BYTES = 256 * 1024 * 1024  # metrics.json of a long run is the largest document
+
+
 def read_json(path: Path) -> Any:
-    """A whole JSON file, finite numbers only; InputError naming file (and line) otherwise."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
+    """A whole JSON file, finite numbers only; InputError naming file (and line) otherwise.
+    The bytes go through `bedrock.loader.read_text` (a regular file, bounded, UTF-8)."""
+    text = read_text(path, max_bytes=MAX_JSON_BYTES)
     try:
         return loads_finite(text, str(path))
     except json.JSONDecodeError as exc:
@@ -163,6 +166,8 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for every line of a JSON-lines file; a torn last line is skipped."""
     rows: list[tuple[int, dict[str, Any]]] = []
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise InputError(f"{path}: not a regular file")
         fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bedrock.runfolder import events, ledger
+from bedrock.errors import GamedayError
+from bedrock.runfolder import events, ledger, reports
 from bedrock.runfolder.jsonl import Tail
 
 # The availability SLO's defaults (slo/spec.py): 99.95 % over 30 days.
@@ -146,9 +147,9 @@ class LiveBoard:
 
 def _lost_writes(run_dir: Path) -> int | None:
     try:
-        results = json.loads((run_dir / "results.json").read_text())
+        results = reports.read_results(run_dir)
         data = (results.get("measurements") or {}).get("data") or {}
         lost = data.get("lost")
         return int(lost) if lost is not None else None
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (GamedayError, TypeError, ValueError, AttributeError):
         return None

@@ -8,13 +8,13 @@ it is not built (no PostgreSQL driver is a dependency yet).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bedrock.errors import InputError
+from bedrock.errors import GamedayError, InputError
+from bedrock.runfolder import reports
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -99,8 +99,8 @@ def _num(v: Any) -> float | None:
 def row_from_run(run_dir: Path) -> RunRow | None:
     """A finished run folder's row (None when it has no results.json yet)."""
     try:
-        res = json.loads((Path(run_dir) / "results.json").read_text())
-    except (OSError, ValueError):
+        res = reports.read_results(run_dir)
+    except GamedayError:
         return None
     run, m = res.get("run") or {}, res.get("measurements") or {}
     p95s = [(p.get("all") or {}).get("p95_ms") for p in m.get("phases") or []]
@@ -127,8 +127,8 @@ def row_from_run(run_dir: Path) -> RunRow | None:
 def import_runs(store: HistoryStore, runs_dir: Path) -> int:
     """Record every finished run folder under `runs_dir` (idempotent: keyed by folder)."""
     count = 0
-    for results in sorted(Path(runs_dir).glob("**/results.json")):
-        row = row_from_run(results.parent)
+    for folder in reports.folders_with_results(runs_dir):
+        row = row_from_run(folder)
         if row is not None:
             store.record(row)
             count += 1
