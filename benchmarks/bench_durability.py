@@ -36,7 +36,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bedrock.runfolder import ledger, reports  # noqa: E402
+from bedrock.runfolder import ledger, reports, stacklogs  # noqa: E402
 from bedrock.runfolder import run as run_file  # noqa: E402
 from stack.ledger_truth import ledger_truth  # noqa: E402
 
@@ -59,15 +59,14 @@ def _log_offsets(logs: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in logs.glob("pg-*.log")}
 
 
-def _copy_logs(logs: Path, before: dict[str, int], dest: Path) -> None:
-    dest.mkdir(exist_ok=True)
+def _copy_logs(logs: Path, before: dict[str, int], run_dir: Path) -> None:
     for path in logs.glob("pg-*.log"):
         start = before.get(path.name, 0)
         with path.open("rb") as fh:
             if fh.seek(0, 2) < start:  # rotated during the run
                 start = 0
             fh.seek(start)
-            (dest / path.name).write_bytes(fh.read())
+            stacklogs.write_slice(run_dir, path.name, fh.read())
 
 
 def _run_dir(runs_dir: Path, known: set[str], output: str) -> Path | None:
@@ -101,7 +100,7 @@ def one_run(args: argparse.Namespace, experiment: str, urls: list[str]) -> dict[
     if run_dir is None or not ledger.exists(run_dir):
         row["error"] = f"no run folder with a ledger; output tail: {output[-400:]}"
         return row
-    _copy_logs(logs, offsets, run_dir / "stack-logs")
+    _copy_logs(logs, offsets, run_dir)
     try:
         truth = ledger_truth(run_dir, urls)
     except (TimeoutError, psycopg.Error) as exc:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bedrock.prometheus import Prometheus, PrometheusUnavailable
-from bedrock.runfolder import events, ledger, metrics, readback
+from bedrock.runfolder import events, ledger, metrics, readback, stacklogs
 from bedrock.version import __version__
 from stack.control import Stack
 
@@ -113,14 +113,29 @@ def _first_line(argv: list[str]) -> str:
     return text[0] if text else "unknown"
 
 
-def versions() -> dict[str, str]:
+def running_patroni_version(patroni_urls: dict[str, str]) -> str:
+    """The version the stack's Patroni members report (GET /patroni), not the one on PATH:
+    the stack may run a Patroni from its own environment (docs/patroni.md)."""
+    seen = set()
+    for url in patroni_urls.values():
+        try:
+            body = httpx.get(f"{url}/patroni", timeout=2.0).json()
+        except (httpx.HTTPError, ValueError):
+            continue
+        found = (body.get("patroni") or {}).get("version") if isinstance(body, dict) else None
+        if isinstance(found, str):
+            seen.add(found)
+    return ", ".join(f"patroni {v}" for v in sorted(seen)) or "unknown (no member answered)"
+
+
+def versions(patroni_urls: dict[str, str] | None = None) -> dict[str, str]:
     from importlib.metadata import version
 
     # Not `import locust`: it monkey-patches this process for gevent.
     return {
         "gameday": __version__,
         "postgresql": _first_line(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
-        "patroni": _first_line(["/usr/bin/patroni", "--version"]),
+        "patroni": running_patroni_version(patroni_urls or {}),
         "etcd": _first_line(["/usr/bin/etcd", "--version"]),
         "redis": _first_line(["/usr/bin/redis-server", "--version"]),
         "haproxy": _first_line(["/usr/sbin/haproxy", "-v"]),
@@ -128,3 +143,35 @@ def versions() -> dict[str, str]:
         "locust": version("locust"),
         "chaostoolkit-lib": version("chaostoolkit-lib"),
     }
+
+
+STACK_LOG_CAP_BYTES = 4 * 1024 * 1024  # per file: the end of a larger slice is kept
+
+
+def stack_log_offsets(logs_dir: Path) -> dict[str, int]:
+    """Where each stack log ends now: the run's slice starts there."""
+    return {p.name: p.stat().st_size for p in sorted(logs_dir.glob("*.log")) if p.is_file()}
+
+
+def copy_stack_logs(logs_dir: Path, offsets: dict[str, int], run_dir: Path) -> list[str]:
+    """Copy what each stack process logged during the run into `<run>/stack-logs/`.
+
+    A log that shrank (rotated or recreated) is copied from its start; a new log whole.
+    Returns the names copied (files that logged nothing are skipped)."""
+    copied = []
+    for path in sorted(logs_dir.glob("*.log")):
+        try:
+            with path.open("rb") as fh:
+                end = fh.seek(0, 2)
+                start = offsets.get(path.name, 0)
+                if end < start:
+                    start = 0
+                start = max(start, end - STACK_LOG_CAP_BYTES)
+                fh.seek(start)
+                data = fh.read(end - start)
+        except OSError:
+            continue
+        if data:
+            stacklogs.write_slice(run_dir, path.name, data)
+            copied.append(path.name)
+    return copied

@@ -27,7 +27,14 @@ from bedrock.runfolder import run as run_file
 from bedrock.runfolder import spec as spec_file
 from bedrock.runfolder.events import record_event
 from bedrock.version import __version__
-from gameday.collect import collect_metrics, merge_stack_events, read_back_ledger, versions
+from gameday.collect import (
+    collect_metrics,
+    copy_stack_logs,
+    merge_stack_events,
+    read_back_ledger,
+    stack_log_offsets,
+    versions,
+)
 from gameday.interrupted import hold_runner_lock
 from gameday.live import hub as live
 from gameday.monitor import Monitor
@@ -102,6 +109,7 @@ class Run:
         self.chaos: subprocess.Popen[bytes] | None = None
         self.aborted: str | None = None
         self.record: dict[str, Any] = {}
+        self.log_offsets = stack_log_offsets(stack.layout.logs)
 
     # -- pieces ------------------------------------------------------------------------
     def _start_chaos(self) -> subprocess.Popen[bytes]:
@@ -180,7 +188,7 @@ class Run:
             "entry_url": self.stack.entry_url,
             "prometheus_url": self.stack.prometheus_url,
             "regions": {r: {"url": self.stack.region_url(r)} for r in self.stack.regions},
-            "versions": versions(),
+            "versions": versions(self.stack.handles.get("patroni_urls")),
             "expect": plan.expect,
             "ledger_client": client,
             "windows_s": plan.describe()["windows_s"],
@@ -318,6 +326,7 @@ class Run:
         collect_metrics(
             self.stack.prometheus_url, self.run_dir, self.record["started_wall"], ended_wall
         )
+        copy_stack_logs(self.stack.layout.logs, self.log_offsets, self.run_dir)
         record_event(self.run_dir, "run.ended", "gameday", aborted=self.aborted)
         self.record.update(ended_wall=ended_wall, ended_mono=ended_mono, aborted=self.aborted)
         write_run_json(self.run_dir, self.record)

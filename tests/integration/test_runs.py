@@ -88,6 +88,10 @@ def assert_complete(run_dir: Path) -> dict:
     assert list((run_dir / "requests").glob("*.jsonl")), "no request histograms"
     run = json.loads((run_dir / "run.json").read_text())
     assert run["ended_wall"] > run["started_wall"]
+    # The Patroni that runs (its REST API), not the one on PATH: the stack runs 4.x.
+    assert run["versions"]["patroni"].startswith("patroni 4."), run["versions"]
+    # What the stack logged during the run, e.g. the API's access log or Patroni's loop.
+    assert list((run_dir / "stack-logs").glob("*.log")), "no stack log slices"
     return json.loads((run_dir / "results.json").read_text())
 
 

@@ -43,9 +43,11 @@ OWNER = {
     "summary.json": f"{RUNFOLDER}/suite.py",
     "summary.md": f"{RUNFOLDER}/suite.py",
     "summary.html": f"{RUNFOLDER}/suite.py",
+    "stack-logs": f"{RUNFOLDER}/stacklogs.py",
 }
-# "requests" is also a word (an HTTP client, a JSON key): only a path built from it counts.
-PATH_ONLY = {"requests"}
+# Folder names: only a path built from one counts ("requests" is also an HTTP client's
+# name and a JSON key).
+PATH_ONLY = {"requests", "stack-logs"}
 
 
 def _names(text: str) -> set[str]:
@@ -56,8 +58,7 @@ def _names(text: str) -> set[str]:
     for part in (text, parts[-1], *parts[:-1]):
         if part in OWNER and part not in PATH_ONLY:
             out.add(part)
-    if len(parts) > 1 and "requests" in parts[:-1]:
-        out.add("requests")
+    out |= set(parts[:-1]) & PATH_ONLY if len(parts) > 1 else set()
     return out
 
 
