@@ -22,7 +22,6 @@ from bedrock.errors import (
     EXIT_INCONCLUSIVE,
     EXIT_OK,
     ConfigError,
-    GamedayError,
     InputError,
     SetupError,
 )
@@ -198,15 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m autoscaler ACTION ...`: its own parser, not the gameday CLI."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except GamedayError as exc:
-        print(f"autoscaler: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("autoscaler: interrupted", file=sys.stderr)
-        return 130
+    return options.run_parsed("autoscaler", build_parser().parse_args(argv))
 
 
 def _add_actions(auto: argparse.ArgumentParser) -> None:
@@ -215,8 +206,14 @@ def _add_actions(auto: argparse.ArgumentParser) -> None:
     v = sub.add_parser("validate", help="validate the HPA manifest and print what it means")
     _hpa_args(v)
     v.set_defaults(func=cmd_validate)
+    _add_simulate(
+        sub.add_parser("simulate", help="predict the HPA's replicas and scale time for a spike")
+    )
+    _add_run(sub.add_parser("run", help="run the autoscaler daemon against the stack"))
 
-    s = sub.add_parser("simulate", help="predict the HPA's replicas and scale time for a spike")
+
+def _add_simulate(s: argparse.ArgumentParser) -> None:
+    """`simulate`: the spike and the model's constants."""
     _hpa_args(s)
     rate, day = options.number(0, 1e7), options.number(0, 86_400)
     positive_rate = options.number(0, 1e7, low_open=True)
@@ -243,7 +240,9 @@ def _add_actions(auto: argparse.ArgumentParser) -> None:
     )
     s.set_defaults(func=cmd_simulate)
 
-    r = sub.add_parser("run", help="run the autoscaler daemon against the stack")
+
+def _add_run(r: argparse.ArgumentParser) -> None:
+    """`run`: the regions, Prometheus, the clock and the stack's scaler."""
     _hpa_args(r)
     r.add_argument(
         "--region",

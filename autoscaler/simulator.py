@@ -86,11 +86,15 @@ class SimResult:
     dropped_metrics: tuple[str, ...]
 
     def scale_time_s(self, step_at_s: float) -> float | None:
-        """From the load step to the first moment, after a scale-up, when all requested
-        replicas are ready and p95 holds (the same definition as measure.scale_time).
+        """From the load step to the first moment, after a scale-up, when all the replicas
+        requested at that moment are ready and p95 holds at that moment.
 
         Only while the load is at least the step's: p95 back because the load went away is not
         a scale. None when it never happens (inconclusive, not a pass).
+
+        Not the count of the measured scale time (slo.measure_scale.scale_for_step: the highest
+        desired count of the whole step ready, and p95 under target for a sustained window
+        from then): a prediction can be shorter than what a run of the same spike measures.
         """
         at_step = next((p for p in self.points if p.t >= step_at_s), None)
         if at_step is None:

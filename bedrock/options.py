@@ -1,4 +1,6 @@
-"""argparse types for numbers and names: refused at parse time (usage error, exit 2).
+"""argparse types for numbers and names: refused at parse time (usage error, exit 2); the
+options several command lines share (`add_state_dir`, `add_log_level`, `add_load_target`) and
+`run_parsed`, the error-to-exit-code step of the packages' own `python -m` entry points.
 
 `number(0, 86_400)` accepts a finite float in [0, 86400]; `number(0, 60, low_open=True)`
 one in (0, 60]; `integer(1, 1000)` an int. NaN, infinities and `1e400` are never
@@ -10,9 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bedrock.errors import GamedayError
 from bedrock.names import NAME_PATTERN, REGION_PATTERN, state_dir_problem
 
 
@@ -77,3 +81,42 @@ def label_value(text: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.:/-]{1,128}", text):
         raise argparse.ArgumentTypeError(f"{text!r}: letters, digits and _ . : / - only")
     return text
+
+
+# -- options several command lines share (one definition each) ----------------------------
+
+
+def add_state_dir(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    """`--state-dir DIR`: a running local stack's state (checked at parse time)."""
+    p.add_argument(
+        "--state-dir",
+        type=state_dir,
+        default=None,
+        help=help
+        or "the local stack's state (default $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)",
+    )
+
+
+def add_log_level(p: argparse.ArgumentParser) -> None:
+    """`--log-level`: a daemon's logging threshold."""
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def add_load_target(p: argparse.ArgumentParser, *, run_dir_help: str | None = None) -> None:
+    """`--host URL --run-dir DIR [--allow-host H ...]`: where a load client sends and records."""
+    p.add_argument("--host", required=True, help="entry URL, e.g. http://127.0.9.1:8080")
+    p.add_argument("--run-dir", required=True, help=run_dir_help or "run folder")
+    p.add_argument("--allow-host", action="append", default=[], help="a non-loopback host to allow")
+
+
+def run_parsed(prog: str, args: argparse.Namespace) -> int:
+    """Run a parsed subcommand's `func(args)`: a project error is one line on stderr and its
+    exit code, Ctrl-C is 130; no traceback. For the packages' own `python -m` entry points."""
+    try:
+        return int(args.func(args))
+    except GamedayError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130

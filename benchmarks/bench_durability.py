@@ -193,7 +193,12 @@ def report(rows: list[dict[str, Any]]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", type=int, default=20, help="runs per experiment")
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=20,
+        help="faulted runs per experiment (one that never faulted is rerun)",
+    )
     ap.add_argument("--experiments", default="freeze-region,kill-region")
     ap.add_argument("--state-dir", default=".state")
     ap.add_argument("--runs-dir", default="/tmp/gameday-bench-durability")
@@ -210,9 +215,17 @@ def main(argv: list[str] | None = None) -> int:
     experiments = [e for e in args.experiments.split(",") if e]
     rows: list[dict[str, Any]] = []
     print(HEADER, flush=True)
-    for _ in range(args.runs):
+    # A run whose fault never ran (steady state not met under load) is not counted: each
+    # experiment is run until it has `--runs` faulted runs, or `--runs + 5` attempts.
+    counted = dict.fromkeys(experiments, 0)
+    attempts = dict.fromkeys(experiments, 0)
+    while any(counted[e] < args.runs and attempts[e] < args.runs + 5 for e in experiments):
         for exp in experiments:
+            if counted[exp] >= args.runs or attempts[exp] >= args.runs + 5:
+                continue
             row = one_run(args, exp, urls)
+            attempts[exp] += 1
+            counted[exp] += 0 if _aborted(row) else 1
             rows.append(row)
             print(row_line(len(rows), row), flush=True)
             if args.out:

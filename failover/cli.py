@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from bedrock import options
-from bedrock.errors import EXIT_OK, GamedayError, InputError, SetupError
+from bedrock.errors import EXIT_OK, InputError, SetupError
 
 
 def _config(path: str) -> Any:
@@ -123,7 +123,7 @@ def _add_actions(p: argparse.ArgumentParser) -> None:
 
     r = sub.add_parser("run", help="run the controller daemon")
     r.add_argument("--config", required=True, help="controller YAML")
-    r.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    options.add_log_level(r)
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="validate a controller config and list every problem")
@@ -156,12 +156,4 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Exit codes: 0 ok, 2 bad input, 3 setup failure.",
     )
     _add_actions(parser)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except GamedayError as exc:
-        print(f"failover: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("failover: interrupted", file=sys.stderr)
-        return 130
+    return options.run_parsed("failover", parser.parse_args(argv))

@@ -69,80 +69,101 @@ def decide(view: View) -> Decision:
     if view.in_progress:
         return Decision("none", f"{view.in_progress} in progress; waiting for it")
     active_state = view.regions.get(view.active, "unknown")
-    others = [r for r in view.regions if r != view.active]
-    up_others = [r for r in others if view.regions[r] == "up"]
-
     if active_state == "down":
-        if not up_others:
-            states = ", ".join(f"{r} {view.regions[r]}" for r in others)
-            return Decision(
-                "alert",
-                f"active region {view.active} is down and no standby is healthy ({states}): not switching",
-                alert="all_down",
-            )
-        left = _cooldown_left(view)
-        if left > 0:
-            return Decision(
-                "alert",
-                f"active region {view.active} is down and {up_others[0]} is up, but the last switch was "
-                f"{view.policy.cooldown_s - left:.0f} s ago (cooldown {view.policy.cooldown_s:.0f} s): not switching",
-                alert="cooldown_blocks_failover",
-            )
-        if view.last_failed_at is not None:
-            wait = view.policy.retry_failed_after_s - (view.now - view.last_failed_at)
-            if wait > 0:
-                return Decision(
-                    "none",
-                    f"active region {view.active} is down; the last failover attempt failed "
-                    f"{view.now - view.last_failed_at:.0f} s ago: retrying in {wait:.0f} s",
-                )
-        return Decision(
-            "failover",
-            f"active region {view.active} is down and {up_others[0]} is up: failing over to {up_others[0]}",
-            source=view.active,
-            target=up_others[0],
-        )
-
+        return _active_down(view)
     if active_state == "unknown":
         return Decision("none", f"active region {view.active} has too few probes yet; waiting")
-
-    # active is up
-    standby_note = ", ".join(f"{r} {view.regions[r]}" for r in others)
     if view.active != view.home:
-        home_state = view.regions.get(view.home, "unknown")
-        if home_state == "up":
-            if view.failback_requested:
-                return Decision(
-                    "failback",
-                    f"failback requested and home region {view.home} is up: failing back from {view.active}",
-                    source=view.active,
-                    target=view.home,
-                )
-            if view.policy.failback == "auto":
-                healthy = view.healthy_for_s.get(view.home, 0.0)
-                left = _cooldown_left(view)
-                if healthy >= view.policy.failback_healthy_s and left == 0:
-                    return Decision(
-                        "failback",
-                        f"home region {view.home} has been up {healthy:.0f} s and the cooldown is over: "
-                        f"failing back from {view.active}",
-                        source=view.active,
-                        target=view.home,
-                    )
-                return Decision(
-                    "none",
-                    f"serving from {view.active}; home {view.home} up {healthy:.0f} s of "
-                    f"{view.policy.failback_healthy_s:.0f} s, cooldown {left:.0f} s left: not failing back yet",
-                )
+        return _away_from_home(view)
+    return _at_home(view)
+
+
+def _standbys(view: View) -> tuple[list[str], list[str]]:
+    """The regions other than the active one, and those of them that are up (priority order)."""
+    others = [r for r in view.regions if r != view.active]
+    return others, [r for r in others if view.regions[r] == "up"]
+
+
+def _active_down(view: View) -> Decision:
+    """Fail over to the first up standby unless none is up, the cooldown or a retry wait holds."""
+    others, up_others = _standbys(view)
+    if not up_others:
+        states = ", ".join(f"{r} {view.regions[r]}" for r in others)
+        return Decision(
+            "alert",
+            f"active region {view.active} is down and no standby is healthy ({states}): not switching",
+            alert="all_down",
+        )
+    left = _cooldown_left(view)
+    if left > 0:
+        return Decision(
+            "alert",
+            f"active region {view.active} is down and {up_others[0]} is up, but the last switch was "
+            f"{view.policy.cooldown_s - left:.0f} s ago (cooldown {view.policy.cooldown_s:.0f} s): not switching",
+            alert="cooldown_blocks_failover",
+        )
+    if view.last_failed_at is not None:
+        wait = view.policy.retry_failed_after_s - (view.now - view.last_failed_at)
+        if wait > 0:
             return Decision(
                 "none",
-                f"serving from {view.active}; home {view.home} is up: failback is manual "
-                "(gameday failover failback)",
+                f"active region {view.active} is down; the last failover attempt failed "
+                f"{view.now - view.last_failed_at:.0f} s ago: retrying in {wait:.0f} s",
             )
+    return Decision(
+        "failover",
+        f"active region {view.active} is down and {up_others[0]} is up: failing over to {up_others[0]}",
+        source=view.active,
+        target=up_others[0],
+    )
+
+
+def _away_from_home(view: View) -> Decision:
+    """The active region is up but is not home: fail back when asked or (auto) when due."""
+    home_state = view.regions.get(view.home, "unknown")
+    if home_state != "up":
         return Decision(
             "none", f"serving from {view.active} (up); home {view.home} is {home_state}"
         )
+    if view.failback_requested:
+        return Decision(
+            "failback",
+            f"failback requested and home region {view.home} is up: failing back from {view.active}",
+            source=view.active,
+            target=view.home,
+        )
+    if view.policy.failback == "auto":
+        return _auto_failback(view)
+    return Decision(
+        "none",
+        f"serving from {view.active}; home {view.home} is up: failback is manual "
+        "(gameday failover failback)",
+    )
 
+
+def _auto_failback(view: View) -> Decision:
+    """Fail back once home has been up `failback_healthy_s` and the cooldown is over."""
+    healthy = view.healthy_for_s.get(view.home, 0.0)
+    left = _cooldown_left(view)
+    if healthy >= view.policy.failback_healthy_s and left == 0:
+        return Decision(
+            "failback",
+            f"home region {view.home} has been up {healthy:.0f} s and the cooldown is over: "
+            f"failing back from {view.active}",
+            source=view.active,
+            target=view.home,
+        )
+    return Decision(
+        "none",
+        f"serving from {view.active}; home {view.home} up {healthy:.0f} s of "
+        f"{view.policy.failback_healthy_s:.0f} s, cooldown {left:.0f} s left: not failing back yet",
+    )
+
+
+def _at_home(view: View) -> Decision:
+    """Home is active and up: alert when no standby could take over."""
+    others, up_others = _standbys(view)
+    standby_note = ", ".join(f"{r} {view.regions[r]}" for r in others)
     if others and not up_others:
         return Decision(
             "alert",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from bedrock import options
-from bedrock.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
+from bedrock.errors import EXIT_OK, InputError
 from bedrock.runfolder import reports
 from gameday.live import cli as live_cli
 from gameday.plan import (
@@ -22,10 +20,16 @@ from gameday.plan import (
     load_suite,
     make_plan,
 )
+from gameday.summary import WORDS
 from gameday.trend.cli import record_finished
 
 
 def register(sub: Any) -> None:
+    _register_run(sub)
+    _register_nightly(sub)
+
+
+def _register_run(sub: Any) -> None:
     p = sub.add_parser(
         "run",
         help="run one experiment under load and judge the SLOs",
@@ -48,12 +52,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
     )
-    p.add_argument(
-        "--state-dir",
-        type=options.state_dir,
-        default=None,
-        help="the local stack's state (default: $GAMEDAY_STATE_DIR, else <tmp>/gameday/state)",
-    )
+    options.add_state_dir(p)
     p.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"
     )
@@ -69,6 +68,8 @@ def register(sub: Any) -> None:
     live_cli.add_arguments(p)
     p.set_defaults(func=cmd_run)
 
+
+def _register_nightly(sub: Any) -> None:
     p = sub.add_parser(
         "nightly",
         help="run a suite of experiments on one stack; exit non-zero when any verdict fails",
@@ -84,7 +85,9 @@ def register(sub: Any) -> None:
         default=None,
         help="topology for `up` (default: the full local one)",
     )
-    p.add_argument("--state-dir", type=options.state_dir, default=None)
+    options.add_state_dir(
+        p, help="the stack's state (default $GAMEDAY_STATE_DIR, else the topology's, else <tmp>)"
+    )
     p.add_argument(
         "--runs-dir", "--out", type=Path, default=Path("runs"), help="where run folders go"
     )
@@ -95,14 +98,6 @@ def register(sub: Any) -> None:
     )
     live_cli.add_arguments(p)
     p.set_defaults(func=cmd_nightly)
-
-
-VERDICT_WORDS = {
-    EXIT_OK: "PASS",
-    EXIT_SLO_FAILED: "FAIL",
-    EXIT_INCONCLUSIVE: "INCONCLUSIVE",
-    EXIT_BAD_INPUT: "BAD INPUT",
-}
 
 
 def _say(msg: str) -> None:
@@ -202,7 +197,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             else:
                 outcome = Run(plan, stack, args.runs_dir, _say).execute()
         record_finished(args.runs_dir, outcome.run_dir, _say)
-        word = VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)
+        word = WORDS.get(outcome.exit_code, outcome.exit_code)
         _say(f"verdict: {word}: {outcome.summary}")
         _say(f"report: {reports.html_path(outcome.run_dir)}")
     return outcome.exit_code
@@ -216,15 +211,7 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from gameday.orchestrate import Run, new_run_dir, preflight
-    from gameday.recover import recover_before_run
-    from gameday.summary import write_summary
-    from gameday.trend.page import trend_html
-    from gameday.trials import run_trials
-    from stack.control import Stack
-    from stack.heal import run_lock
-    from stack.topology import load_topology
-    from stack.up import bring_up, layout_for, supervisor_for, tear_down
+    from gameday import suite as suites
 
     if args.target == "k8s":
         raise InputError(
@@ -236,103 +223,25 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         for plan in plans:
             print(json.dumps(plan.describe()))
         return EXIT_OK
-    started = time.monotonic()
-    loaded = load_topology(args.topology)
-    layout = layout_for(loaded.topology, args.state_dir)
-    brought_up = not supervisor_for(layout).running()
-    rows: list[dict[str, Any]] = []
-    summary_dir = new_run_dir(args.runs_dir, f"{suite.name}-suite")
-    owner = contextlib.ExitStack()
-    try:
-        if brought_up:
-            _say("bringing the local stack up")
-            bring_up(loaded.topology, loaded.source, args.state_dir, lambda m: _say(f"  {m}"))
-        stack = Stack.open(layout.root)
-        owner.enter_context(live_cli.serving(args, _say))
-        owner.enter_context(run_lock(layout.root))
-        recover_before_run(layout.root, args.runs_dir, _say)
-        for i, plan in enumerate(plans, 1):
-            spent = time.monotonic() - started
-            need = (plan.windows.total_s + 60) * plan.trials
-            if spent + need > suite.budget_s:
-                rows.append(
-                    {
-                        "name": plan.name,
-                        "scenario": plan.scenario,
-                        "code": EXIT_INCONCLUSIVE,
-                        "summary": f"skipped: time budget ({suite.budget_s:.0f} s) exhausted",
-                        "run_dir": None,
-                    }
-                )
-                continue
-            times = f", {plan.trials} trials" if plan.trials > 1 else ""
-            _say(
-                f"\n=== run {i}/{len(plans)}: {plan.name} x {plan.scenario} ({plan.profile}{times}) ==="
-            )
-            preflight(stack, say=_say)
-            if plan.trials > 1:
-                outcome = run_trials(plan, stack, args.runs_dir, plan.trials, _say)
-            else:
-                outcome = Run(plan, stack, args.runs_dir, _say).execute()
-            rows.append(
-                {
-                    "name": plan.name if plan.trials == 1 else f"{plan.name} x{plan.trials}",
-                    "scenario": plan.scenario,
-                    "code": outcome.exit_code,
-                    "summary": outcome.summary,
-                    "run_dir": str(outcome.run_dir),
-                }
-            )
-            _say(
-                f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}"
-            )
-    except KeyboardInterrupt:
-        rows.append(
-            {
-                "name": "(interrupted)",
-                "scenario": "-",
-                "code": EXIT_INCONCLUSIVE,
-                "summary": "interrupted by the operator",
-                "run_dir": None,
-            }
-        )
-    finally:
-        owner.close()
-        if brought_up and not args.keep_up:
-            _say("taking the local stack down")
-            problems = tear_down(loaded.topology, args.state_dir)
-            for problem in problems:
-                _say(f"gameday: {problem}")
-    elapsed = time.monotonic() - started
-    codes = [r["code"] for r in rows]
-    code = (
-        EXIT_SLO_FAILED
-        if EXIT_SLO_FAILED in codes
-        else EXIT_INCONCLUSIVE
-        if any(c != EXIT_OK for c in codes)
-        else EXIT_OK
+    result = suites.run_suite(
+        suite,
+        plans,
+        topology=args.topology,
+        state_dir=args.state_dir,
+        runs_dir=args.runs_dir,
+        keep_up=args.keep_up,
+        live=live_cli.serving(args, _say),
+        say=_say,
     )
-    if EXIT_BAD_INPUT in codes:
-        code = EXIT_BAD_INPUT
-    word = {
-        EXIT_OK: "PASS",
-        EXIT_SLO_FAILED: "FAIL",
-        EXIT_INCONCLUSIVE: "INCONCLUSIVE",
-        EXIT_BAD_INPUT: "BAD INPUT",
-    }
     table = [["RUN", "LOAD", "VERDICT", "SUMMARY"]] + [
-        [r["name"], r["scenario"], word.get(r["code"], str(r["code"])), r["summary"][:90]]
-        for r in rows
+        [r["name"], r["scenario"], WORDS.get(r["code"], str(r["code"])), r["summary"][:90]]
+        for r in result.rows
     ]
     _say("\n" + _table(table))
-    history: list[Any] = []
-    for row in rows:
-        if row.get("run_dir"):
-            history = record_finished(args.runs_dir, Path(row["run_dir"]), _say)
-    report = write_summary(
-        summary_dir, suite.name, rows, elapsed, code, trend_html(history, section_only=True)
+    report = suites.finish(suite, result, args.runs_dir, _say)
+    _say(
+        f"\nsuite {suite.name}: {WORDS.get(result.code, result.code)} in {result.elapsed_s / 60:.1f} min"
     )
-    _say(f"\nsuite {suite.name}: {word.get(code, code)} in {elapsed / 60:.1f} min")
     _say(f"report: {report}")
     sys.stdout.flush()
-    return code
+    return result.code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,19 +118,42 @@ def write_summary(
         "exit_code": code,
         "runs": rows,
     }
-    figures = [key_figures(r.get("run_dir")) for r in rows]
+    suite = _Suite(
+        folder, name, rows, [key_figures(r.get("run_dir")) for r in rows], elapsed_s, code
+    )
+    out = suite_folder.write_summary(
+        folder, doc, _summary_markdown(suite), _summary_html(suite, trend_section)
+    )
+    reports.write_junit(folder, _merged_junit(rows))
+    return out
+
+
+@dataclass(frozen=True)
+class _Suite:
+    """What both summary pages show: the runs, each run's key figures, the suite's verdict."""
+
+    folder: Path
+    name: str
+    rows: list[dict[str, Any]]
+    figures: list[dict[str, str]]
+    elapsed_s: float
+    code: int
+
+
+def _summary_markdown(s: _Suite) -> str:
+    """summary.md: one table row per run, links relative to the suite folder."""
     lines = [
-        f"# Suite {name}: {WORDS.get(code, code)}",
+        f"# Suite {s.name}: {WORDS.get(s.code, s.code)}",
         "",
-        f"{len(rows)} runs in {elapsed_s / 60:.1f} min.",
+        f"{len(s.rows)} runs in {s.elapsed_s / 60:.1f} min.",
         "",
         "| run | load | verdict | failover | RTO | lost writes | p95 (fault) | summary | report |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r, f in zip(rows, figures, strict=True):
+    for r, f in zip(s.rows, s.figures, strict=True):
         report = "-"
         if r.get("run_dir"):
-            report = f"[report]({os.path.relpath(reports.markdown_path(r['run_dir']), folder)})"
+            report = f"[report]({os.path.relpath(reports.markdown_path(r['run_dir']), s.folder)})"
         cells = [
             r["name"],
             r["scenario"],
@@ -139,32 +163,35 @@ def write_summary(
             report,
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    markdown = "\n".join(lines) + "\n"
-    colours = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
+    return "\n".join(lines) + "\n"
+
+
+_COLOURS = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
+
+
+def _summary_html(s: _Suite, trend_section: str) -> str:
+    """summary.html: the same table with the failing SLOs, every value escaped."""
     body = []
-    for r, f in zip(rows, figures, strict=True):
+    for r, f in zip(s.rows, s.figures, strict=True):
         link = "-"
         if r.get("run_dir"):
-            href = html.escape(os.path.relpath(reports.html_path(r["run_dir"]), folder))
+            href = html.escape(os.path.relpath(reports.html_path(r["run_dir"]), s.folder))
             link = f"<a href='{href}'>report</a>"
-        verdict = f"<td style='color:{colours.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
+        verdict = f"<td style='color:{_COLOURS.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
         tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
         body.append(
             f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{tds}"
             f"<td>{html.escape(r['summary'])}</td><td>{html.escape(failing_slos(r.get('run_dir')))}</td>"
             f"<td>{link}</td></tr>"
         )
-    page = (
+    return (
         "<!doctype html><html><head><meta charset='utf-8'><title>gameday suite "
-        f"{html.escape(name)}</title><style>body{{font-family:sans-serif;margin:2em}}"
+        f"{html.escape(s.name)}</title><style>body{{font-family:sans-serif;margin:2em}}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>"
-        f"</head><body><h1>Suite {html.escape(name)}: "
-        f"<span style='color:{colours.get(code, '#000')}'>{WORDS.get(code, code)}</span></h1>"
-        f"<p>{len(rows)} runs in {elapsed_s / 60:.1f} min.</p>"
+        f"</head><body><h1>Suite {html.escape(s.name)}: "
+        f"<span style='color:{_COLOURS.get(s.code, '#000')}'>{WORDS.get(s.code, s.code)}</span></h1>"
+        f"<p>{len(s.rows)} runs in {s.elapsed_s / 60:.1f} min.</p>"
         "<table><tr><th>run</th><th>load</th><th>verdict</th><th>failover</th><th>RTO</th>"
         "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>failing SLO</th><th>report</th></tr>"
         f"{''.join(body)}</table>{trend_section}</body></html>"
     )
-    out = suite_folder.write_summary(folder, doc, markdown, page)
-    reports.write_junit(folder, _merged_junit(rows))
-    return out

@@ -27,8 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("load", help="run a Locust load scenario against an entry URL")
     p.add_argument("scenario", choices=sorted(SEED_SCENARIOS))
     p.add_argument("--profile", choices=sorted(PROFILES), default="ci")
-    p.add_argument("--host", required=True, help="entry URL, e.g. http://127.0.9.1:8080")
-    p.add_argument("--run-dir", required=True, help="run folder (requests/, ledger.jsonl, ...)")
+    options.add_load_target(p, run_dir_help="run folder (requests/, ledger.jsonl, ...)")
     p.add_argument("--open-model", action="store_true", help="arrival-rate mode (needs --rate)")
     p.add_argument(
         "--rate",
@@ -50,7 +49,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=10.0,
         help="ledger writes/s (0: off)",
     )
-    p.add_argument("--allow-host", action="append", default=[], help="allow a non-loopback host")
     p.set_defaults(func=cmd_load)
 
     s = subparsers.add_parser("load-summary", help="counts and percentiles of a run's requests/")

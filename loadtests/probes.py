@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bedrock import options
 from bedrock.errors import GamedayError, InputError
 from bedrock.runfolder.probes import ProbeWriter
 from loadtests.recorder import OUTCOME_CONN_ERROR, OUTCOME_TIMEOUT, outcome_for_status
@@ -190,14 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m loadtests.probes", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--host", required=True, help="entry URL, e.g. http://127.0.9.1:8080")
-    parser.add_argument("--run-dir", required=True)
+    options.add_load_target(parser)
     parser.add_argument("--rate", type=float, default=20.0, help="probes per second (>= 10)")
     parser.add_argument("--duration", type=float, required=True, help="seconds (bounded)")
     parser.add_argument("--timeout", type=float, default=1.0, help="per-probe timeout, s")
-    parser.add_argument(
-        "--allow-host", action="append", default=[], help="a non-loopback host to allow"
-    )
     args = parser.parse_args(argv)
     try:
         check_host(args.host, args.allow_host)

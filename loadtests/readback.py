@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from bedrock import options
 from bedrock.errors import ActionError, GamedayError
 from bedrock.runfolder import ledger, readback
 from loadtests.safety import check_host
@@ -58,13 +59,11 @@ def write_readback(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m loadtests.readback")
-    ap.add_argument("--host", required=True)
-    ap.add_argument("--run-dir", required=True, type=Path)
+    options.add_load_target(ap)
     ap.add_argument("--client")
-    ap.add_argument("--allow-host", action="append", default=[])
     args = ap.parse_args(argv)
     try:
-        doc = write_readback(args.run_dir, args.host, args.client, args.allow_host)
+        doc = write_readback(Path(args.run_dir), args.host, args.client, args.allow_host)
     except GamedayError as exc:
         print(f"readback: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -98,15 +98,56 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     had_experiment = info.experiment is not None
     fault_expected = fault is not None or had_experiment
     m = Measurements(fault=fault)
-    slos: list[SloResult] = []
     notes = list(data.notes)
     if fault is not None and fault.faults_injected > 1:
         notes.append(
             f"{fault.faults_injected} faults injected; failover, RTO and RPO are measured from the first"
         )
-    fs = spec.failover_settings
+    slos = _recovery_results(data, spec, m, had_experiment)
+    slos += _data_results(data, spec, m, fault_expected)
 
-    # Failover time and RTO (probes + fault event)
+    # Latency, throughput, availability (request histograms)
+    phases = run_phases(data.events, data.run, fault)
+    agg: LoadAggregate | None = None
+    if data.requests:
+        agg = aggregate_requests(data.requests, phases, spec.throughput_settings.window_s)
+        m.phases, m.endpoints, m.traffic = agg.phases, agg.endpoints, agg.traffic
+        notes.extend(agg.notes)
+    slos.extend(_latency_results(spec, agg, fault_expected))
+    slos.extend(_traffic_results(spec, agg, info.profile))
+    slos.extend(ratio_results(spec, agg, fault_expected, phases, info.started_wall))
+    fault_phases = fault_windows(phases)
+    if fault is not None and fault_phases:
+        if not any(a <= fault.t_wall < b for a, b in fault_phases):
+            notes.append(
+                "fault.injected lies outside the fault phase: steady-scope availability "
+                "and error rate may include the fault"
+            )
+    slos += _scale_results(data, spec, m, agg)
+    slos += _budget_results(data, spec, m)
+    verdict = _aborted(run_verdict(slos, info.expect), data, notes)
+    results = Results(
+        generated_wall=time.time(),
+        gameday_version=__version__,
+        run=info,
+        spec=spec.model_dump(by_alias=True, mode="json"),
+        verdict=verdict,
+        slos=slos,
+        measurements=m,
+        notes=notes,
+    )
+    if agg is not None:
+        results._series = agg.series
+    results._data = data
+    return results
+
+
+def _recovery_results(
+    data: RunData, spec: SloSpec, m: Measurements, had_experiment: bool
+) -> list[SloResult]:
+    """Failover time and RTO (probes + the fault event); sets m.failover, m.rto and the timeline."""
+    fault, fs = m.fault, spec.failover_settings
+    slos: list[SloResult] = []
     for key, title, kinds in (
         ("failover", "failover time", fs.probe_kinds),
         ("rto", "RTO", fs.rto_probe_kinds),
@@ -134,39 +175,32 @@ def judge(data: RunData, spec: SloSpec) -> Results:
     if fault is not None:
         end = m.failover.value_s if m.failover is not None else None
         m.failover_timeline = failover_timeline(data.events, fault, end)
+    return slos
 
-    # Lost writes, durability and RPO (ledger + readback + leader changes)
+
+def _data_results(
+    data: RunData, spec: SloSpec, m: Measurements, fault_expected: bool
+) -> list[SloResult]:
+    """Lost writes, durability and RPO (ledger + readback + leader changes); sets m.data."""
     if data.ledger is not None and data.readback is not None:
         m.data = measure_data_loss(
             data.ledger,
             data.readback,
-            fault.t_wall if fault else None,
+            m.fault.t_wall if m.fault else None,
             leader_changes(data.events),
         )
+    slos = []
     for key, result in (("durability", durability_result), ("rpo", rpo_result)):
         threshold = spec.threshold(key)
         if threshold is not None:
             slos.append(result(data, m, threshold, fault_expected))
+    return slos
 
-    # Latency, throughput, availability (request histograms)
-    phases = run_phases(data.events, data.run, fault)
-    agg: LoadAggregate | None = None
-    if data.requests:
-        agg = aggregate_requests(data.requests, phases, spec.throughput_settings.window_s)
-        m.phases, m.endpoints, m.traffic = agg.phases, agg.endpoints, agg.traffic
-        notes.extend(agg.notes)
-    slos.extend(_latency_results(spec, agg, fault_expected))
-    slos.extend(_traffic_results(spec, agg, info.profile))
-    slos.extend(ratio_results(spec, agg, fault_expected, phases, info.started_wall))
-    fault_phases = fault_windows(phases)
-    if fault is not None and fault_phases:
-        if not any(a <= fault.t_wall < b for a, b in fault_phases):
-            notes.append(
-                "fault.injected lies outside the fault phase: steady-scope availability "
-                "and error rate may include the fault"
-            )
 
-    # Scale time (load.step / scale.decision / replica.ready + per-second p95)
+def _scale_results(
+    data: RunData, spec: SloSpec, m: Measurements, agg: LoadAggregate | None
+) -> list[SloResult]:
+    """Scale time (load.step / scale.decision / replica.ready + per-second p95); sets m.scale."""
     threshold = spec.threshold("scale_time")
     p95_target = spec.p95_target_s()
     has_steps = any(e.kind == "load.step" for e in data.events)
@@ -174,10 +208,13 @@ def judge(data: RunData, spec: SloSpec) -> Results:
         m.scale = measure_scale(
             data.events, agg.series, p95_target * 1000, spec.scale_settings.sustained_window_s
         )
-    if threshold is not None:
-        slos.append(_scale_result(m, threshold, has_steps, agg is not None, p95_target))
+    if threshold is None:
+        return []
+    return [_scale_result(m, threshold, has_steps, agg is not None, p95_target)]
 
-    # Error budget
+
+def _budget_results(data: RunData, spec: SloSpec, m: Measurements) -> list[SloResult]:
+    """The error budget: probe outage and unavailable requests; sets m.error_budget."""
     avail_t = spec.threshold("availability")
     outage = (
         outage_seconds(data.probes or [], BUDGET_PROBE_KINDS, -math.inf, math.inf)
@@ -192,42 +229,32 @@ def judge(data: RunData, spec: SloSpec) -> Results:
         avail_t.value if avail_t else 0.9995, spec.budget.window_days, outage, ratio
     )
     budget_slo = budget_result(spec, m.error_budget, data.probes)
-    if budget_slo is not None:
-        slos.append(budget_slo)
+    return [budget_slo] if budget_slo is not None else []
 
-    verdict = run_verdict(slos, info.expect)
+
+def _aborted(verdict: Verdict, data: RunData, notes: list[str]) -> Verdict:
+    """An aborted run proves nothing held: a pass becomes inconclusive, and so does any
+    verdict of a run whose runner died (the abort's reason goes into the notes)."""
     aborts = [e for e in data.events if e.kind == "abort"]
-    if aborts:
-        reason = str(aborts[0].detail.get("reason", "no reason given"))
-        notes.append(f"the run was aborted: {reason}")
-        if any(e.detail.get("runner_died") for e in aborts):
-            # the runner died mid-run (gameday recover marked it): nothing is proven either way
-            verdict = Verdict(
-                status="inconclusive",
-                exit_code=EXIT_INCONCLUSIVE,
-                summary=f"interrupted: {reason}; measured so far: {verdict.summary}",
-            )
-        elif verdict.status == "pass":
-            # a cut-short run cannot prove the SLOs held over the planned run
-            verdict = Verdict(
-                status="inconclusive",
-                exit_code=EXIT_INCONCLUSIVE,
-                summary=f"run aborted ({reason}); measured SLOs held",
-            )
-    results = Results(
-        generated_wall=time.time(),
-        gameday_version=__version__,
-        run=info,
-        spec=spec.model_dump(by_alias=True, mode="json"),
-        verdict=verdict,
-        slos=slos,
-        measurements=m,
-        notes=notes,
-    )
-    if agg is not None:
-        results._series = agg.series
-    results._data = data
-    return results
+    if not aborts:
+        return verdict
+    reason = str(aborts[0].detail.get("reason", "no reason given"))
+    notes.append(f"the run was aborted: {reason}")
+    if any(e.detail.get("runner_died") for e in aborts):
+        # the runner died mid-run (gameday recover marked it): nothing is proven either way
+        return Verdict(
+            status="inconclusive",
+            exit_code=EXIT_INCONCLUSIVE,
+            summary=f"interrupted: {reason}; measured so far: {verdict.summary}",
+        )
+    if verdict.status == "pass":
+        # a cut-short run cannot prove the SLOs held over the planned run
+        return Verdict(
+            status="inconclusive",
+            exit_code=EXIT_INCONCLUSIVE,
+            summary=f"run aborted ({reason}); measured SLOs held",
+        )
+    return verdict
 
 
 def _latency_results(

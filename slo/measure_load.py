@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -148,109 +148,139 @@ def aggregate_requests(
     lines: Sequence[RequestLine], phases: Sequence[RunPhase], window_s: int
 ) -> LoadAggregate:
     """One pass over the lines (sorted by second): merged histograms per phase and endpoint."""
-    n = counts_len()
-    per_phase_ep: dict[tuple[str, str], np.ndarray] = {}
-    per_ep: dict[str, np.ndarray] = {}
-    per_phase: dict[str, np.ndarray] = {}
-    phase_seconds: dict[str, int] = defaultdict(int)
-    outcomes_total: dict[str, int] = defaultdict(int)
-    series = Series()
-    second_counts = np.zeros(n, dtype=np.int64)
-    unknown: set[str] = set()
+    acc = _OnePass(counts_len())
+    for t, group in groupby(lines, key=lambda r: r.t):
+        acc.add_second(t, group, _phase_of(t, phases))
+    notes = (
+        [f"unknown outcomes counted as unavailable: {sorted(acc.unknown)}"] if acc.unknown else []
+    )
+    return LoadAggregate(
+        series=acc.series,
+        phases=_phase_latencies(phases, acc),
+        endpoints={ep: latency_stats(c) for ep, c in sorted(acc.per_ep.items())},
+        traffic=traffic_from(acc.series, dict(acc.outcomes_total), window_s),
+        phase_counts=acc.per_phase,
+        notes=notes,
+        second_outcomes=acc.second_outcomes,
+    )
 
-    s_lo, s_hi = n, -1
 
-    def acc_for(store: dict, key: object) -> np.ndarray:  # type: ignore[type-arg]
+_KNOWN_OUTCOMES = ("ok", "late", "timeout", "conn_error")  # and every http_*
+
+
+class _OnePass:
+    """aggregate_requests' running state: histograms summed per endpoint, per phase and
+    endpoint, per phase; outcome totals; the per-second series. Only the current second's
+    counts span is non-zero in `second_counts`, so clearing it is cheap."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.per_phase_ep: dict[tuple[str, str], np.ndarray] = {}
+        self.per_ep: dict[str, np.ndarray] = {}
+        self.per_phase: dict[str, np.ndarray] = {}
+        self.phase_seconds: dict[str, int] = defaultdict(int)
+        self.outcomes_total: dict[str, int] = defaultdict(int)
+        self.series = Series()
+        self.second_outcomes: list[tuple[int, dict[str, int]]] = []
+        self.unknown: set[str] = set()
+        self.second_counts = np.zeros(n, dtype=np.int64)
+        self.s_lo, self.s_hi = n, -1
+
+    def _acc(self, store: dict[Any, np.ndarray], key: object) -> np.ndarray:
         acc = store.get(key)
         if acc is None:
-            acc = store[key] = np.zeros(n, dtype=np.int64)
+            acc = store[key] = np.zeros(self.n, dtype=np.int64)
         return acc
 
-    second_outcomes: list[tuple[int, dict[str, int]]] = []
-    for t, group in groupby(lines, key=lambda r: r.t):
+    def add_second(self, t: int, group: Iterable[RequestLine], phase: str | None) -> None:
         ok = err = 0
         this_second: dict[str, int] = defaultdict(int)
-        second_outcomes.append((t, this_second))
-        if s_hi >= 0:
-            second_counts[s_lo : s_hi + 1] = 0  # only the last second's span is non-zero
-        s_lo, s_hi = n, -1
-        phase = _phase_of(t, phases)
+        self.second_outcomes.append((t, this_second))
+        if self.s_hi >= 0:
+            self.second_counts[self.s_lo : self.s_hi + 1] = 0
+        self.s_lo, self.s_hi = self.n, -1
         for line in group:
-            try:
-                counts, lo, hi = decode_span(line.hist_b64)
-            except Exception as exc:  # hdrh raises several types for a corrupt blob
-                raise InputError(
-                    f"{line.where}: key 'hist' is not an HdrHistogram ({exc})"
-                ) from None
-            if hi >= 0:
-                span = counts[lo : hi + 1]
-                s_lo, s_hi = min(s_lo, lo), max(s_hi, hi)
-                second_counts[lo : hi + 1] += span
-                acc_for(per_ep, line.endpoint)[lo : hi + 1] += span
-                if phase is not None:
-                    acc_for(per_phase_ep, (phase, line.endpoint))[lo : hi + 1] += span
-            for outcome, count in line.outcomes.items():
-                outcomes_total[outcome] += count
-                this_second[outcome] += count
-                kind = classify(outcome)
-                if kind == "ok":
-                    ok += count
-                elif kind in ("client_error", "server_error"):
-                    err += count
-                if outcome not in (
-                    "ok",
-                    "late",
-                    "timeout",
-                    "conn_error",
-                ) and not outcome.startswith("http_"):
-                    unknown.add(outcome)
+            self._add_histogram(line, phase)
+            line_ok, line_err = self._add_outcomes(line.outcomes, this_second)
+            ok, err = ok + line_ok, err + line_err
+        self._close_second(t, phase, ok, err)
+
+    def _add_histogram(self, line: RequestLine, phase: str | None) -> None:
+        try:
+            counts, lo, hi = decode_span(line.hist_b64)
+        except Exception as exc:  # hdrh raises several types for a corrupt blob
+            raise InputError(f"{line.where}: key 'hist' is not an HdrHistogram ({exc})") from None
+        if hi < 0:
+            return
+        span = counts[lo : hi + 1]
+        self.s_lo, self.s_hi = min(self.s_lo, lo), max(self.s_hi, hi)
+        self.second_counts[lo : hi + 1] += span
+        self._acc(self.per_ep, line.endpoint)[lo : hi + 1] += span
         if phase is not None:
-            phase_seconds[phase] += 1
-            if s_hi >= 0:
-                acc_for(per_phase, phase)[s_lo : s_hi + 1] += second_counts[s_lo : s_hi + 1]
-            else:
-                acc_for(per_phase, phase)
+            self._acc(self.per_phase_ep, (phase, line.endpoint))[lo : hi + 1] += span
+
+    def _add_outcomes(
+        self, outcomes: dict[str, int], this_second: dict[str, int]
+    ) -> tuple[int, int]:
+        """Count one line's outcomes; returns its (ok, client or server error) counts."""
+        ok = err = 0
+        for outcome, count in outcomes.items():
+            self.outcomes_total[outcome] += count
+            this_second[outcome] += count
+            kind = classify(outcome)
+            if kind == "ok":
+                ok += count
+            elif kind in ("client_error", "server_error"):
+                err += count
+            if outcome not in _KNOWN_OUTCOMES and not outcome.startswith("http_"):
+                self.unknown.add(outcome)
+        return ok, err
+
+    def _close_second(self, t: int, phase: str | None, ok: int, err: int) -> None:
+        lo, hi = self.s_lo, self.s_hi
+        if phase is not None:
+            self.phase_seconds[phase] += 1
+            phase_counts = self._acc(self.per_phase, phase)
+            if hi >= 0:
+                phase_counts[lo : hi + 1] += self.second_counts[lo : hi + 1]
         p50, p95, p99 = (
-            percentiles_ms(second_counts[s_lo : s_hi + 1], (50.0, 95.0, 99.0), s_lo)
-            if s_hi >= 0
+            percentiles_ms(self.second_counts[lo : hi + 1], (50.0, 95.0, 99.0), lo)
+            if hi >= 0
             else [None, None, None]
         )
-        series.t.append(t)
-        series.p50_ms.append(p50)
-        series.p95_ms.append(p95)
-        series.p99_ms.append(p99)
-        series.ok.append(ok)
-        series.errors.append(err)
+        self.series.t.append(t)
+        self.series.p50_ms.append(p50)
+        self.series.p95_ms.append(p95)
+        self.series.p99_ms.append(p99)
+        self.series.ok.append(ok)
+        self.series.errors.append(err)
 
-    notes = [f"unknown outcomes counted as unavailable: {sorted(unknown)}"] if unknown else []
-    phase_results = []
+
+def _phase_latencies(phases: Sequence[RunPhase], acc: _OnePass) -> list[PhaseLatency]:
+    """Each phase with traffic: its latency, per endpoint too, and how much of it was loaded."""
+    out = []
+    series = acc.series
     for p in phases:
-        if p.name not in per_phase:
+        if p.name not in acc.per_phase:
             continue
-        eps = {ep: latency_stats(c) for (ph, ep), c in sorted(per_phase_ep.items()) if ph == p.name}
+        eps = {
+            ep: latency_stats(c) for (ph, ep), c in sorted(acc.per_phase_ep.items()) if ph == p.name
+        }
         expected = phase_expected_seconds(p)
-        judged = phase_seconds[p.name]
-        phase_results.append(
+        judged = acc.phase_seconds[p.name]
+        out.append(
             PhaseLatency(
                 name=p.name,
                 planned_s=expected,
                 coverage=min(1.0, judged / expected) if expected else None,
                 start_wall=p.start_wall if math.isfinite(p.start_wall) else float(series.t[0]),
                 end_wall=p.end_wall if math.isfinite(p.end_wall) else float(series.t[-1] + 1),
-                seconds_with_traffic=phase_seconds[p.name],
-                all=latency_stats(per_phase[p.name]),
+                seconds_with_traffic=judged,
+                all=latency_stats(acc.per_phase[p.name]),
                 endpoints=eps,
             )
         )
-    return LoadAggregate(
-        series=series,
-        phases=phase_results,
-        endpoints={ep: latency_stats(c) for ep, c in sorted(per_ep.items())},
-        traffic=traffic_from(series, dict(outcomes_total), window_s),
-        phase_counts=per_phase,
-        notes=notes,
-        second_outcomes=second_outcomes,
-    )
+    return out
 
 
 def traffic_from(series: Series, outcomes: dict[str, int], window_s: int) -> Traffic:

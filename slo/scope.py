@@ -30,11 +30,13 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from slo.measure_load import LoadAggregate, RunPhase, count_outcomes
 from slo.results import ErrorBudget, SloResult, Traffic, Window
 from slo.runfolder import Probe
 from slo.spec import SloSpec
+from slo.thresholds import Threshold
 from slo.verdict import judge_value, missing
 
 BUDGET_PROBE_KINDS = ("read", "write")
@@ -126,75 +128,83 @@ def ratio_results(
         threshold = spec.threshold(slo_id)
         if threshold is None:
             continue
-        whole = agg.traffic if agg is not None else None
-        if agg is None or whole is None or whole.requests == 0:
+        if agg is None or agg.traffic.requests == 0:
             out.append(missing(slo_id, title, threshold, "no requests/*.jsonl histograms"))
             continue
         scope = resolve_scope(requested, fault_expected, phases, run_start)
         if scope.problem is not None:
             out.append(missing(slo_id, title, threshold, f"scope steady: {scope.problem}"))
             continue
-        if scope.effective == "run":
-            t, kept, left_out = whole, len(agg.second_outcomes), 0
-        else:
-            t, kept, left_out = scoped_traffic(agg.second_outcomes, scope.excluded)
-        if t.requests == 0:
-            out.append(missing(slo_id, title, threshold, f"no requests in {scope.judged}"))
-            continue
-        value = t.availability if slo_id == "availability" else t.error_rate
-        assert value is not None  # requests > 0
-        message = (
-            f"{title} {value * 100:.3f} % over {t.requests} requests in {kept} s of {scope.judged}; "
-            f"{t.server_errors} unavailable, {t.client_errors_4xx} 4xx, {t.late} late excluded"
-        )
-        if scope.effective == "steady":
-            whole_value = whole.availability if slo_id == "availability" else whole.error_rate
-            message += (
-                f"; {left_out} s in the fault phase not judged here (whole run: "
-                f"{(whole_value or 0) * 100:.3f} % over {whole.requests} requests)"
-            )
-        allowed = threshold.value if slo_id == "error_rate" else 1.0 - threshold.value
-        if 0 < allowed < 1.0 / t.requests:
-            message += (
-                f"; caution: one failed request is {100.0 / t.requests:.3f} % of {t.requests}, "
-                f"coarser than the {allowed * 100:.3f} % allowed"
-            )
-        message += f"; target {threshold.text}"
-        evidence = t.model_dump(
-            exclude={
-                "duration_s",
-                "mean_rps",
-                "peak_rps",
-                "peak_window_s",
-                "peak_window_start_wall",
-            }
-        )
-        evidence.update(
-            scope=scope.requested,
-            scope_effective=scope.effective,
-            judged=scope.judged,
-            seconds_judged=kept,
-            seconds_excluded=left_out,
-            excluded_windows_wall=[[a, b if math.isfinite(b) else None] for a, b in scope.excluded],
-            whole_run={
-                "requests": whole.requests,
-                "availability": whole.availability,
-                "error_rate": whole.error_rate,
-            },
-        )
-        out.append(
-            SloResult(
-                id=slo_id,
-                title=title,
-                threshold=threshold.text,
-                status=judge_value(threshold, value),
-                value=value,
-                unit="ratio",
-                message=message,
-                evidence=evidence,
-            )
-        )
+        out.append(_ratio_result(slo_id, title, threshold, agg, scope))
     return out
+
+
+def _ratio(slo_id: str, t: Traffic) -> float | None:
+    return t.availability if slo_id == "availability" else t.error_rate
+
+
+def _ratio_result(
+    slo_id: str, title: str, threshold: Threshold, agg: LoadAggregate, scope: JudgedScope
+) -> SloResult:
+    """One ratio SLO judged over the request seconds its scope keeps."""
+    whole = agg.traffic
+    if scope.effective == "run":
+        t, kept, left_out = whole, len(agg.second_outcomes), 0
+    else:
+        t, kept, left_out = scoped_traffic(agg.second_outcomes, scope.excluded)
+    if t.requests == 0:
+        return missing(slo_id, title, threshold, f"no requests in {scope.judged}")
+    value = _ratio(slo_id, t)
+    assert value is not None  # requests > 0
+    message = (
+        f"{title} {value * 100:.3f} % over {t.requests} requests in {kept} s of {scope.judged}; "
+        f"{t.server_errors} unavailable, {t.client_errors_4xx} 4xx, {t.late} late excluded"
+    )
+    if scope.effective == "steady":
+        message += (
+            f"; {left_out} s in the fault phase not judged here (whole run: "
+            f"{(_ratio(slo_id, whole) or 0) * 100:.3f} % over {whole.requests} requests)"
+        )
+    allowed = threshold.value if slo_id == "error_rate" else 1.0 - threshold.value
+    if 0 < allowed < 1.0 / t.requests:
+        message += (
+            f"; caution: one failed request is {100.0 / t.requests:.3f} % of {t.requests}, "
+            f"coarser than the {allowed * 100:.3f} % allowed"
+        )
+    message += f"; target {threshold.text}"
+    return SloResult(
+        id=slo_id,
+        title=title,
+        threshold=threshold.text,
+        status=judge_value(threshold, value),
+        value=value,
+        unit="ratio",
+        message=message,
+        evidence=_ratio_evidence(t, whole, scope, kept, left_out),
+    )
+
+
+def _ratio_evidence(
+    t: Traffic, whole: Traffic, scope: JudgedScope, kept: int, left_out: int
+) -> dict[str, Any]:
+    """The judged counts, the scope and what the whole run showed."""
+    evidence = t.model_dump(
+        exclude={"duration_s", "mean_rps", "peak_rps", "peak_window_s", "peak_window_start_wall"}
+    )
+    evidence.update(
+        scope=scope.requested,
+        scope_effective=scope.effective,
+        judged=scope.judged,
+        seconds_judged=kept,
+        seconds_excluded=left_out,
+        excluded_windows_wall=[[a, b if math.isfinite(b) else None] for a, b in scope.excluded],
+        whole_run={
+            "requests": whole.requests,
+            "availability": whole.availability,
+            "error_rate": whole.error_rate,
+        },
+    )
+    return evidence
 
 
 def budget_probes(probes: Sequence[Probe] | None) -> list[Probe]:

@@ -20,15 +20,18 @@ def _topology_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--topology", type=Path, default=None, help=f"topology YAML (default {DEFAULT_TOPOLOGY})"
     )
-    p.add_argument(
-        "--state-dir",
-        type=options.state_dir,
-        default=None,
-        help="where the stack keeps its state (default from topology, or $GAMEDAY_STATE_DIR)",
+    options.add_state_dir(
+        p, help="where the stack keeps its state (default from topology, or $GAMEDAY_STATE_DIR)"
     )
 
 
 def register(sub: Any) -> None:
+    _register_lifecycle(sub)
+    _register_primitives(sub)
+
+
+def _register_lifecycle(sub: Any) -> None:
+    """up, status, down, logs, validate-topology."""
     p = sub.add_parser("up", help="bring the local HA stack up and wait until every part is ready")
     _topology_arg(p)
     p.add_argument(
@@ -45,7 +48,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("status", help="show every process of the stack: region, role, pid, health")
-    p.add_argument("--state-dir", type=options.state_dir, default=None)
+    options.add_state_dir(p)
     p.add_argument(
         "--json", action="store_true", help="machine-readable output with the stack's URLs"
     )
@@ -65,7 +68,7 @@ def register(sub: Any) -> None:
         type=options.name,
         help="program name, e.g. pg-primary, api-primary-0, haproxy-edge",
     )
-    p.add_argument("--state-dir", type=options.state_dir, default=None)
+    options.add_state_dir(p)
     p.add_argument("-n", "--lines", type=options.integer(1, 1_000_000), default=50)
     p.set_defaults(func=cmd_logs)
 
@@ -75,9 +78,18 @@ def register(sub: Any) -> None:
     p.add_argument("file", type=Path)
     p.set_defaults(func=cmd_validate)
 
+
+def _register_primitives(sub: Any) -> None:
+    """`stack ACTION`: the fault and scaling primitives, one subparser each."""
     p = sub.add_parser("stack", help="fault and scaling primitives on the running stack")
-    p.add_argument("--state-dir", type=options.state_dir, default=None)
+    options.add_state_dir(p)
     ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _register_process_faults(ssub)
+    _register_stack_faults(ssub)
+
+
+def _register_process_faults(ssub: Any) -> None:
+    """kill/freeze/thaw/start a program; kill/freeze/restore a region."""
     for name, help_text in [
         ("kill", "SIGKILL a process and its children (API replicas restart like pods)"),
         ("freeze", "SIGSTOP a process tree"),
@@ -99,6 +111,10 @@ def register(sub: Any) -> None:
                 "--failback", action="store_true", help="then bring traffic and the DB leader back"
             )
         q.set_defaults(func=cmd_stack)
+
+
+def _register_stack_faults(ssub: Any) -> None:
+    """The leaders' faults, scaling, edge routing and the leaders' query."""
     q = ssub.add_parser(
         "kill-db-leader", help="hard-kill the Patroni leader (Patroni and PostgreSQL)"
     )

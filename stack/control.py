@@ -26,8 +26,8 @@ from bedrock.errors import ActionError, ConfigError, SetupError
 from bedrock.loader import load_data
 from stack import faults, haproxy, render
 from stack.faults import DirJournal, FaultJournal
+from stack.layout import Layout
 from stack.probes import redis_client
-from stack.render import Layout
 from stack.state_dir import resolve_state_dir
 from stack.supervisor import Supervisor, process_tree, signal_tree
 

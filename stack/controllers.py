@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from stack.render import Layout, Program
+from stack.layout import Layout, Program
 from stack.topology import Topology
 
 

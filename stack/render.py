@@ -10,80 +10,16 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from stack.layout import Layout, Program
 from stack.topology import Topology
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 DELAY_LUA = Path(__file__).resolve().parent / "delay.lua"
-
-
-@dataclass(frozen=True)
-class Program:
-    """One supervised process and what it is in the topology."""
-
-    name: str
-    command: str
-    region: str
-    role: str  # etcd | postgres | redis | lb | edge | api | prometheus | failover | autoscaler
-    autorestart: bool = False
-    user: str | None = None
-    environment: dict[str, str] = field(default_factory=dict)
-    stopwaitsecs: int = 10
-    index: int = 0
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where everything lives under the state directory."""
-
-    root: Path
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def supervisor_conf(self) -> Path:
-        return self.root / "supervisord.conf"
-
-    @property
-    def supervisor_sock(self) -> Path:
-        return self.root / "supervisor.sock"
-
-    @property
-    def supervisor_pid(self) -> Path:
-        return self.root / "supervisord.pid"
-
-    @property
-    def handles(self) -> Path:
-        return self.root / "stack.json"
-
-    def etcd_dir(self, region: str) -> Path:
-        return self.root / "etcd" / region
-
-    def pg_dir(self, member: str) -> Path:
-        return self.root / "pg" / member
-
-    def redis_dir(self, host: str) -> Path:
-        return self.root / "redis" / host
-
-    def haproxy_cfg(self, name: str) -> Path:
-        return self.root / "haproxy" / f"{name}.cfg"
-
-    def haproxy_sock(self, name: str) -> Path:
-        return self.root / "haproxy" / f"{name}.sock"
-
-    @property
-    def prometheus_dir(self) -> Path:
-        return self.root / "prometheus"
-
-    @property
-    def api_targets(self) -> Path:
-        return self.prometheus_dir / "targets" / "api.json"
 
 
 # -- programs -------------------------------------------------------------------
@@ -112,17 +48,16 @@ def etcd_programs(t: Topology, layout: Layout) -> list[Program]:
     return programs
 
 
+_PG_HBA = [
+    "local all all trust",
+    "host all all 127.0.0.0/8 trust",
+    "host replication all 127.0.0.0/8 trust",
+]
+
+
 def patroni_config(t: Topology, layout: Layout, member: str) -> str:
-    region = t.pg_member_region(member)
-    host = t.pg_host(region)
+    host = t.pg_host(t.pg_member_region(member))
     p = t.ports
-    pg = t.postgres
-    base = layout.pg_dir(member)
-    hba = [
-        "local all all trust",
-        "host all all 127.0.0.0/8 trust",
-        "host replication all 127.0.0.0/8 trust",
-    ]
     config = {
         "scope": f"gameday-{t.name}",
         "namespace": "/service/",
@@ -132,57 +67,69 @@ def patroni_config(t: Topology, layout: Layout, member: str) -> str:
             "connect_address": f"{host}:{p.patroni_rest}",
         },
         "etcd3": {"hosts": [f"{t.etcd_host(r)}:{p.etcd_client}" for r in t.regions]},
-        "bootstrap": {
-            "dcs": {
-                "ttl": pg.ttl,
-                "loop_wait": pg.loop_wait,
-                "retry_timeout": pg.retry_timeout,
-                "maximum_lag_on_failover": 16 * 1024 * 1024,
-                "synchronous_mode": pg.synchronous_mode,
-                "postgresql": {
-                    "use_pg_rewind": True,
-                    "use_slots": True,
-                    "parameters": {
-                        "wal_level": "replica",
-                        "hot_standby": "on",
-                        "wal_log_hints": "on",
-                        "max_wal_senders": 10,
-                        "max_replication_slots": 10,
-                        "max_connections": 200,
-                        "wal_keep_size": "256MB",
-                    },
-                },
-            },
-            "initdb": [{"encoding": "UTF8"}, {"locale": "C.UTF-8"}],
-            "pg_hba": hba,
-        },
-        "postgresql": {
-            "listen": f"{host}:{p.postgres}",
-            "connect_address": f"{host}:{p.postgres}",
-            "data_dir": str(base / "data"),
-            "bin_dir": PG_BIN,
-            "pgpass": str(base / "pgpass"),
-            "authentication": {
-                "superuser": {"username": "postgres", "password": "postgres"},
-                "replication": {"username": "replicator", "password": "replicator"},
-                "rewind": {"username": "postgres", "password": "postgres"},
-            },
-            "parameters": {
-                "unix_socket_directories": str(base / "run"),
-                "shared_buffers": "64MB",
-                "fsync": "on",
-                "synchronous_commit": "on",
-            },
-            "pg_hba": hba,
-            # pg_basebackup's default spread checkpoint made a new replica wait ~7 s
-            # (of a ~22 s `gameday up`); fast is fine for a replica of a small database.
-            "basebackup": [{"checkpoint": "fast"}],
-        },
+        "bootstrap": _patroni_bootstrap(t),
+        "postgresql": _patroni_postgresql(t, layout.pg_dir(member), host),
         # INFO: every leader change and demotion is explained in logs/<member>.log
         "log": {"level": "INFO"},
         "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False},
     }
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def _patroni_bootstrap(t: Topology) -> dict[str, Any]:
+    """The cluster-wide settings Patroni writes to etcd when it creates the cluster."""
+    pg = t.postgres
+    return {
+        "dcs": {
+            "ttl": pg.ttl,
+            "loop_wait": pg.loop_wait,
+            "retry_timeout": pg.retry_timeout,
+            "maximum_lag_on_failover": 16 * 1024 * 1024,
+            "synchronous_mode": pg.synchronous_mode,
+            "postgresql": {
+                "use_pg_rewind": True,
+                "use_slots": True,
+                "parameters": {
+                    "wal_level": "replica",
+                    "hot_standby": "on",
+                    "wal_log_hints": "on",
+                    "max_wal_senders": 10,
+                    "max_replication_slots": 10,
+                    "max_connections": 200,
+                    "wal_keep_size": "256MB",
+                },
+            },
+        },
+        "initdb": [{"encoding": "UTF8"}, {"locale": "C.UTF-8"}],
+        "pg_hba": _PG_HBA,
+    }
+
+
+def _patroni_postgresql(t: Topology, base: Path, host: str) -> dict[str, Any]:
+    """One member's PostgreSQL: its address, data directory and local parameters."""
+    p = t.ports
+    return {
+        "listen": f"{host}:{p.postgres}",
+        "connect_address": f"{host}:{p.postgres}",
+        "data_dir": str(base / "data"),
+        "bin_dir": PG_BIN,
+        "pgpass": str(base / "pgpass"),
+        "authentication": {
+            "superuser": {"username": "postgres", "password": "postgres"},
+            "replication": {"username": "replicator", "password": "replicator"},
+            "rewind": {"username": "postgres", "password": "postgres"},
+        },
+        "parameters": {
+            "unix_socket_directories": str(base / "run"),
+            "shared_buffers": "64MB",
+            "fsync": "on",
+            "synchronous_commit": "on",
+        },
+        "pg_hba": _PG_HBA,
+        # pg_basebackup's default spread checkpoint made a new replica wait ~7 s
+        # (of a ~22 s `gameday up`); fast is fine for a replica of a small database.
+        "basebackup": [{"checkpoint": "fast"}],
+    }
 
 
 def patroni_programs(t: Topology, layout: Layout) -> list[Program]:
@@ -247,6 +194,39 @@ def redis_programs(t: Topology, layout: Layout) -> list[Program]:
     return programs
 
 
+def _haproxy_head(sock: Path, lua: bool) -> list[str]:
+    """`global` and `defaults`: the part the regional and edge HAProxy configs share."""
+    delay = [f"  lua-load {DELAY_LUA}", "  set-var proc.delay_ms int(0)"] if lua else []
+    return [
+        "global",
+        f"  stats socket {sock} mode 600 level admin",
+        "  maxconn 4096",
+        *delay,
+        "  nbthread 1",
+        "defaults",
+        "  mode http",
+        "  timeout connect 500ms",
+        "  timeout client 30s",
+        "  timeout server 10s",
+        "  timeout check 400ms",
+    ]
+
+
+def _stats_frontend(name: str, bind: str) -> list[str]:
+    """The stats page and the Prometheus exporter of one HAProxy."""
+    return [
+        f"frontend {name}",
+        f"  bind {bind}",
+        "  http-request use-service prometheus-exporter if { path /metrics }",
+        "  stats enable",
+        "  stats uri /stats",
+    ]
+
+
+# Every health check: a 500 ms probe, down after 2 failures, up after 1 success.
+_CHECK_TIMING = "  default-server inter 500 fastinter 250 downinter 500 fall 2 rise 1"
+
+
 def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
     p = t.ports
     lb = t.lb_host(region)
@@ -256,24 +236,9 @@ def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
     for i in range(t.regions[region].api_max_replicas):
         disabled = "" if i < replicas else " disabled"
         servers.append(f"  server api-{region}-{i} {api_host}:{t.api_port(i)} check{disabled}")
-    pg_servers = [
-        f"  server {m.name} {t.pg_host(m.region)}:{p.postgres} check port {p.patroni_rest}"
-        for m in t.postgres.members
-    ]
     return "\n".join(
         [
-            "global",
-            f"  stats socket {layout.haproxy_sock(region)} mode 600 level admin",
-            "  maxconn 4096",
-            f"  lua-load {DELAY_LUA}",
-            "  set-var proc.delay_ms int(0)",
-            "  nbthread 1",
-            "defaults",
-            "  mode http",
-            "  timeout connect 500ms",
-            "  timeout client 30s",
-            "  timeout server 10s",
-            "  timeout check 400ms",
+            *_haproxy_head(layout.haproxy_sock(region), lua=True),
             "  retries 1",
             "  option redispatch",
             "  option http-keep-alive",
@@ -283,11 +248,7 @@ def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
             # liveness path the load balancers check.
             "  http-request lua.gameday_delay unless { path /static }",
             "  default_backend be_api",
-            f"frontend fe_stats_{region}",
-            f"  bind {lb}:{p.lb_stats}",
-            "  http-request use-service prometheus-exporter if { path /metrics }",
-            "  stats enable",
-            "  stats uri /stats",
+            *_stats_frontend(f"fe_stats_{region}", f"{lb}:{p.lb_stats}"),
             "backend be_api",
             "  balance roundrobin",
             # A replica killed mid-request must not cost the client its request:
@@ -299,20 +260,31 @@ def regional_haproxy_config(t: Topology, layout: Layout, region: str) -> str:
             # Liveness only: a replica whose database is failing over can still serve cached reads.
             "  option httpchk GET /static",
             "  http-check expect status 200",
-            "  default-server inter 500 fastinter 250 downinter 500 fall 2 rise 1",
+            _CHECK_TIMING,
             *servers,
-            "listen db_leader",
-            "  mode tcp",
-            f"  bind {lb}:{p.lb_db}",
-            "  timeout client 1h",
-            "  timeout server 1h",
-            "  option httpchk GET /primary",
-            "  http-check expect status 200",
-            "  default-server inter 500 fastinter 250 downinter 500 fall 2 rise 1 on-marked-down shutdown-sessions",
-            *pg_servers,
+            *_db_leader_listen(t, lb),
             "",
         ]
     )
+
+
+def _db_leader_listen(t: Topology, lb: str) -> list[str]:
+    """TCP to whichever PostgreSQL member Patroni's /primary says is the leader."""
+    p = t.ports
+    return [
+        "listen db_leader",
+        "  mode tcp",
+        f"  bind {lb}:{p.lb_db}",
+        "  timeout client 1h",
+        "  timeout server 1h",
+        "  option httpchk GET /primary",
+        "  http-check expect status 200",
+        _CHECK_TIMING + " on-marked-down shutdown-sessions",
+        *(
+            f"  server {m.name} {t.pg_host(m.region)}:{p.postgres} check port {p.patroni_rest}"
+            for m in t.postgres.members
+        ),
+    ]
 
 
 def edge_haproxy_config(t: Topology, layout: Layout) -> str:
@@ -323,31 +295,18 @@ def edge_haproxy_config(t: Topology, layout: Layout) -> str:
         servers.append(f"  server {region} {t.lb_host(region)}:{t.ports.lb_http} check{state}")
     return "\n".join(
         [
-            "global",
-            f"  stats socket {layout.haproxy_sock('edge')} mode 600 level admin",
-            "  maxconn 4096",
-            "  nbthread 1",
-            "defaults",
-            "  mode http",
-            "  timeout connect 500ms",
-            "  timeout client 30s",
-            "  timeout server 10s",
-            "  timeout check 400ms",
+            *_haproxy_head(layout.haproxy_sock("edge"), lua=False),
             "  option http-keep-alive",
             "frontend fe_edge",
             f"  bind {g.address}:{g.edge_port}",
             "  default_backend be_regions",
-            "frontend fe_edge_stats",
-            f"  bind {g.address}:{g.edge_stats_port}",
-            "  http-request use-service prometheus-exporter if { path /metrics }",
-            "  stats enable",
-            "  stats uri /stats",
+            *_stats_frontend("fe_edge_stats", f"{g.address}:{g.edge_stats_port}"),
             # The edge plays DNS / global load balancing: exactly one region is
             # active (`ready`); the failover controller switches it at runtime.
             "backend be_regions",
             "  option httpchk GET /static",
             "  http-check expect status 200",
-            "  default-server inter 500 fastinter 250 downinter 500 fall 2 rise 1",
+            _CHECK_TIMING,
             *servers,
             "",
         ]

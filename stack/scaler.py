@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from stack.control import Stack
-from stack.render import Program
+from stack.layout import Program
 
 REPO = Path(__file__).resolve().parents[1]  # supervisord runs programs in the state dir
 

@@ -221,6 +221,12 @@ class LoadedTopology:
 
 
 def _semantic_problems(t: Topology) -> list[str]:
+    """Every cross-field problem; port clashes only once the rest holds (they need it)."""
+    problems = [*_region_problems(t), *_postgres_problems(t), *_redis_problems(t)]
+    return problems or _port_clashes(t)
+
+
+def _region_problems(t: Topology) -> list[str]:
     problems: list[str] = []
     roles = [r.role for r in t.regions.values()]
     if roles.count("active") != 1:
@@ -247,15 +253,20 @@ def _semantic_problems(t: Topology) -> list[str]:
         problems.append(
             f"global.address: {t.global_.address} is inside region {nets[global_net]}'s range"
         )
-    names = [m.name for m in t.postgres.members]
-    for i, member in enumerate(t.postgres.members):
+    return problems
+
+
+def _postgres_problems(t: Topology) -> list[str]:
+    problems: list[str] = []
+    pg = t.postgres
+    names = [m.name for m in pg.members]
+    for i, member in enumerate(pg.members):
         if member.region not in t.regions:
             problems.append(f"postgres.members.{i}.region: unknown region {member.region!r}")
     if len(set(names)) != len(names):
         problems.append("postgres.members: member names must be unique")
-    if t.postgres.leader not in names:
-        problems.append(f"postgres.leader: {t.postgres.leader!r} is not one of the members {names}")
-    pg = t.postgres
+    if pg.leader not in names:
+        problems.append(f"postgres.leader: {pg.leader!r} is not one of the members {names}")
     if pg.loop_wait + 2 * pg.retry_timeout > pg.ttl:
         problems.append(
             f"postgres.ttl: loop_wait + 2*retry_timeout ({pg.loop_wait + 2 * pg.retry_timeout}) "
@@ -268,14 +279,25 @@ def _semantic_problems(t: Topology) -> list[str]:
             f"postgres.ttl: {pg.ttl} is below {PATRONI4_MIN_TTL}, the minimum of Patroni 4 "
             f"({pg.patroni}); only Debian's Patroni 3 ({DEBIAN_PATRONI}) accepts less"
         )
-    for region_name in t.api_regions:
-        if region_name not in t.redis:
-            problems.append(f"redis.{region_name}: missing (every API region needs a Redis)")
-    for region_name in t.redis:
-        if region_name not in t.regions:
-            problems.append(f"redis.{region_name}: unknown region")
-    if problems:
-        return problems
+    return problems
+
+
+def _redis_problems(t: Topology) -> list[str]:
+    missing = [
+        f"redis.{region_name}: missing (every API region needs a Redis)"
+        for region_name in t.api_regions
+        if region_name not in t.redis
+    ]
+    unknown = [
+        f"redis.{region_name}: unknown region"
+        for region_name in t.redis
+        if region_name not in t.regions
+    ]
+    return missing + unknown
+
+
+def _port_clashes(t: Topology) -> list[str]:
+    problems: list[str] = []
     seen: dict[tuple[str, int], str] = {}
     for host, port, owner in t.listeners():
         key = (host, port)

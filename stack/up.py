@@ -30,8 +30,8 @@ import psutil
 from bedrock.errors import InputError, SetupError
 from stack import render
 from stack.controllers import write_configs
+from stack.layout import Layout, Program
 from stack.probes import http_ok, redis_cluster_ok, redis_ping, tcp_open, wait_for
-from stack.render import Layout, Program
 from stack.state_dir import check_state_dir, claim_state_dir, remove_state_dir, resolve_state_dir
 from stack.supervisor import Supervisor, process_tree, signal_tree
 from stack.topology import Topology

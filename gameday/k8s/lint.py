@@ -25,58 +25,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bedrock.errors import ConfigError
-from bedrock.loader import parse_yaml
+from gameday.k8s.rbac import rule_failover_rbac
 
 Obj = dict[str, Any]
 
 PROBES_EXEMPT = "gameday.twinme.ai/probes-exempt"
-FAILOVER_ROLE = "failover-controller"
-FAILOVER_SERVICE_ACCOUNT = "failover-controller"
-
-FAILOVER_CONFIG_MAP = "failover-config"
-FAILOVER_CONFIG_KEY = "config.yaml"
-
-Call = tuple[str, str, str]  # (API group, resource, verb)
-
-
-def failover_controller_calls(config: dict[str, Any]) -> dict[Call, frozenset[str] | None]:
-    """The API calls the failover controller makes with this config, and on which names.
-
-    Mirrors failover/backends: kube.py (IngressSwitch: read/patch_namespaced_ingress;
-    DeploymentScaler: patch_namespaced_deployment_scale, read_namespaced_deployment_status)
-    and lease_lock.py (read/replace/create_namespaced_lease). None: not limitable by
-    name (create: the authorizer does not know the name before the object exists).
-    """
-    calls: dict[Call, set[str] | None] = {}
-
-    def need(call: Call, name: str | None) -> None:
-        if name is None:
-            calls[call] = None
-        else:
-            names = calls.setdefault(call, set())
-            if names is not None:
-                names.add(str(name))
-
-    for key in ("traffic", "load_balancer"):
-        switch = config.get(key) or {}
-        if switch.get("kind") == "k8s_ingress":
-            need(("networking.k8s.io", "ingresses", "get"), switch.get("ingress"))
-            need(("networking.k8s.io", "ingresses", "patch"), switch.get("ingress"))
-    scaler = config.get("scaler") or {}
-    if scaler.get("kind") == "kubernetes":
-        for deployment in (scaler.get("deployments") or {}).values():
-            need(("apps", "deployments/scale", "patch"), deployment)
-            need(("apps", "deployments/status", "get"), deployment)
-    lock = config.get("lock") or {}
-    if lock.get("kind") == "kubernetes":
-        name = lock.get("name", "gameday-failover")
-        need(("coordination.k8s.io", "leases", "get"), name)
-        need(("coordination.k8s.io", "leases", "update"), name)
-        need(("coordination.k8s.io", "leases", "create"), None)
-    return {c: (frozenset(n) if n is not None else None) for c, n in calls.items()}
-
-
 POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"}
 ZONE_LABEL = "topology.kubernetes.io/zone"
 # AWS/GCP/Azure-style region names: eu-west-3, us-central1, europe-west1. A zone
@@ -202,107 +155,6 @@ def rule_pinned_images(objects: list[Obj]) -> list[str]:
     return problems
 
 
-def _failover_config(objects: list[Obj]) -> tuple[dict[str, Any] | None, str | None]:
-    for obj in objects:
-        if obj.get("kind") == "ConfigMap" and obj["metadata"]["name"] == FAILOVER_CONFIG_MAP:
-            text = (obj.get("data") or {}).get(FAILOVER_CONFIG_KEY)
-            if text is None:
-                return None, f"ConfigMap {FAILOVER_CONFIG_MAP} has no {FAILOVER_CONFIG_KEY}"
-            try:
-                config = parse_yaml(str(text), FAILOVER_CONFIG_KEY).data
-            except ConfigError as exc:
-                return (
-                    None,
-                    f"ConfigMap {FAILOVER_CONFIG_MAP}: {FAILOVER_CONFIG_KEY} is not YAML: "
-                    + "; ".join(exc.problems),
-                )
-            if not isinstance(config, dict):
-                return (
-                    None,
-                    f"ConfigMap {FAILOVER_CONFIG_MAP}: {FAILOVER_CONFIG_KEY} is not a mapping",
-                )
-            return config, None
-    return None, f"no ConfigMap named {FAILOVER_CONFIG_MAP}"
-
-
-def rule_failover_rbac(objects: list[Obj]) -> list[str]:
-    """The controller's Role grants exactly the calls its config makes, on those names."""
-    roles = [
-        o for o in objects if o.get("kind") == "Role" and o["metadata"]["name"] == FAILOVER_ROLE
-    ]
-    if not roles:
-        return [f"failover-rbac: no Role named {FAILOVER_ROLE}"]
-    config, error = _failover_config(objects)
-    if config is None:
-        return [f"failover-rbac: {error}"]
-    needed = failover_controller_calls(config)
-    problems = []
-    for role in roles:
-        granted: dict[Call, set[str] | None] = {}
-        for i, rule in enumerate(role.get("rules") or []):
-            where = f"{_name(role)}: rules[{i}]"
-            if rule.get("nonResourceURLs"):
-                problems.append(f"failover-rbac: {where}: grants non-resource URLs")
-            names = [str(n) for n in rule.get("resourceNames") or []]
-            for group in rule.get("apiGroups") or []:
-                for resource in rule.get("resources") or []:
-                    for verb in rule.get("verbs") or []:
-                        call = (group, resource, verb)
-                        what = f"{verb} on {resource} ({group or 'core'})"
-                        if call not in needed:
-                            problems.append(
-                                f"failover-rbac: {where}: grants {what}, which the controller "
-                                "never calls with this failover-config"
-                            )
-                            continue
-                        allowed = needed[call]
-                        if allowed is not None and not names:
-                            problems.append(
-                                f"failover-rbac: {where}: {what} is not limited by resourceNames"
-                            )
-                        extra = sorted(set(names) - allowed) if allowed is not None else []
-                        if extra:
-                            problems.append(
-                                f"failover-rbac: {where}: {what} on {extra}, which the "
-                                "controller never touches"
-                            )
-                        have = granted.setdefault(call, set())
-                        if have is not None:
-                            if names:
-                                have.update(names)
-                            else:
-                                granted[call] = None
-        for call, allowed in sorted(needed.items()):
-            have = granted.get(call, set())
-            missing = sorted(allowed - have) if allowed is not None and have is not None else []
-            if call not in granted or missing:
-                on = f" on {missing}" if missing else ""
-                problems.append(
-                    f"failover-rbac: {_name(role)}: does not grant {call[2]} on {call[1]} "
-                    f"({call[0] or 'core'}){on}, which the controller calls"
-                )
-    for obj in objects:
-        kind = obj.get("kind")
-        if kind == "ClusterRoleBinding" and any(
-            s.get("kind") == "ServiceAccount" and s.get("name") == FAILOVER_SERVICE_ACCOUNT
-            for s in obj.get("subjects") or []
-        ):
-            problems.append(f"failover-rbac: {_name(obj)}: binds the controller cluster-wide")
-        if kind == "RoleBinding" and obj.get("roleRef", {}).get("name") == FAILOVER_ROLE:
-            others = [
-                s.get("name")
-                for s in obj.get("subjects") or []
-                if s.get("name") != FAILOVER_SERVICE_ACCOUNT
-            ]
-            if others:
-                problems.append(f"failover-rbac: {_name(obj)}: also binds {others}")
-        if kind == "Deployment" and obj["metadata"]["name"] == "failover-controller":
-            sa = obj["spec"]["template"]["spec"].get("serviceAccountName")
-            if sa != FAILOVER_SERVICE_ACCOUNT:
-                problems.append(f"failover-rbac: {_name(obj)}: runs as {sa!r}")
-    return problems
-
-
 def _index(objects: list[Obj]) -> dict[tuple[str, str, str], Obj]:
     return {(str(o.get("kind")), _ns(o), str(o["metadata"].get("name"))): o for o in objects}
 
@@ -319,118 +171,170 @@ def _pod_labels_in(objects: list[Obj], ns: str) -> list[dict[str, str]]:
     ]
 
 
+Ref = tuple[str, str, str]  # (field, kind, name) an object refers to, in its namespace
+
+_ROLE_RESOURCE_KINDS = {
+    "deployments": "Deployment",
+    "deployments/scale": "Deployment",
+    "deployments/status": "Deployment",
+    "ingresses": "Ingress",
+}
+
+
 def rule_references(objects: list[Obj]) -> list[str]:
     idx = _index(objects)
     problems = []
     for obj in objects:
-        kind, ns, spec = obj.get("kind"), _ns(obj), obj.get("spec") or {}
-        refs: list[tuple[str, str, str]] = []  # (field, kind, name)
-        if kind == "HorizontalPodAutoscaler":
-            t = spec.get("scaleTargetRef") or {}
-            refs.append(("spec.scaleTargetRef", str(t.get("kind")), str(t.get("name"))))
-        if kind == "VerticalPodAutoscaler":
-            t = spec.get("targetRef") or {}
-            refs.append(("spec.targetRef", str(t.get("kind")), str(t.get("name"))))
-        if kind == "Ingress":
-            for r, rule in enumerate(spec.get("rules") or []):
-                for p, path in enumerate((rule.get("http") or {}).get("paths") or []):
-                    svc = (path.get("backend") or {}).get("service") or {}
-                    field = f"spec.rules[{r}].http.paths[{p}].backend.service"
-                    refs.append((field, "Service", str(svc.get("name"))))
-                    target = idx.get(("Service", ns, str(svc.get("name"))))
-                    port = (svc.get("port") or {}).get("name")
-                    if (
-                        target
-                        and port
-                        and port not in {sp.get("name") for sp in target["spec"].get("ports") or []}
-                    ):
-                        problems.append(f"references: {_name(obj)}: {field}: no port {port!r}")
-        if kind == "Role":
-            for i, rule in enumerate(obj.get("rules") or []):
-                for res in rule.get("resources") or []:
-                    target_kind = {
-                        "deployments": "Deployment",
-                        "deployments/scale": "Deployment",
-                        "deployments/status": "Deployment",
-                        "ingresses": "Ingress",
-                    }.get(res)
-                    for name in rule.get("resourceNames") or []:
-                        if target_kind:
-                            refs.append((f"rules[{i}].resourceNames", target_kind, str(name)))
-        template = pod_template(obj)
-        if template is not None and kind != "CronJob" and "selector" in spec:
-            match = (spec.get("selector") or {}).get("matchLabels") or {}
-            labels = (template.get("metadata") or {}).get("labels") or {}
-            if not _selects(match, labels):
-                problems.append(
-                    f"references: {_name(obj)}: spec.selector {match} does not match the "
-                    f"template's labels {labels}"
-                )
-        if template is not None:
-            tspec = template.get("spec") or {}
-            for where, c in _containers(template):
-                for e, env in enumerate(c.get("env") or []):
-                    ref = (env.get("valueFrom") or {}).get("configMapKeyRef")
-                    if ref and not ref.get("optional"):
-                        cm = idx.get(("ConfigMap", ns, str(ref.get("name"))))
-                        if cm is None or ref.get("key") not in (cm.get("data") or {}):
-                            problems.append(
-                                f"references: {_name(obj)}: {where}.env[{e}]: no key "
-                                f"{ref.get('key')!r} in ConfigMap {ref.get('name')}"
-                            )
-            for v, vol in enumerate(tspec.get("volumes") or []):
-                if "configMap" in vol:
-                    refs.append((f"volumes[{v}]", "ConfigMap", str(vol["configMap"].get("name"))))
-                if "persistentVolumeClaim" in vol:
-                    claim = str(vol["persistentVolumeClaim"].get("claimName"))
-                    refs.append((f"volumes[{v}]", "PersistentVolumeClaim", claim))
-            sa = tspec.get("serviceAccountName")
-            if sa:
-                refs.append(("serviceAccountName", "ServiceAccount", str(sa)))
-        if kind in {"PodDisruptionBudget", "Service"}:
-            selector = (
-                spec.get("selector") or {}
-                if kind == "Service"
-                else (spec.get("selector") or {}).get("matchLabels") or {}
-            )
-            if selector and not any(_selects(selector, lab) for lab in _pod_labels_in(objects, ns)):
-                problems.append(f"references: {_name(obj)}: selector {selector} matches no pods")
-        if kind == "ServiceMonitor":
-            selector = (spec.get("selector") or {}).get("matchLabels") or {}
-            namespaces = (spec.get("namespaceSelector") or {}).get("matchNames") or [ns]
-            services = [
-                o
-                for o in objects
-                if o.get("kind") == "Service"
-                and _ns(o) in namespaces
-                and _selects(selector, (o.get("metadata") or {}).get("labels") or {})
-            ]
-            ports = {p.get("port") for p in spec.get("endpoints") or []}
-            if not services:
-                problems.append(f"references: {_name(obj)}: selector {selector} matches no Service")
-            for labels in _pod_labels_in(objects, ns):
-                backing = sorted(
-                    o["metadata"]["name"]
-                    for o in services
-                    if _selects(o["spec"].get("selector") or {}, labels)
-                )
-                if len(backing) > 1:
-                    problems.append(
-                        f"references: {_name(obj)}: selects {len(backing)} Services over the "
-                        f"same pods ({', '.join(backing)}): each pod would be scraped, and "
-                        "counted, once per Service"
-                    )
-            for port in ports:
-                if services and not any(
-                    port in {sp.get("name") for sp in s["spec"].get("ports") or []}
-                    for s in services
-                ):
-                    problems.append(
-                        f"references: {_name(obj)}: no selected Service has port {port!r}"
-                    )
+        refs, found = _refs_of(obj, objects, idx)
+        problems += found
+        ns = _ns(obj)
         for field, target_kind, name in refs:
             if (target_kind, ns, name) not in idx:
                 problems.append(f"references: {_name(obj)}: {field}: no {target_kind} {ns}/{name}")
+    return problems
+
+
+def _refs_of(
+    obj: Obj, objects: list[Obj], idx: dict[tuple[str, str, str], Obj]
+) -> tuple[list[Ref], list[str]]:
+    """What one object refers to (the caller checks those exist) and what is wrong on the way."""
+    kind = obj.get("kind")
+    template = pod_template(obj)
+    if template is not None:
+        return _template_refs(obj, template, idx)
+    if kind == "Ingress":
+        return _ingress_refs(obj, idx)
+    if kind in {"PodDisruptionBudget", "Service"}:
+        return [], _selector_problems(obj, objects)
+    if kind == "ServiceMonitor":
+        return [], _service_monitor_problems(obj, objects)
+    return _named_refs(obj), []
+
+
+def _named_refs(obj: Obj) -> list[Ref]:
+    """HPA and VPA targets, and the objects a Role names in resourceNames."""
+    kind, spec = obj.get("kind"), obj.get("spec") or {}
+    refs: list[Ref] = []
+    if kind == "HorizontalPodAutoscaler":
+        t = spec.get("scaleTargetRef") or {}
+        refs.append(("spec.scaleTargetRef", str(t.get("kind")), str(t.get("name"))))
+    if kind == "VerticalPodAutoscaler":
+        t = spec.get("targetRef") or {}
+        refs.append(("spec.targetRef", str(t.get("kind")), str(t.get("name"))))
+    if kind == "Role":
+        for i, rule in enumerate(obj.get("rules") or []):
+            for res in rule.get("resources") or []:
+                target_kind = _ROLE_RESOURCE_KINDS.get(res)
+                for name in rule.get("resourceNames") or []:
+                    if target_kind:
+                        refs.append((f"rules[{i}].resourceNames", target_kind, str(name)))
+    return refs
+
+
+def _ingress_refs(obj: Obj, idx: dict[tuple[str, str, str], Obj]) -> tuple[list[Ref], list[str]]:
+    """Each backend Service, and its named port."""
+    refs: list[Ref] = []
+    problems = []
+    for r, rule in enumerate((obj.get("spec") or {}).get("rules") or []):
+        for p, path in enumerate((rule.get("http") or {}).get("paths") or []):
+            svc = (path.get("backend") or {}).get("service") or {}
+            field = f"spec.rules[{r}].http.paths[{p}].backend.service"
+            refs.append((field, "Service", str(svc.get("name"))))
+            target = idx.get(("Service", _ns(obj), str(svc.get("name"))))
+            port = (svc.get("port") or {}).get("name")
+            if (
+                target
+                and port
+                and port not in {sp.get("name") for sp in target["spec"].get("ports") or []}
+            ):
+                problems.append(f"references: {_name(obj)}: {field}: no port {port!r}")
+    return refs, problems
+
+
+def _template_refs(
+    obj: Obj, template: Obj, idx: dict[tuple[str, str, str], Obj]
+) -> tuple[list[Ref], list[str]]:
+    """A workload: its selector matches its template; ConfigMap keys, volumes and the
+    ServiceAccount it uses exist."""
+    spec, ns = obj.get("spec") or {}, _ns(obj)
+    refs: list[Ref] = []
+    problems = []
+    if obj.get("kind") != "CronJob" and "selector" in spec:
+        match = (spec.get("selector") or {}).get("matchLabels") or {}
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        if not _selects(match, labels):
+            problems.append(
+                f"references: {_name(obj)}: spec.selector {match} does not match the "
+                f"template's labels {labels}"
+            )
+    tspec = template.get("spec") or {}
+    for where, c in _containers(template):
+        for e, env in enumerate(c.get("env") or []):
+            ref = (env.get("valueFrom") or {}).get("configMapKeyRef")
+            if ref and not ref.get("optional"):
+                cm = idx.get(("ConfigMap", ns, str(ref.get("name"))))
+                if cm is None or ref.get("key") not in (cm.get("data") or {}):
+                    problems.append(
+                        f"references: {_name(obj)}: {where}.env[{e}]: no key "
+                        f"{ref.get('key')!r} in ConfigMap {ref.get('name')}"
+                    )
+    for v, vol in enumerate(tspec.get("volumes") or []):
+        if "configMap" in vol:
+            refs.append((f"volumes[{v}]", "ConfigMap", str(vol["configMap"].get("name"))))
+        if "persistentVolumeClaim" in vol:
+            claim = str(vol["persistentVolumeClaim"].get("claimName"))
+            refs.append((f"volumes[{v}]", "PersistentVolumeClaim", claim))
+    sa = tspec.get("serviceAccountName")
+    if sa:
+        refs.append(("serviceAccountName", "ServiceAccount", str(sa)))
+    return refs, problems
+
+
+def _selector_problems(obj: Obj, objects: list[Obj]) -> list[str]:
+    """A PDB's or Service's selector matches some pods in its namespace."""
+    spec = obj.get("spec") or {}
+    selector = (
+        spec.get("selector") or {}
+        if obj.get("kind") == "Service"
+        else (spec.get("selector") or {}).get("matchLabels") or {}
+    )
+    if selector and not any(_selects(selector, lab) for lab in _pod_labels_in(objects, _ns(obj))):
+        return [f"references: {_name(obj)}: selector {selector} matches no pods"]
+    return []
+
+
+def _service_monitor_problems(obj: Obj, objects: list[Obj]) -> list[str]:
+    """A ServiceMonitor selects Services, one per set of pods, that have its ports."""
+    spec, ns = obj.get("spec") or {}, _ns(obj)
+    selector = (spec.get("selector") or {}).get("matchLabels") or {}
+    namespaces = (spec.get("namespaceSelector") or {}).get("matchNames") or [ns]
+    services = [
+        o
+        for o in objects
+        if o.get("kind") == "Service"
+        and _ns(o) in namespaces
+        and _selects(selector, (o.get("metadata") or {}).get("labels") or {})
+    ]
+    problems = []
+    if not services:
+        problems.append(f"references: {_name(obj)}: selector {selector} matches no Service")
+    for labels in _pod_labels_in(objects, ns):
+        backing = sorted(
+            o["metadata"]["name"]
+            for o in services
+            if _selects(o["spec"].get("selector") or {}, labels)
+        )
+        if len(backing) > 1:
+            problems.append(
+                f"references: {_name(obj)}: selects {len(backing)} Services over the "
+                f"same pods ({', '.join(backing)}): each pod would be scraped, and "
+                "counted, once per Service"
+            )
+    for port in {p.get("port") for p in spec.get("endpoints") or []}:
+        if services and not any(
+            port in {sp.get("name") for sp in s["spec"].get("ports") or []} for s in services
+        ):
+            problems.append(f"references: {_name(obj)}: no selected Service has port {port!r}")
     return problems
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gameday.k8s.lint import RULES, failover_controller_calls, image_problem, lint
+from gameday.k8s.lint import RULES, image_problem, lint
 from gameday.k8s.overlays import OVERLAYS_DIR, list_overlays
+from gameday.k8s.rbac import failover_controller_calls
 from gameday.k8s.render import apply_json_patch, render
 
 
