@@ -2,7 +2,8 @@
 
 Experiments call `experiments.actions` and `experiments.probes` through the
 python provider. Where the stack lives comes from the `state_dir` configuration
-(default `$GAMEDAY_STATE_DIR`, else `.state`); each fault is stamped into
+(default `$GAMEDAY_STATE_DIR`, else the default state directory outside the
+source tree, `<tmp>/gameday/state`: never the working directory); each fault is stamped into
 `$GAMEDAY_RUN_DIR/events.jsonl` when a run folder is set.
 """
 

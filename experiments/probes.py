@@ -68,12 +68,17 @@ def api_p95_ms(window_s: int = 30, configuration: Configuration = None) -> float
 
 
 def api_error_rate(window_s: int = 30, configuration: Configuration = None) -> float:
-    """Share of 5xx answers at the edge over the last `window_s` (0..1)."""
+    """Share of 5xx answers at the edge over the last `window_s` (0..1).
+
+    No requests in the window (an idle stack) is 0.0, no errors: the edge's counters are
+    there and did not move. No counters at all (the edge is not scraped) stays "no data"
+    and raises ActivityFailed.
+    """
     w = f"{int(window_s)}s"
-    q = (
-        f'sum(rate(haproxy_frontend_http_responses_total{{proxy="fe_edge",code="5xx"}}[{w}])) / '
-        f'sum(rate(haproxy_frontend_http_responses_total{{proxy="fe_edge"}}[{w}]))'
-    )
+    total = f'sum(rate(haproxy_frontend_http_responses_total{{proxy="fe_edge"}}[{w}]))'
+    errors = f'sum(rate(haproxy_frontend_http_responses_total{{proxy="fe_edge",code="5xx"}}[{w}]))'
+    # `> 0` drops the ratio when nothing was answered (0/0 = NaN); `== 0` then yields 0.
+    q = f"({errors} / ({total} > 0)) or ({total} == 0)"
     return _prom_scalar(configuration, q)
 
 

@@ -92,6 +92,9 @@ def _register_nightly(sub: Any) -> None:
         "--runs-dir", "--out", type=Path, default=Path("runs"), help="where run folders go"
     )
     p.add_argument("--target", default="local", choices=["local", "k8s"])
+    p.add_argument(
+        "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
+    )
     p.add_argument("--keep-up", action="store_true", help="leave the stack running afterwards")
     p.add_argument(
         "--dry-run", action="store_true", help="validate the suite and print the plan only"
@@ -178,12 +181,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError(f"--trials {args.trials}: must be in [1, {MAX_TRIALS}]")
     plan = make_plan(args.experiment, args.load, args.profile, args.target)
     if args.target == "k8s":
-        if not args.dry_run:
-            raise InputError(
-                "--target k8s runs only with --dry-run here: no cluster is reachable from this "
-                "machine (the faults, allowlist and plan are tested against a fake API server)"
-            )
-        return k8s_dry_run(plan, args.k8s_target)
+        from gameday.k8s.run_cli import run_k8s, target_file
+
+        if args.dry_run:
+            return k8s_dry_run(plan, target_file(args))
+        return run_k8s(args, _say)
     if args.dry_run:
         dry_run(plan, args.state_dir)
         return EXIT_OK
@@ -214,10 +216,9 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from gameday import suite as suites
 
     if args.target == "k8s":
-        raise InputError(
-            "nightly --target k8s: suites against a cluster are not orchestrated yet (no cluster to "
-            "build them against here); use `gameday run EXPERIMENT --target k8s --dry-run`"
-        )
+        from gameday.k8s.run_cli import nightly_k8s
+
+        return nightly_k8s(args, _say)
     suite, plans = load_suite(args.suite, args.profile)
     if args.dry_run:
         for plan in plans:

@@ -140,7 +140,6 @@ def finish(suite: Suite, result: SuiteResult, runs_dir: Path, say: Say) -> Path:
     """Record the suite's runs in the trend history and write the suite folder; its HTML page."""
     from gameday.summary import write_summary
     from gameday.trend.cli import record_finished
-    from gameday.trend.page import trend_html
 
     history: list[Any] = []
     for row in result.rows:
@@ -152,5 +151,5 @@ def finish(suite: Suite, result: SuiteResult, runs_dir: Path, say: Say) -> Path:
         result.rows,
         result.elapsed_s,
         result.code,
-        trend_html(history, section_only=True),
+        history,
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,8 @@ from typing import Any
 from bedrock.errors import GamedayError
 from bedrock.runfolder import reports
 from bedrock.runfolder import suite as suite_folder
+from slo.suite_page import suite_html
+from slo.trend import RunRow
 
 WORDS = {0: "PASS", 1: "FAIL", 2: "BAD INPUT", 3: "INCONCLUSIVE"}
 
@@ -109,7 +111,7 @@ def write_summary(
     rows: list[dict[str, Any]],
     elapsed_s: float,
     code: int,
-    trend_section: str = "",
+    history: Sequence[RunRow] = (),
 ) -> Path:
     doc = {
         "schema": suite_folder.SCHEMA,
@@ -121,9 +123,8 @@ def write_summary(
     suite = _Suite(
         folder, name, rows, [key_figures(r.get("run_dir")) for r in rows], elapsed_s, code
     )
-    out = suite_folder.write_summary(
-        folder, doc, _summary_markdown(suite), _summary_html(suite, trend_section)
-    )
+    page = suite_html(folder, name, rows, elapsed_s, str(WORDS.get(code, code)), history)
+    out = suite_folder.write_summary(folder, doc, _summary_markdown(suite), page)
     reports.write_junit(folder, _merged_junit(rows))
     return out
 
@@ -164,34 +165,3 @@ def _summary_markdown(s: _Suite) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-_COLOURS = {0: "#1a7f37", 1: "#cf222e", 2: "#9a6700", 3: "#9a6700"}
-
-
-def _summary_html(s: _Suite, trend_section: str) -> str:
-    """summary.html: the same table with the failing SLOs, every value escaped."""
-    body = []
-    for r, f in zip(s.rows, s.figures, strict=True):
-        link = "-"
-        if r.get("run_dir"):
-            href = html.escape(os.path.relpath(reports.html_path(r["run_dir"]), s.folder))
-            link = f"<a href='{href}'>report</a>"
-        verdict = f"<td style='color:{_COLOURS.get(r['code'], '#000')};font-weight:bold'>{WORDS.get(r['code'], r['code'])}</td>"
-        tds = "".join(f"<td>{html.escape(v)}</td>" for v in f.values())
-        body.append(
-            f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['scenario'])}</td>{verdict}{tds}"
-            f"<td>{html.escape(r['summary'])}</td><td>{html.escape(failing_slos(r.get('run_dir')))}</td>"
-            f"<td>{link}</td></tr>"
-        )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>gameday suite "
-        f"{html.escape(s.name)}</title><style>body{{font-family:sans-serif;margin:2em}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>"
-        f"</head><body><h1>Suite {html.escape(s.name)}: "
-        f"<span style='color:{_COLOURS.get(s.code, '#000')}'>{WORDS.get(s.code, s.code)}</span></h1>"
-        f"<p>{len(s.rows)} runs in {s.elapsed_s / 60:.1f} min.</p>"
-        "<table><tr><th>run</th><th>load</th><th>verdict</th><th>failover</th><th>RTO</th>"
-        "<th>lost writes</th><th>p95 (fault)</th><th>summary</th><th>failing SLO</th><th>report</th></tr>"
-        f"{''.join(body)}</table>{trend_section}</body></html>"
-    )

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # Debian's patroni (3.0.2) stays installed only for comparison: the stack runs
 # PyPI's Patroni 4 (below; docs/failover.md "Why Patroni 4"). chromium and
-# chromium-driver serve the browser tests (selenium points at /usr/bin/chromedriver).
-DEBS=(postgresql-15 patroni python3-venv etcd-server etcd-client redis-server redis-tools haproxy prometheus wrk nftables chromium chromium-driver)
+# chromium-driver serve the browser tests (selenium points at /usr/bin/chromedriver);
+# shellcheck serves actionlint (tests/unit/test_ci_workflow.py).
+DEBS=(postgresql-15 patroni python3-venv etcd-server etcd-client redis-server redis-tools haproxy prometheus wrk nftables chromium chromium-driver shellcheck)
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=()
 for pkg in "${DEBS[@]}"; do

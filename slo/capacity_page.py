@@ -1,4 +1,5 @@
-"""The capacity report as a designed page (slo/pages.py): the answers first, then evidence."""
+"""The capacity report as a designed page: the answers first, then evidence (template
+slo/templates/capacity.html.j2, rendered by slo.pages)."""
 
 from __future__ import annotations
 
@@ -7,44 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from slo import pages
-
-CAPACITY = """{% extends "base.html" %}
-{% block answer %}
-<div class="answer{{ ' bad' if not a or warnings else '' }}">
-{% if a %}
-<div class="big">{{ a.replicas_needed }} replicas for {{ "{:,.0f}".format(a.target_rps) }} req/s</div>
-<p>at the measured knee of {{ "{:,.0f}".format(a.knee_per_replica_rps) }} req/s per replica
-(linear).{% if usl.fit %} The scaling law says
-<b>{{ usl.replicas_for_target if usl.replicas_for_target is not none else "never" }}</b>
-with {{ "{:.0%}".format(usl.headroom) }} headroom.{% endif %}</p>
-<p>HPA: {{ a.hpa_replicas_for_target }} replicas at {{ "{:,.0f}".format(a.target_rps) }} req/s;
-consistent with the knee: <b>{{ a.hpa_target_consistent }}</b>; maxReplicas {{ a.max_replicas }}
-covers it: <b>{{ a.max_replicas_consistent }}</b>.</p>
-{% for p in predictions %}<p>Predicted scale time, {{ "{:,.0f}".format(p.peak) }} req/s for
-{{ p.hold }} s: <b>{{ p.scale }}</b></p>{% endfor %}
-{% else %}
-<div class="big">Inconclusive</div><p>No step held the targets, so there is no knee.</p>
-{% endif %}
-</div>
-{% for w in warnings %}<div class="warn">{{ w }}</div>{% endfor %}
-{% endblock %}
-{% block evidence %}
-<h2>Knee per replica count</h2>
-<table><tr><th>replicas</th><th>knee req/s</th><th>per replica</th><th>next step failed because</th></tr>
-{% for k in knees %}<tr><td class="num">{{ k.replicas }}</td><td class="num">{{ k.rps }}</td>
-<td class="num">{{ k.per }}</td><td>{{ k.why }}</td></tr>{% endfor %}
-</table>
-<h2>Scaling law (USL)</h2>
-{% if usl.fit %}<p>sigma (contention) {{ "%.4f"|format(usl.fit.sigma) }}, kappa (coherency)
-{{ "%.5f"|format(usl.fit.kappa) }}, lambda {{ "{:,.0f}".format(usl.fit["lambda"]) }} req/s,
-R<sup>2</sup> {{ "n/a" if usl.fit.r2 is none else "%.3f"|format(usl.fit.r2) }}
-from {{ usl.fit.n_points }} point(s).</p>{% endif %}
-{% for w in usl.warnings %}<div class="warn">{{ w }}</div>{% endfor %}
-{% for name, src in images %}<h2>{{ name }}</h2><img alt="{{ name }}" src="{{ src }}">{% endfor %}
-{% if problems %}<h2>Problems</h2><ul>{% for p in problems %}<li>{{ p }}</li>{% endfor %}</ul>{% endif %}
-{% endblock %}
-"""
-pages.register("capacity.html", CAPACITY)
 
 _TITLES = {
     "latency": "Latency vs throughput",
@@ -93,7 +56,7 @@ def render_capacity(report: Any, usl: dict[str, Any], out: Path, images: dict[st
         for key, name in images.items()
     ]
     return pages.render(
-        "capacity.html",
+        "capacity.html.j2",
         title=f"Capacity report (profile {report.profile})",
         subtitle=f"Targets: p95 < {report.p95_target_ms:g} ms, errors < 1 %, "
         f"{report.target_rps:,.0f} req/s.",

@@ -1,65 +1,93 @@
-"""Designed HTML report pages through Jinja2 (autoescaped), reusable by any report.
+"""Every HTML page gameday writes, through ONE Jinja2 environment and one layout.
 
-`render(name, **context)` renders a page template; every page extends `base.html` (title,
-an "answer" block shown first, then "evidence"). Templates live here as strings so they ship
-with the package without package-data configuration; add a page by adding a template that
-`{% extends "base.html" %}`.
+The templates live in slo/templates/ (package data): `base.html.j2` is the layout every page
+extends (run report, trials group, suite summary, capacity, trend, the live view's shell).
+Autoescape is on for every template and undefined names are errors, so a page never carries
+unescaped input and never silently drops a field. No page is built by string concatenation.
+
+`render(template, **context)` renders any page; `render_html` is the run report (report.html).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
-BASE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
- body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
- main{max-width:1000px;margin:0 auto;padding:24px}
- h1{font-size:24px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px}
- .sub{color:#5b6475;margin:0 0 16px}
- .answer{background:#fff;border-left:6px solid #2f6fde;padding:16px 20px;border-radius:6px}
- .answer.bad{border-left-color:#c8372d} .big{font-size:28px;font-weight:600}
- .warn{background:#fff4e0;border:1px solid #f0b45a;padding:8px 12px;border-radius:4px;margin:6px 0}
- table{border-collapse:collapse;background:#fff;width:100%}
- th,td{border-bottom:1px solid #e2e5ea;padding:6px 10px;text-align:left}
- th{background:#eef1f5} td.num{text-align:right;font-variant-numeric:tabular-nums}
- img{max-width:100%;background:#fff;border-radius:6px}
-</style></head>
-<body><main>
-<h1>{{ title }}</h1>{% if subtitle %}<p class="sub">{{ subtitle }}</p>{% endif %}
-<section id="answer">{% block answer %}{% endblock %}</section>
-<section id="evidence">{% block evidence %}{% endblock %}</section>
-</main></body></html>
-"""
-
-TEMPLATES: dict[str, str] = {"base.html": BASE}
-
-_ENV: jinja2.Environment | None = None
+from bedrock.errors import GamedayError
+from bedrock.runfolder import run as run_file
+from slo.results import Results, Series, SloResult
+from slo.timeline import timeline_figure
 
 
-def register(name: str, source: str) -> None:
-    """Add a page template (reports call this at import time)."""
-    global _ENV
-    TEMPLATES[name] = source
-    _ENV = None
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("slo", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
-def _env() -> jinja2.Environment:
-    global _ENV
-    if _ENV is None:
-        _ENV = jinja2.Environment(
-            loader=jinja2.DictLoader(TEMPLATES),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-    return _ENV
+def render(template: str, /, **context: Any) -> str:
+    """Render the page `template` (slo/templates/) with `context`."""
+    context.setdefault("subtitle", "")
+    return environment().get_template(template).render(**context)
 
 
-def render(name: str, **context: Any) -> str:
-    return _env().get_template(name).render(**context)
+def write_page(path: Path, text: str) -> Path:
+    """Write a page atomically (temp file + rename): a reader never sees half a page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def run_environment(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The versions and windows run.json recorded (empty when it is missing or unreadable)."""
+    try:
+        run = run_file.read_run(run_dir)
+    except GamedayError:
+        run = {}
+    if not isinstance(run, dict):
+        run = {}
+    return {
+        "versions": dict(run.get("versions") or {}),
+        "windows_s": dict(run.get("windows_s") or {}),
+    }
+
+
+def render_html(
+    results: Results,
+    images: list[tuple[str, str | None]],
+    fmt: Callable[[SloResult], str],
+    mark: dict[str, str],
+    series: Series | None = None,
+    p95_target_ms: float | None = None,
+) -> str:
+    """report.html of one run: verdict, SLOs, the shared-axis timeline, plots, writes."""
+    failing = [s for s in results.slos if s.status in ("fail", "inconclusive")]
+    return render(
+        "run.html.j2",
+        title=f"gameday: {results.run.name}",
+        r=results,
+        images=images,
+        fmt=fmt,
+        mark=mark,
+        failing=failing,
+        timeline=timeline_figure(results, series or Series(), p95_target_ms),
+        env=run_environment(Path(results.run.run_dir)),
+        data=results.measurements.data,
+    )
+
+
+def live_shell() -> str:
+    """The live view's page (gameday/live serves it; live.js fills it from /events)."""
+    return render("live.html.j2", title="gameday live")

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from slo.results import FaultInfo, PhaseSpan, Series  # noqa: E402
+from slo.results import FaultInfo, Series  # noqa: E402
 from slo.runfolder import LedgerEntry, Readback  # noqa: E402
 
 _SIZE = (9.0, 3.2)
@@ -104,29 +104,6 @@ def replicas_over_time(
     ax.set_ylabel("replicas")
     ax.set_title(f"Replicas per region ({source})")
     ax.legend(loc="upper left", fontsize=7)
-    return _png(fig)
-
-
-def failover_timeline(spans: Sequence[PhaseSpan], threshold_s: float | None) -> bytes | None:
-    if not spans:
-        return None
-    fig = Figure(figsize=(_SIZE[0], 0.5 + 0.45 * len(spans)))
-    ax = fig.add_subplot()
-    names = [s.name for s in spans]
-    ax.barh(
-        names,
-        [s.end_s - s.start_s for s in spans],
-        left=[s.start_s for s in spans],
-        color=["tab:orange" if s.source == "probes" else "tab:blue" for s in spans],
-    )
-    for i, s in enumerate(spans):
-        ax.text(s.end_s, i, f" {s.end_s:.1f} s", va="center", fontsize=7)
-    if threshold_s is not None:
-        ax.axvline(threshold_s, color="tab:red", lw=0.8, label=f"target {threshold_s:g} s")
-        ax.legend(loc="lower right", fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("seconds after fault injection")
-    ax.set_title("Failover timeline by phase")
     return _png(fig)
 
 

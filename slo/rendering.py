@@ -1,7 +1,8 @@
 """`render(run_dir, results)`: write results.json, report.md, report.html and junit.xml.
 
 The HTML is self-contained: plots are inline `data:image/png;base64` images and
-the style is inline (template: slo/templates/run.html.j2, slo/html_report.py). Plots need per-second series and the raw ledger/events;
+the style is inline (slo/pages.py, template slo/templates/run.html.j2). Plots need per-second
+series and the raw ledger/events;
 when `results` came from JSON (no series attached) they are recomputed from the
 run folder. Files are written atomically (temp file + rename).
 """
@@ -10,21 +11,28 @@ from __future__ import annotations
 
 import base64
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 from bedrock.runfolder import metrics as metrics_file
 from bedrock.runfolder import reports as reports_file
 from slo import plots
-from slo.html_report import render_html
 from slo.measure_data import PresentSet
 from slo.measure_load import aggregate_requests, run_phases
 from slo.measure_scale import replicas_timeline
+from slo.pages import render_html
 from slo.reports import _MARK, fmt_value, junit_xml, markdown
 from slo.results import Results, Series
 from slo.runfolder import RunData, load_run
 
 REPORT_FILES = reports_file.FILES
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _series(results: Results, data: RunData) -> Series:
@@ -68,9 +76,7 @@ def _replicas_plot(data: RunData, fault: Any, t0: float, t_end: float) -> tuple[
     )
 
 
-def _plots(results: Results, data: RunData) -> list[tuple[str, str | None]]:
-    m = results.measurements
-    series = _series(results, data)
+def _start_end(results: Results, data: RunData, series: Series) -> tuple[float, float]:
     t0 = results.run.started_wall
     if t0 is None:
         candidates = [float(series.t[0])] if series.t else []
@@ -79,28 +85,32 @@ def _plots(results: Results, data: RunData) -> list[tuple[str, str | None]]:
     t_end = results.run.ended_wall or (float(series.t[-1] + 1) if series.t else t0)
     if data.events:
         t_end = max(t_end, data.events[-1].t_wall)
-    lat = next((s for s in results.slos if s.id == "latency.baseline.p95"), None)
-    p95_target = None
-    if lat is not None:
-        from slo.thresholds import parse_threshold
+    return t0, t_end
 
-        p95_target = parse_threshold(lat.threshold).value * 1000
-    failover_t = next((s for s in results.slos if s.id == "failover"), None)
+
+def p95_target_ms(results: Results) -> float | None:
+    """The baseline p95 SLO's threshold in ms (the line on the latency plots), if any."""
+    lat = next((s for s in results.slos if s.id == "latency.baseline.p95"), None)
+    value = _threshold_s(lat.threshold) if lat is not None else None
+    return value * 1000 if value is not None else None
+
+
+def _plots(
+    results: Results, data: RunData, series: Series
+) -> list[tuple[str, str | None]]:
+    m = results.measurements
+    t0, t_end = _start_end(results, data, series)
     lost: set[int] = set()
     if data.ledger and data.readback:
         present = PresentSet(data.readback.present_ranges)
         lost = {e.seq for e in data.ledger if e.outcome == "acknowledged" and e.seq not in present}
     out = [
-        ("latency percentiles over time", plots.latency_over_time(series, m.fault, t0, p95_target)),
+        (
+            "latency percentiles over time",
+            plots.latency_over_time(series, m.fault, t0, p95_target_ms(results)),
+        ),
         ("throughput and errors over time", plots.throughput_over_time(series, m.fault, t0)),
         _replicas_plot(data, m.fault, t0, t_end),
-        (
-            "failover timeline",
-            plots.failover_timeline(
-                m.failover_timeline,
-                _threshold_s(failover_t.threshold) if failover_t is not None else None,
-            ),
-        ),
         (
             "acknowledged vs lost writes",
             plots.writes_over_time(data.ledger or [], data.readback, lost, t0),
@@ -123,5 +133,7 @@ def render(run_dir: Path, results: Results) -> list[Path]:
     if data is None or (results._series is None and data.requests is None):
         data = load_run(run_dir, with_requests=results._series is None)
     md = markdown(results)
-    html = render_html(results, _plots(results, data), fmt_value, _MARK)
+    series = _series(results, data)
+    images = _plots(results, data, series)
+    html = render_html(results, images, fmt_value, _MARK, series, p95_target_ms(results))
     return reports_file.write_reports(run_dir, results.to_json(), md, html, junit_xml(results))

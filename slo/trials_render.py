@@ -3,8 +3,8 @@ re-judge a group folder (`gameday report GROUP`): the I/O beside the pure slo.tr
 
 from __future__ import annotations
 
-import html
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,11 @@ from pydantic import ValidationError
 
 from bedrock.errors import GamedayError, InputError
 from bedrock.runfolder import reports
+from slo import pages, svg
 from slo.results import Results
-from slo.trials import Trial, markdown, trials_doc
+from slo.trials import Trial, fmt, markdown, trials_doc
+
+STRIP_WIDTH = 300.0
 
 
 def read_results(run_dir: Path) -> Results | None:
@@ -54,22 +57,59 @@ def rejudge_group(folder: Path, spec: Any = None) -> dict[str, Any]:
     return doc
 
 
+def trial_href(group: Path, run_dir: str) -> str:
+    """The trial's report.html relative to the group's page."""
+    return os.path.relpath(reports.html_path(run_dir), group)
+
+
+def distributions(group: Path, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per figure: each trial's value as text, the median and max, and a strip to draw."""
+    trials = doc["trials"]
+    labels = [f"trial {t['trial']}" for t in trials]
+    bad = [t["verdict"] != "pass" for t in trials]
+    hrefs = [trial_href(group, t["run_dir"]) for t in trials]
+    out = []
+    for key, fig in doc["figures"].items():
+        x = svg.value_scale(fig["values"], 8.0, STRIP_WIDTH - 8.0)
+        texts = [fmt(v, fig["unit"]) for v in fig["values"]]
+        dot_labels = [f"{label}: {text}" for label, text in zip(labels, texts, strict=True)]
+        out.append(
+            {
+                "key": key,
+                "label": fig["label"],
+                "cells": texts,
+                "median": fmt(fig["median"], fig["unit"]),
+                "max": fmt(fig["max"], fig["unit"]),
+                "strip": svg.strip(
+                    fig["values"], x, dot_labels, bad, hrefs, fig["median"], fig["max"]
+                ),
+            }
+        )
+    return out
+
+
+def group_page(group: Path, doc: dict[str, Any]) -> str:
+    """The group's report.html: verdict, the trials (failing ones linked first), distributions."""
+    trials = [
+        {**t, "href": trial_href(group, t["run_dir"]), "bad": t["verdict"] != "pass"}
+        for t in doc["trials"]
+    ]
+    return pages.render(
+        "trials.html.j2",
+        title=f"gameday trials: {doc['name']} x {len(trials)}",
+        doc=doc,
+        trials=trials,
+        failing=[t for t in trials if t["bad"]],
+        figures=distributions(group, doc),
+        strip_width=STRIP_WIDTH,
+    )
+
+
 def write_group(group: Path, doc: dict[str, Any]) -> None:
     """results.json, report.md, report.html and a junit.xml merging the trials'."""
-    md = markdown(doc)
-    colour = {"pass": "#1a7f37", "fail": "#cf222e"}.get(doc["verdict"]["status"], "#9a6700")
-    links = "".join(
-        f"<li><a href='{html.escape(Path(t['run_dir']).name)}/report.html'>trial {t['trial']}</a>"
-        f": {html.escape(t['verdict'].upper())}: {html.escape(t['summary'])}</li>"
-        for t in doc["trials"]
+    reports.write_reports(
+        group, json.dumps(doc, indent=2), markdown(doc), group_page(group, doc), _merged_junit(doc)
     )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>gameday trials "
-        f"{html.escape(doc['name'])}</title></head><body style='font-family:sans-serif;margin:2em'>"
-        f"<h1 style='color:{colour}'>{html.escape(doc['verdict']['status'].upper())}</h1>"
-        f"<ul>{links}</ul><pre>{html.escape(md)}</pre></body></html>"
-    )
-    reports.write_reports(group, json.dumps(doc, indent=2), md, page, _merged_junit(doc))
 
 
 def _merged_junit(doc: dict[str, Any]) -> str:

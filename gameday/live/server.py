@@ -1,5 +1,8 @@
 """Serve the live page on loopback: GET / (page), /static/* (assets), /state (JSON), /events (SSE).
 
+The page is rendered once by slo.pages (the one template system); live.js and live.css ship
+in gameday/live/static.
+
 A stdlib ThreadingHTTPServer in a daemon thread; each SSE client gets the full state
 whenever the board's version moves (and a comment every 15 s to keep the stream open).
 """
@@ -15,9 +18,10 @@ from typing import Any
 
 from bedrock.errors import InputError
 from gameday.live.board import LiveBoard
+from slo.pages import live_shell
 
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
-ASSETS = ("index.html", "live.js", "live.css")
+ASSETS = ("live.js", "live.css")
 
 
 def _asset(name: str) -> bytes:
@@ -27,6 +31,7 @@ def _asset(name: str) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     board: LiveBoard
     stopping: threading.Event
+    page: bytes
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         return
@@ -42,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         path = self.path.split("?", 1)[0]
         if path in ("/", "/index.html"):
-            self._send(_asset("index.html"), TYPES[".html"])
+            self._send(self.page, TYPES[".html"])
         elif path.startswith("/static/") and path[len("/static/") :] in ASSETS:
             name = path[len("/static/") :]
             self._send(_asset(name), TYPES["." + name.rsplit(".", 1)[1]])
@@ -81,7 +86,8 @@ class LiveServer:
         if not ipaddress.ip_address(host).is_loopback:
             raise InputError(f"--live-host {host}: the live view serves on loopback only")
         stopping = threading.Event()
-        handler = type("LiveHandler", (_Handler,), {"board": board, "stopping": stopping})
+        attrs = {"board": board, "stopping": stopping, "page": live_shell().encode()}
+        handler = type("LiveHandler", (_Handler,), attrs)
         try:
             self.httpd = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:

@@ -8,9 +8,14 @@ from typing import Any
 
 from bedrock.runfolder import reports
 from gameday.trend.page import write_trend
-from gameday.trend.store import RunRow, import_runs, open_store, row_from_run
+from gameday.trend.store import import_runs, open_store, row_from_run
+from slo.trend import RunRow
 
-HISTORY_HELP = "history store: a SQLite path (default <runs dir>/../gameday-history.sqlite)"
+HISTORY_HELP = (
+    "history store: a SQLite path or a postgresql://user@host:port/db URL (default: "
+    "$GAMEDAY_HISTORY, else <runs dir>/../gameday-history.sqlite); prefer PGPASSWORD or "
+    "~/.pgpass to a password in the URL"
+)
 
 
 def register(sub: Any) -> None:
@@ -31,13 +36,16 @@ def cmd_trend(args: argparse.Namespace) -> int:
     store = open_store(args.history, args.runs_dir)
     n = import_runs(store, args.runs_dir) if args.runs_dir.is_dir() else 0
     rows = store.rows()
-    out = write_trend(rows, args.out or args.runs_dir / "trend.html")
-    print(f"trend: {len(rows)} runs in the history ({n} folders read now): {out}")
+    out = write_trend(rows, args.out or args.runs_dir / "trend.html", store.where)
+    print(f"trend: {len(rows)} runs in the history {store.where} ({n} folders read now): {out}")
     return 0
 
 
 def record_finished(runs_dir: Path, run_dir: Path, say: Any = print) -> list[RunRow]:
-    """After a run or suite: record it (a history problem never fails the run; it is said)."""
+    """After a run or suite: record it (a history problem never fails the run; it is said).
+
+    The store is $GAMEDAY_HISTORY when set (e.g. a team's postgresql:// URL), else the SQLite
+    file beside the runs folder; the store's errors never carry the URL's password."""
     try:
         store = open_store(None, runs_dir)
         if reports.has_results(run_dir):

@@ -1,54 +1,52 @@
 """The history store: one row per finished run (and suite), behind a small interface.
 
-`open_store(url)`: a path or `sqlite:///path` is an embedded SQLite file (the default:
-`<runs dir>/../gameday-history.sqlite`). A `postgresql://` URL is refused with a clear
-error for now: the interface (`record`, `rows`) is what a PostgreSQL store would implement;
-it is not built (no PostgreSQL driver is a dependency yet).
+`open_store(url, runs_dir)`: the URL comes from `--history` or else the GAMEDAY_HISTORY
+variable. None, a path or `sqlite:///path` is an embedded SQLite file (the default:
+`<runs dir>/../gameday-history.sqlite`); a `postgresql://` URL (psycopg) is a shared PostgreSQL
+database for a team. Both keep the same table, keyed by the run folder (recording twice
+replaces). A password in the URL is never shown: `where` and every error name the store
+without it.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from bedrock.errors import GamedayError, InputError
-from bedrock.runfolder import reports
+import psycopg
+from psycopg import conninfo
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
+from bedrock.errors import GamedayError, InputError, SetupError
+from bedrock.runfolder import reports
+from slo.trend import RunRow
+
+ENV = "GAMEDAY_HISTORY"
+COLUMNS = """
   run_dir TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
   experiment TEXT NOT NULL,
-  started_wall REAL,
+  started_wall {real},
   verdict TEXT,
-  failover_s REAL,
-  rto_s REAL,
+  failover_s {real},
+  rto_s {real},
   lost INTEGER,
-  p95_ms REAL,
+  p95_ms {real},
   failing TEXT
-)
 """
+SCHEMA = "CREATE TABLE IF NOT EXISTS runs (" + COLUMNS.format(real="REAL") + ")"
+PG_SCHEMA = "CREATE TABLE IF NOT EXISTS runs (" + COLUMNS.format(real="DOUBLE PRECISION") + ")"
 FIELDS: tuple[str, ...] = ("run_dir", "kind", "experiment", "started_wall", "verdict")
 FIELDS += ("failover_s", "rto_s", "lost", "p95_ms", "failing")
-
-
-@dataclass(frozen=True)
-class RunRow:
-    run_dir: str
-    kind: str  # "run" or "suite"
-    experiment: str
-    started_wall: float | None
-    verdict: str | None
-    failover_s: float | None
-    rto_s: float | None
-    lost: int | None
-    p95_ms: float | None
-    failing: str | None
+__all__ = ["RunRow", "HistoryStore", "SqliteStore", "PostgresStore", "open_store"]
 
 
 class HistoryStore(Protocol):
+    where: str  # the store's location as it may be shown (no password)
+
     def record(self, row: RunRow) -> None: ...
     def rows(self) -> list[RunRow]: ...
 
@@ -56,6 +54,7 @@ class HistoryStore(Protocol):
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.where = str(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.execute(SCHEMA)
@@ -73,7 +72,53 @@ class SqliteStore:
 
     def rows(self) -> list[RunRow]:
         with self._db() as db:
-            cur = db.execute(f"SELECT {','.join(FIELDS)} FROM runs ORDER BY started_wall")
+            cur = db.execute(f"SELECT {','.join(FIELDS)} FROM runs ORDER BY started_wall, run_dir")
+            return [RunRow(*r) for r in cur.fetchall()]
+
+
+class PostgresStore:
+    """The same table in PostgreSQL (psycopg 3). Errors name the store without its password."""
+
+    def __init__(self, url: str, source: str = "--history") -> None:
+        try:
+            params = conninfo.conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            raise InputError(f"{source}: not a valid PostgreSQL URL") from None
+        self._url = url
+        self._secret = str(params.get("password") or "")
+        user = f"{params['user']}@" if params.get("user") else ""
+        port = f":{params['port']}" if params.get("port") else ""
+        self.where = f"postgresql://{user}{params.get('host', '')}{port}/{params.get('dbname', '')}"
+        with self._db() as db:
+            db.execute(PG_SCHEMA)
+
+    def _clean(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    @contextmanager
+    def _db(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with psycopg.connect(self._url, connect_timeout=10) as db:
+                yield db
+        except psycopg.Error as exc:
+            message = self._clean(str(exc).strip())
+            raise SetupError(f"history store {self.where}: {message}") from None
+
+    def record(self, row: RunRow) -> None:
+        cols = ",".join(FIELDS)
+        updates = ",".join(f"{f} = EXCLUDED.{f}" for f in FIELDS[1:])
+        with self._db() as db:
+            db.execute(
+                f"INSERT INTO runs ({cols}) VALUES ({','.join('%s' for _ in FIELDS)}) "
+                f"ON CONFLICT (run_dir) DO UPDATE SET {updates}",
+                [getattr(row, f) for f in FIELDS],
+            )
+
+    def rows(self) -> list[RunRow]:
+        with self._db() as db:
+            cur = db.execute(
+                f"SELECT {','.join(FIELDS)} FROM runs ORDER BY started_wall NULLS FIRST, run_dir"
+            )
             return [RunRow(*r) for r in cur.fetchall()]
 
 
@@ -82,12 +127,18 @@ def default_location(runs_dir: Path) -> Path:
 
 
 def open_store(url: str | None, runs_dir: Path) -> HistoryStore:
+    """`url` (--history), else $GAMEDAY_HISTORY, else the SQLite file beside the runs folder."""
+    source = "--history"
+    if not url:
+        url, source = os.environ.get(ENV) or None, ENV
     if not url:
         return SqliteStore(default_location(runs_dir))
     if url.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(url, source)
+    if "://" in url and not url.startswith("sqlite://"):
+        scheme = url.split("://", 1)[0]
         raise InputError(
-            "--history postgresql://...: the PostgreSQL history store is not built yet "
-            "(the SQLite store implements the same record/rows interface)"
+            f"{source}: {scheme}:// is not a history store (a SQLite path or postgresql://)"
         )
     return SqliteStore(Path(url.removeprefix("sqlite:///").removeprefix("sqlite://")))
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bedrock.errors import InputError
+from bedrock.errors import InputError, SetupError
 from gameday.live.board import BUDGET_S, LiveBoard
-from gameday.trend.page import experiment_series, regression, trend_html
-from gameday.trend.store import RunRow, SqliteStore, open_store
+from gameday.trend.store import SqliteStore, open_store
+from slo.trend import RunRow, experiment_series, regression, trend_html
+from tests.support.ports import free_port
 
 
 def test_board_follows_ticks_events_and_ledger(tmp_path: Path) -> None:
@@ -75,6 +76,20 @@ def test_store_roundtrip_and_series(tmp_path: Path) -> None:
     assert "regression: kill-region failover (s)" in trend_html(rows)
 
 
-def test_postgresql_history_is_refused_clearly(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="not built"):
-        open_store("postgresql://127.0.0.1/gameday", tmp_path)
+def test_history_urls_bad_and_unreachable_never_show_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(InputError, match="--history: not a valid PostgreSQL URL") as bad:
+        open_store("postgresql://u:s3cret@127.0.0.1:5432/db?sslmode=nonsense=", tmp_path)
+    assert "s3cret" not in str(bad.value)
+    with pytest.raises(InputError, match="mysql:// is not a history store"):
+        open_store("mysql://127.0.0.1/x", tmp_path)
+    # nothing listens on this port: a clear setup error naming the store, without the password
+    url = f"postgresql://gameday:s3cret@127.0.0.1:{free_port()}/history"
+    monkeypatch.setenv("GAMEDAY_HISTORY", url)
+    with pytest.raises(SetupError) as down:
+        open_store(None, tmp_path)
+    assert "postgresql://gameday@127.0.0.1:" in str(down.value)
+    assert "s3cret" not in str(down.value)
+    monkeypatch.setenv("GAMEDAY_HISTORY", str(tmp_path / "h.sqlite"))
+    assert open_store(None, tmp_path).where == str(tmp_path / "h.sqlite")

@@ -168,7 +168,7 @@ def test_nightly_on_a_cluster_is_refused_clearly(cli, tmp_path: Path) -> None:
     """The bundled CronJob's command line parses and says what is missing (exit 2)."""
     result = cli("nightly", "--target", "k8s", "--out", str(tmp_path / "runs"))
     assert result.returncode == 2
-    assert "not orchestrated yet" in result.stderr
+    assert "--target k8s needs --k8s-target FILE" in result.stderr
 
 
 def test_region_faults_outlast_the_database_promotion_under_ci() -> None:

@@ -30,9 +30,6 @@ PENDING = {
     "stack/up.py": "helper 2",
     "gameday/orchestrate.py": "helper 2",
     "gameday/k8s/target.py": "helper 2",
-    "slo/reports.py": "helper 4",
-    "slo/pages.py": "helper 4",
-    "slo/html_report.py": "helper 4",
 }
 
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from gameday.summary import key_figures, write_summary
+from slo.trend import RunRow
 
 
 def fake_run(tmp: Path, name: str) -> Path:
@@ -80,6 +81,8 @@ def test_summary_names_the_failing_slo_and_carries_the_trend(tmp_path: Path) -> 
     assert failing_slos(str(run)) == "RTO"
     assert failing_slos(str(tmp_path / "t-none")) == "-"
     row = {"name": "x", "scenario": "c", "code": 1, "summary": "s", "run_dir": str(run)}
-    page = write_summary(tmp_path / "suite", "n", [row], 1.0, 1, "<section id='trend'></section>")
+    history = [RunRow("/r/1", "run", "kill-region", 1.0, "pass", 5.0, 9.0, 0, 20.0, None)]
+    page = write_summary(tmp_path / "suite", "n", [row], 1.0, 1, history)
     text = page.read_text()
-    assert "<td>RTO</td>" in text and "<section id='trend'></section>" in text
+    assert "<td>RTO</td>" in text and '<section id="trend">' in text
+    assert '<h3 class="experiment">kill-region' in text
