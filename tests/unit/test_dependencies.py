@@ -16,9 +16,6 @@ from tests.unit.test_layers import LAYER, OURS, REPO, imports
 NOT_IMPORTED = {
     "chaostoolkit": "the `chaos` command gameday/orchestrate.py runs each experiment with",
     "hiredis": "redis-py's reply parser: redis loads it by itself when it is installed",
-    # DESIGN.md: the Kubernetes target's faults go through chaostoolkit-kubernetes; today
-    # gameday/k8s/target.py calls the kubernetes client itself and no experiment names chaosk8s
-    "chaostoolkit-kubernetes": "the Kubernetes experiments (DESIGN.md); not used yet",
 }
 
 
