@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from bedrock.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED, InputError
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, InputError
 from bedrock.runfolder import reports
 from gameday.k8s.run import K8S_SUITE, ClusterHandles, apply_env, k8s_plan, open_target
 from gameday.live import cli as live_cli
@@ -74,6 +74,7 @@ def nightly_k8s(args: argparse.Namespace, say: Say) -> int:
     """`gameday nightly --target k8s`: the suite's runs one after another, one verdict."""
     from gameday.orchestrate import new_run_dir
     from gameday.run_cli import _table
+    from gameday.suite import suite_code
     from gameday.summary import WORDS as VERDICT_WORDS
     from gameday.summary import write_summary
     from gameday.trend.cli import record_finished
@@ -96,12 +97,7 @@ def nightly_k8s(args: argparse.Namespace, say: Say) -> int:
                 rows.append(_suite_run(i, len(plans), plan, handles, args, suite, started, say))
     except KeyboardInterrupt:
         rows.append(_row("(interrupted)", "-", EXIT_INCONCLUSIVE, "interrupted by the operator"))
-    codes = [r["code"] for r in rows]
-    code = EXIT_OK
-    if any(c != EXIT_OK for c in codes):
-        code = EXIT_SLO_FAILED if EXIT_SLO_FAILED in codes else EXIT_INCONCLUSIVE
-    if EXIT_BAD_INPUT in codes:
-        code = EXIT_BAD_INPUT
+    code = suite_code([r["code"] for r in rows])
     table = [["RUN", "LOAD", "VERDICT", "SUMMARY"]] + [
         [r["name"], r["scenario"], VERDICT_WORDS.get(r["code"], str(r["code"])), r["summary"][:90]]
         for r in rows
