@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bedrock.errors import ActionError
 from bedrock.prometheus import Prometheus, PrometheusUnavailable
-from gameday.errors import ActionError
 
 
 @dataclass(frozen=True)

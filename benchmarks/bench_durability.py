@@ -36,6 +36,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bedrock.runfolder import ledger, reports, stacklogs  # noqa: E402
+from bedrock.runfolder import run as run_file  # noqa: E402
 from stack.ledger_truth import ledger_truth  # noqa: E402
 
 RUN_TIMEOUT_S = 300.0
@@ -57,15 +59,14 @@ def _log_offsets(logs: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in logs.glob("pg-*.log")}
 
 
-def _copy_logs(logs: Path, before: dict[str, int], dest: Path) -> None:
-    dest.mkdir(exist_ok=True)
+def _copy_logs(logs: Path, before: dict[str, int], run_dir: Path) -> None:
     for path in logs.glob("pg-*.log"):
         start = before.get(path.name, 0)
         with path.open("rb") as fh:
             if fh.seek(0, 2) < start:  # rotated during the run
                 start = 0
             fh.seek(start)
-            (dest / path.name).write_bytes(fh.read())
+            stacklogs.write_slice(run_dir, path.name, fh.read())
 
 
 def _run_dir(runs_dir: Path, known: set[str], output: str) -> Path | None:
@@ -96,24 +97,24 @@ def one_run(args: argparse.Namespace, experiment: str, urls: list[str]) -> dict[
     row["seconds"] = round(time.monotonic() - started, 1)
     run_dir = _run_dir(runs_dir, known, output)
     row["run_dir"] = str(run_dir)
-    if run_dir is None or not (run_dir / "ledger.jsonl").exists():
+    if run_dir is None or not ledger.exists(run_dir):
         row["error"] = f"no run folder with a ledger; output tail: {output[-400:]}"
         return row
-    _copy_logs(logs, offsets, run_dir / "stack-logs")
+    _copy_logs(logs, offsets, run_dir)
     try:
         truth = ledger_truth(run_dir, urls)
     except (TimeoutError, psycopg.Error) as exc:
         row["error"] = f"database truth unavailable: {exc}"
         return row
-    results_path = run_dir / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results = reports.read_results_or_none(run_dir) or {}
+    record = run_file.read_run(run_dir)
     row.update(
         leader=truth.leader,
         acknowledged=truth.acknowledged,
         lost=len(truth.lost),
         lost_sample=truth.lost[:10],
-        fault_s=json.loads((run_dir / "run.json").read_text()).get("windows_s", {}).get("fault"),
-        aborted=json.loads((run_dir / "run.json").read_text()).get("aborted"),
+        fault_s=(record.get("windows_s") or {}).get("fault"),
+        aborted=record.get("aborted"),
         suite_lost=results.get("measurements", {}).get("data", {}).get("lost"),
         failover_s=_measure(results, "failover"),
         rto_s=_measure(results, "rto"),
@@ -127,9 +128,9 @@ def _aborted(row: dict[str, Any]) -> str | None:
     """Why the run stopped before its fault (e.g. steady state not met): it tested nothing."""
     if "aborted" in row:
         return row["aborted"]  # type: ignore[no-any-return]
-    run_json = Path(str(row.get("run_dir"))) / "run.json"
-    if run_json.exists():
-        return json.loads(run_json.read_text()).get("aborted")  # type: ignore[no-any-return]
+    run_dir = Path(str(row.get("run_dir")))
+    if run_file.is_run_folder(run_dir):
+        return run_file.read_run(run_dir).get("aborted")  # type: ignore[no-any-return]
     return None
 
 

@@ -39,6 +39,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bedrock.runfolder import events  # noqa: E402
+
 
 def _get(url: str, timeout: float = 0.5) -> httpx.Response | None:
     try:
@@ -201,7 +203,7 @@ def self_test_stack(
         cfg = {
             "identity": name,
             "listen": {"host": "127.0.7.20", "port": port},
-            "events_path": str(workdir / "events.jsonl"),
+            "events_path": str(events.path_of(workdir)),
             "regions": {
                 n: {"health_url": f"http://{h}:{p}/health", "target_replicas": 1}
                 for n, (h, p) in regions.items()

@@ -18,7 +18,6 @@ a CPU (runqueue), printed beside the figures, and requests per CPU-second are co
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -31,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bedrock.runfolder import events  # noqa: E402
 from loadtests import runner  # noqa: E402
 from loadtests.histograms import load_cells, merge  # noqa: E402
 from loadtests.stages import scaled_stages, total_duration_s  # noqa: E402
@@ -169,8 +169,7 @@ def run_locust(url: str, workdir: Path, name: str, seconds: float, **kw: object)
 
 def generator(run_dir: Path) -> dict[str, float]:
     """Summed `load.generator` events: requests, CPU seconds, wall, runqueue wait."""
-    ev = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
-    gens = [e["detail"] for e in ev if e["kind"] == "load.generator"]
+    gens = [e.detail for e in events.events_of_kind(run_dir, events.LOAD_GENERATOR)]
     return {
         "requests": sum(g["requests"] for g in gens),
         "cpu_s": sum(g["cpu_s"] for g in gens),
@@ -184,8 +183,7 @@ def per_cpu_s(gen: dict[str, float]) -> float:
 
 
 def open_reports(run_dir: Path) -> dict[str, float]:
-    ev = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
-    rep = [e["detail"] for e in ev if e["kind"] == "load.open_model"]
+    rep = [e.detail for e in events.events_of_kind(run_dir, events.LOAD_OPEN_MODEL)]
     return {
         "target": sum(r["target_requests"] for r in rep),
         "sent": sum(r["sent"] for r in rep),

@@ -30,8 +30,12 @@ T0_WALL, T0_MONO = 1_764_316_800.0, 10_000.0
 
 
 def generate(run_dir: Path, duration_s: int, rps: int) -> None:
+    """The synthetic run folder, written through the run folder's one writer per file."""
     import numpy as np
-    from hdrh.histogram import HdrHistogram
+
+    from bedrock.histograms import encode, new_histogram
+    from bedrock.runfolder import events, ledger, probes, readback, run
+    from bedrock.runfolder.requests import RequestsWriter, line
 
     rng = np.random.default_rng(1)
     per_line = rps // (len(ENDPOINTS) * len(WRITERS))
@@ -40,83 +44,65 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
     def templates(median_us: float, n: int = 48) -> list[str]:
         out = []
         for _ in range(n):
-            h = HdrHistogram(1, 60_000_000, 3)
+            h = new_histogram()
             for v in rng.lognormal(math.log(median_us), 0.6, per_line).astype(int) + 1:
                 h.record_value(int(v))
-            out.append(h.encode().decode("ascii"))
+            out.append(encode(h))
         return out
 
     normal, slow = templates(6_000), templates(40_000)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "run.json").write_text(
-        json.dumps(
-            {
-                "schema": "gameday.run/1",
-                "name": "bench-1h",
-                "experiment": "experiments/kill-region.yaml",
-                "scenario": "endurance",
-                "profile": "full",
-                "target": "local",
-                "started_wall": T0_WALL,
-                "started_mono": T0_MONO,
-                "ended_wall": T0_WALL + duration_s,
-                "ended_mono": T0_MONO + duration_s,
-                "regions": {"primary": {}, "secondary": {}},
-                "expect": "hold",
-            }
-        )
+    run.write_run(
+        run_dir,
+        {
+            "schema": "gameday.run/1",
+            "name": "bench-1h",
+            "experiment": "experiments/kill-region.yaml",
+            "scenario": "endurance",
+            "profile": "full",
+            "target": "local",
+            "started_wall": T0_WALL,
+            "started_mono": T0_MONO,
+            "ended_wall": T0_WALL + duration_s,
+            "ended_mono": T0_MONO + duration_s,
+            "regions": {"primary": {}, "secondary": {}},
+            "expect": "hold",
+        },
     )
-    req_dir = run_dir / "requests"
-    req_dir.mkdir(exist_ok=True)
     for w, writer in enumerate(WRITERS):
-        with (req_dir / f"{writer}.jsonl").open("w") as fh:
-            for s in range(duration_s):
-                in_fault = fault_s <= s < fault_s + 60
-                down = fault_s <= s < fault_s + outage_s
-                for e, ep in enumerate(ENDPOINTS):
-                    pool = slow if in_fault else normal
-                    hist = pool[(s * 7 + e * 3 + w) % len(pool)]
-                    outcomes = {
-                        "ok": 0 if down else per_line,
-                        "conn_error": per_line if down else 0,
-                    }
-                    fh.write(
-                        json.dumps(
-                            {
-                                "t": int(T0_WALL) + s,
-                                "endpoint": ep,
-                                "hist": hist,
-                                "outcomes": outcomes,
-                            }
-                        )
-                        + "\n"
-                    )
-    with (run_dir / "probes.jsonl").open("w") as fh:
-        for i in range(duration_s * 10):
-            for kind, off in (("read", 0.0), ("write", 0.05)):
-                rel = i / 10 + off
-                down = 0 <= rel - fault_s < outage_s
-                region = "primary" if rel < fault_s else "secondary"
-                fh.write(
-                    json.dumps(
-                        {
-                            "t_wall": T0_WALL + rel,
-                            "t_mono": T0_MONO + rel,
-                            "kind": kind,
-                            "latency_s": None if down else 0.003,
-                            "outcome": "conn_error" if down else "ok",
-                            "status": None if down else 200,
-                            "region": None if down else region,
-                        }
-                    )
-                    + "\n"
-                )
-    present = []
-    with (run_dir / "ledger.jsonl").open("w") as fh:
-        for seq in range(1, duration_s * 20 + 1):
-            rel = seq / 20
+        rows = []
+        for s in range(duration_s):
+            in_fault = fault_s <= s < fault_s + 60
+            down = fault_s <= s < fault_s + outage_s
+            for e, ep in enumerate(ENDPOINTS):
+                pool = slow if in_fault else normal
+                hist = pool[(s * 7 + e * 3 + w) % len(pool)]
+                outcomes = {"ok": 0 if down else per_line, "conn_error": per_line if down else 0}
+                rows.append(line(int(T0_WALL) + s, ep, hist, outcomes))
+        RequestsWriter(run_dir, writer).write(rows)
+    probe_rows = []
+    for i in range(duration_s * 10):
+        for kind, off in (("read", 0.0), ("write", 0.05)):
+            rel = i / 10 + off
             down = 0 <= rel - fault_s < outage_s
-            row = {
+            region = "primary" if rel < fault_s else "secondary"
+            probe_rows.append(
+                {
+                    "t_wall": T0_WALL + rel,
+                    "t_mono": T0_MONO + rel,
+                    "kind": kind,
+                    "latency_s": None if down else 0.003,
+                    "outcome": "conn_error" if down else "ok",
+                    "status": None if down else 200,
+                    "region": None if down else region,
+                }
+            )
+    probes.write_probes(run_dir, probe_rows)
+    present, ledger_rows = [], []
+    for seq in range(1, duration_s * 20 + 1):
+        rel = seq / 20
+        down = 0 <= rel - fault_s < outage_s
+        ledger_rows.append(
+            {
                 "seq": seq,
                 "client": "run-bench",
                 "t_send": T0_WALL + rel,
@@ -124,56 +110,34 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
                 "outcome": "failed" if down else "acknowledged",
                 "status": 503 if down else 201,
             }
-            if not down and not (fault_s - 2 <= rel < fault_s):
-                present.append(seq)
-            fh.write(json.dumps(row) + "\n")
-    ranges: list[list[int]] = []
-    for s in present:
-        if ranges and s == ranges[-1][1] + 1:
-            ranges[-1][1] = s
-        else:
-            ranges.append([s, s])
-    (run_dir / "readback.json").write_text(
-        json.dumps({"client": "run-bench", "present_ranges": ranges})
-    )
-
-    def ev(rel: float, kind: str, **detail: object) -> str:
-        return json.dumps(
-            {
-                "t_wall": T0_WALL + rel,
-                "t_mono": T0_MONO + rel,
-                "kind": kind,
-                "source": "bench",
-                "detail": detail,
-            }
         )
+        if not down and not (fault_s - 2 <= rel < fault_s):
+            present.append(seq)
+    ledger.write_ledger(run_dir, ledger_rows)
+    readback.write_readback(run_dir, "run-bench", present, "bench", t_wall=T0_WALL + duration_s)
 
-    with (run_dir / "events.jsonl").open("w") as fh:
-        lines = [ev(0, "run.started"), ev(0, "phase", name="baseline")]
-        for k, step in enumerate(range(60, fault_s - 60, 600)):
-            lines += [
-                ev(step, "load.step", users=100 * (k + 1), rate=rps),
-                ev(
-                    step + 15,
-                    "scale.decision",
-                    region="primary",
-                    current=3 + 2 * k,
-                    desired=5 + 2 * k,
-                ),
-                ev(step + 40, "replica.ready", region="primary", replica=f"api-{3 + 2 * k}"),
-                ev(step + 45, "replica.ready", region="primary", replica=f"api-{4 + 2 * k}"),
-            ]
+    def ev(rel: float, kind: str, **detail: object) -> dict[str, object]:
+        return events.make(kind, "bench", detail, (T0_WALL + rel, T0_MONO + rel))
+
+    lines = [ev(0, "run.started"), ev(0, "phase", name="baseline")]
+    for k, step in enumerate(range(60, fault_s - 60, 600)):
         lines += [
-            ev(fault_s, "fault.injected", target="region:primary"),
-            ev(fault_s, "phase", name="fault"),
-            ev(fault_s + 3, "failover.detected"),
-            ev(fault_s + 5, "failover.traffic_switched"),
-            ev(fault_s + 8, "db.leader_changed", old="a", new="b"),
-            ev(rollback_s, "fault.rolled_back", target="region:primary"),
-            ev(rollback_s, "phase", name="recovery"),
-            ev(duration_s, "run.ended"),
+            ev(step, "load.step", users=100 * (k + 1), rate=rps),
+            ev(step + 15, "scale.decision", region="primary", current=3 + 2 * k, desired=5 + 2 * k),
+            ev(step + 40, "replica.ready", region="primary", replica=f"api-{3 + 2 * k}"),
+            ev(step + 45, "replica.ready", region="primary", replica=f"api-{4 + 2 * k}"),
         ]
-        fh.write("\n".join(lines) + "\n")
+    lines += [
+        ev(fault_s, "fault.injected", target="region:primary"),
+        ev(fault_s, "phase", name="fault"),
+        ev(fault_s + 3, "failover.detected"),
+        ev(fault_s + 5, "failover.traffic_switched"),
+        ev(fault_s + 8, "db.leader_changed", old="a", new="b"),
+        ev(rollback_s, "fault.rolled_back", target="region:primary"),
+        ev(rollback_s, "phase", name="recovery"),
+        ev(duration_s, "run.ended"),
+    ]
+    events.write_events(run_dir, lines)
 
 
 def measure(run_dir: Path) -> None:

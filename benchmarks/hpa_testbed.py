@@ -33,6 +33,7 @@ from autoscaler.daemon import Autoscaler, DaemonConfig
 from autoscaler.events import EventLog
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 from autoscaler.spec import load_hpa
+from bedrock.runfolder.events import path_of as events_file
 from gameday.capacity.run import LocalSpikePlan, ObservedSpike, StepFigures
 
 HERE = Path(__file__).resolve().parent
@@ -236,7 +237,7 @@ class Testbed:
         spec = load_hpa(self.hpa)
         spec = dataclasses.replace(spec, max_replicas=min(spec.max_replicas, self.max_replicas))
         self.set_replicas(spec.min_replicas)
-        events = EventLog(self.out / "events.jsonl")
+        events = EventLog(events_file(self.out))
         daemon = Autoscaler(
             spec,
             self,
@@ -263,7 +264,7 @@ class Testbed:
         self.load.set_rate(s.baseline_rps)
         runner.start()
         time.sleep(s.at_s)
-        load_events = EventLog(self.out / "events.jsonl", source="load")
+        load_events = EventLog(events_file(self.out), source="load")
         load_events.record("load.step", rate=s.peak_rps)
         step = time.time()
         self.load.set_rate(s.peak_rps)

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from chaoslib.exceptions import ActivityFailed
 
+from bedrock.errors import GamedayError
+from bedrock.runfolder.events import now, record_event
 from experiments.common import open_stack, run_dir
-from gameday.errors import GamedayError
-from gameday.events import now, record_event
 from stack import heal
 from stack.failback import failback as fail_back
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from gameday.errors import GamedayError
+from bedrock.errors import GamedayError
 from stack.control import Stack
 
 

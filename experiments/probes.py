@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 from chaoslib.exceptions import ActivityFailed
 
+from bedrock.errors import GamedayError
 from bedrock.prometheus import PrometheusUnavailable, instant, scalar
 from experiments.common import open_stack
-from gameday.errors import GamedayError
 
 __all__ = [
     "entry_healthy",

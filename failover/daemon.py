@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bedrock.errors import SetupError
 from failover.backends.base import LeaderLock, Notifier, Scaler, TrafficSwitch
 from failover.backends.cloudflare import CloudflareDNSSwitch
 from failover.backends.etcd_lock import EtcdLock
@@ -39,7 +40,6 @@ from failover.config import (
 from failover.controller import Controller
 from failover.events import EventLog
 from failover.server import StatusServer
-from gameday.errors import SetupError
 
 log = logging.getLogger("failover")
 

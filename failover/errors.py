@@ -1,6 +1,6 @@
 """The failover controller's errors: one base error per backend kind.
 
-    gameday.errors.ActionError
+    bedrock.errors.ActionError
     └── FailoverError              anything a backend raises (retryable unless said otherwise)
         ├── TrafficSwitchError     edge HAProxy runtime API, Ingress patch, Cloudflare DNS
         ├── ScalerError            local stack scaling, Deployment scale
@@ -14,7 +14,7 @@ onto its base error, so the controller handles four kinds, not forty.
 
 from __future__ import annotations
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 
 
 class FailoverError(ActionError):

@@ -1,3 +1,5 @@
 """gameday: a resilience suite that loads an HA stack, breaks it and measures its SLOs."""
 
-__version__ = "0.1.0"
+from bedrock.version import __version__
+
+__all__ = ["__version__"]

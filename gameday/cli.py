@@ -11,8 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from gameday import __version__
-from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, GamedayError
+from bedrock.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, GamedayError
+from bedrock.version import __version__
 
 # Modules that contribute subcommands, in the order they appear in --help.
 COMMAND_MODULES = (

@@ -6,7 +6,6 @@ and decides nothing.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
@@ -15,9 +14,8 @@ from typing import Any
 import httpx
 
 from bedrock.prometheus import Prometheus, PrometheusUnavailable
-from gameday import __version__
-from gameday.events import append_jsonl, read_jsonl
-from loadtests.readback import ranges_of
+from bedrock.runfolder import events, ledger, metrics, readback, stacklogs
+from bedrock.version import __version__
 
 METRIC_QUERIES = {
     "edge_rps": 'sum(rate(haproxy_frontend_http_requests_total{proxy="fe_edge"}[5s]))',
@@ -39,7 +37,7 @@ def read_back_ledger(
     entry_url: str, client: str, run_dir: Path, deadline_s: float = 60.0
 ) -> Path | None:
     """Read every stored sequence of this run's ledger client back through the entry point."""
-    if not (run_dir / "ledger.jsonl").exists():
+    if not ledger.exists(run_dir):
         return None
     seqs: list[int] = []
     after: int | None = None
@@ -70,20 +68,10 @@ def read_back_ledger(
             after = batch[-1]
     if error:
         # No read-back is no evidence: the RPO verdict will be inconclusive.
-        (run_dir / "readback.error").write_text(f"ledger read-back failed: {error}\n")
+        readback.write_readback_error(run_dir, f"ledger read-back failed: {error}")
         return None
-    path = run_dir / "readback.json"
-    path.write_text(
-        json.dumps(
-            {
-                "t_wall": time.time(),
-                "client": client,
-                "present_ranges": ranges_of(seqs),
-                "source": f"GET {entry_url}/ledger",
-            }
-        )
-    )
-    return path
+    readback.write_readback(run_dir, client, seqs, f"GET {entry_url}/ledger")
+    return readback.path_of(run_dir)
 
 
 def merge_stack_events(
@@ -95,10 +83,12 @@ def merge_stack_events(
     if events_dir is None:
         return copied
     for path in sorted(events_dir.glob("*.jsonl")):
-        for event in read_jsonl(path):
-            if start_wall - 1 <= float(event.get("t_wall", 0)) <= end_wall + 1:
-                append_jsonl(run_dir / "events.jsonl", event)
-                copied += 1
+        window = [
+            e
+            for e in events.read_event_file(path)
+            if start_wall - 1 <= e.t_wall <= end_wall + 1
+        ]
+        copied += events.copy_events(run_dir, window)
     return copied
 
 
@@ -114,9 +104,7 @@ def collect_metrics(
             except PrometheusUnavailable as exc:
                 entry["error"] = str(exc)[:200]
             queries[name] = entry
-    (run_dir / "metrics.json").write_text(
-        json.dumps({"start": start_wall, "end": end_wall, "step_s": step_s, "queries": queries})
-    )
+    metrics.write_metrics(run_dir, start_wall, end_wall, step_s, queries)
 
 
 def _first_line(argv: list[str]) -> str:
@@ -173,7 +161,6 @@ def copy_stack_logs(logs_dir: Path, offsets: dict[str, int], run_dir: Path) -> l
 
     A log that shrank (rotated or recreated) is copied from its start; a new log whole.
     Returns the names copied (files that logged nothing are skipped)."""
-    dest = run_dir / "stack-logs"
     copied = []
     for path in sorted(logs_dir.glob("*.log")):
         try:
@@ -188,7 +175,6 @@ def copy_stack_logs(logs_dir: Path, offsets: dict[str, int], run_dir: Path) -> l
         except OSError:
             continue
         if data:
-            dest.mkdir(exist_ok=True)
-            (dest / path.name).write_bytes(data)
+            stacklogs.write_slice(run_dir, path.name, data)
             copied.append(path.name)
     return copied

@@ -10,14 +10,15 @@ records that in run.json (`aborted`, `interrupted`), adds an `abort` event with
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.events import record_event
+from bedrock.errors import InputError
+from bedrock.runfolder import run as run_file
+from bedrock.runfolder.events import record_event
 
 RUNNER_LOCK = ".runner.lock"
 # A folder from before runner locks existed counts as dead once this old.
@@ -57,11 +58,10 @@ def interrupted_runs(runs_root: Path) -> list[tuple[Path, dict[str, Any]]]:
     out: list[tuple[Path, dict[str, Any]]] = []
     if not runs_root.is_dir():
         return out
-    for run_json in sorted(runs_root.glob("*/run.json")):
-        run_dir = run_json.parent
+    for run_dir in run_file.find_runs(runs_root):
         try:
-            record = json.loads(run_json.read_text())
-        except (OSError, ValueError):
+            record = run_file.read_run(run_dir)
+        except InputError:
             continue
         if not isinstance(record, dict) or record.get("ended_wall") is not None:
             continue
@@ -87,9 +87,7 @@ def mark(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
         ended_wall=last,
         interrupted={"runner_died": True, "last_evidence_wall": last, "found_wall": time.time()},
     )
-    tmp = run_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(run_dir / "run.json")
+    run_file.write_run(run_dir, record)
     return record
 
 

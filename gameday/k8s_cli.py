@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
 from gameday.k8s import overlays
 from gameday.k8s.render import to_yaml
 from gameday.targets.k8s_plan import K8S_FAULTS

@@ -9,7 +9,6 @@ the safeguard when the entry point has failed every probe for `max_outage_s`.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.prometheus import Prometheus, PrometheusUnavailable, scalar
-from gameday.events import record_event
+from bedrock.runfolder import probes
+from bedrock.runfolder.events import record_event
 from gameday.live import hub as live
 from gameday.targets import Target
 
@@ -33,30 +33,17 @@ def _prom(prom: Prometheus, query: str) -> float | None:
 class ProbeTail:
     """Reads probes.jsonl incrementally; tracks how long the entry point has failed every probe."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
+    def __init__(self, run_dir: Path) -> None:
+        self.lines = probes.tail(run_dir)
         self.failing_since: float | None = None
         self.last_ok: float | None = None
         self.ok = 0
         self.failed = 0
 
     def poll(self) -> None:
-        if not self.path.exists():
-            return
-        with self.path.open("rb") as f:
-            f.seek(self.offset)
-            data = f.read()
-        end = data.rfind(b"\n")
-        if end < 0:
-            return
-        self.offset += end + 1
-        for line in data[: end + 1].splitlines():
-            try:
-                probe = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            t = float(probe.get("t_mono", 0.0))
+        for probe in self.lines.lines():
+            t_mono = probe.get("t_mono", 0.0)
+            t = float(t_mono) if type(t_mono) in (int, float) else 0.0
             if probe.get("outcome") == "ok":
                 self.ok += 1
                 self.last_ok = t
@@ -91,7 +78,7 @@ class Monitor:
         self.phase = "starting"
         self.guard_armed = False
         self.tripped: str | None = None
-        self.probes = ProbeTail(run_dir / "probes.jsonl")
+        self.probes = ProbeTail(run_dir)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="monitor", daemon=True)
         self._started = time.monotonic()

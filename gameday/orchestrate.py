@@ -9,7 +9,6 @@ so the verdict is at best inconclusive).
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gameday import __version__
+from bedrock.errors import EXIT_INCONCLUSIVE, SetupError
+from bedrock.runfolder import journal as journal_file
+from bedrock.runfolder import reports as reports_file
+from bedrock.runfolder import requests as requests_dir
+from bedrock.runfolder import run as run_file
+from bedrock.runfolder import spec as spec_file
+from bedrock.runfolder.events import record_event
+from bedrock.version import __version__
 from gameday.collect import (
     collect_metrics,
     copy_stack_logs,
@@ -29,8 +35,6 @@ from gameday.collect import (
     stack_log_offsets,
     versions,
 )
-from gameday.errors import EXIT_INCONCLUSIVE, SetupError
-from gameday.events import record_event
 from gameday.interrupted import hold_runner_lock
 from gameday.live import hub as live
 from gameday.monitor import Monitor
@@ -59,14 +63,12 @@ def new_run_dir(runs_root: Path, name: str) -> Path:
     while path.exists():
         suffix += 1
         path = runs_root / f"{stamp}-{name}-{suffix}"
-    (path / "requests").mkdir(parents=True)
+    requests_dir.make_folder(path)
     return path
 
 
 def write_run_json(run_dir: Path, record: dict[str, Any]) -> None:
-    tmp = run_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(run_dir / "run.json")
+    run_file.write_run(run_dir, record)
 
 
 def _sleep_until(deadline_mono: float, stop: Any) -> None:
@@ -131,7 +133,7 @@ class Run:
             str(self.run_dir / "chaostoolkit.log"),
             "run",
             "--journal-path",
-            str(self.run_dir / "journal.json"),
+            str(journal_file.path_of(self.run_dir)),
             "--rollback-strategy",
             "always",
             str(Path(self.plan.experiment).resolve()),
@@ -287,9 +289,8 @@ class Run:
 
     def _check_journal(self) -> None:
         """A fault that never ran is no evidence: say why, so the verdict is inconclusive."""
-        try:
-            journal = json.loads((self.run_dir / "journal.json").read_text())
-        except (OSError, ValueError):
+        journal = journal_file.read_journal(self.run_dir)
+        if journal is None:
             self.aborted = self.aborted or "the experiment left no journal"
             record_event(self.run_dir, "abort", "gameday", reason=self.aborted)
             return
@@ -326,7 +327,7 @@ class Run:
             # Without an autoscaler nothing scales on load: scale time is judged by
             # `gameday capacity` and the autoscaler's own runs, not here.
             spec = spec.model_copy(update={"scale_time": None})
-        (self.run_dir / "slo.yaml").write_text(spec_to_yaml(spec))
+        spec_file.write_spec(self.run_dir, spec_to_yaml(spec))
 
     def _safety_net(self) -> None:
         """Whatever the experiment did or did not roll back: restore the whole target."""
@@ -361,7 +362,7 @@ class Run:
             results.verdict.status.upper(),
             results.verdict.summary,
             self.aborted,
-            self.run_dir / "report.html",
+            reports_file.html_path(self.run_dir),
         )
         return RunOutcome(self.run_dir, code, results.verdict.summary, self.aborted)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, SetupError
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, SetupError
 
 Say = Callable[[str], None]
 RECOVER_DEADLINE_S = 30.0

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bedrock import options
-from gameday.errors import EXIT_OK, InputError
+from bedrock.errors import EXIT_OK, InputError
+from bedrock.runfolder import reports
 from gameday.live import cli as live_cli
 from gameday.plan import (
     PROFILE_WINDOWS,
@@ -202,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         record_finished(args.runs_dir, outcome.run_dir, _say)
         word = WORDS.get(outcome.exit_code, outcome.exit_code)
         _say(f"verdict: {word}: {outcome.summary}")
-        _say(f"report: {outcome.run_dir / 'report.html'}")
+        _say(f"report: {reports.html_path(outcome.run_dir)}")
     return outcome.exit_code
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -10,17 +9,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import GamedayError
+from bedrock.errors import GamedayError
+from bedrock.runfolder import reports
+from bedrock.runfolder import suite as suite_folder
 from slo.suite_page import suite_html
 from slo.trend import RunRow
 
 WORDS = {0: "PASS", 1: "FAIL", 2: "BAD INPUT", 3: "INCONCLUSIVE"}
 
 
-def _merge_junit(rows: list[dict[str, Any]], out: Path) -> None:
+def _merged_junit(rows: list[dict[str, Any]]) -> str:
     root = ET.Element("testsuites")
     for row in rows:
-        path = Path(row["run_dir"]) / "junit.xml" if row.get("run_dir") else None
+        path = reports.junit_path(row["run_dir"]) if row.get("run_dir") else None
         if path and path.exists():
             parsed = ET.parse(path).getroot()
             suites = [parsed] if parsed.tag == "testsuite" else list(parsed)
@@ -33,7 +34,8 @@ def _merge_junit(rows: list[dict[str, Any]], out: Path) -> None:
             )
             case = ET.SubElement(suite, "testcase", classname=row["name"], name="run")
             ET.SubElement(case, "error", message=row["summary"])
-    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml.decode("utf-8")
 
 
 def _trial_figures(doc: dict[str, Any]) -> dict[str, str]:
@@ -58,19 +60,14 @@ def _trial_figures(doc: dict[str, Any]) -> dict[str, str]:
 def key_figures(run_dir: str | None) -> dict[str, str]:
     """Failover, RTO, lost writes and fault-phase p95 of one run, as text ('-' when not measured);
     for a trials group, each as a distribution (median, max, every trial)."""
-    from slo.runfolder import load_json_file
-
     figures = {"failover": "-", "rto": "-", "lost": "-", "p95": "-"}
     if not run_dir:
         return figures
-    path = Path(run_dir) / "results.json"
-    if not path.is_file():
-        return figures
     try:
-        results = load_json_file(path)
+        results = reports.read_results_or_none(run_dir)
     except GamedayError:
         return {k: "bad data" for k in figures}  # NaN or broken file: never a figure
-    if not isinstance(results, dict):
+    if results is None:
         return figures
     if results.get("schema") == "gameday.trials/1":
         return _trial_figures(results)
@@ -97,10 +94,10 @@ def failing_slos(run_dir: str | None) -> str:
     if not run_dir:
         return "-"
     titles: list[str] = []
-    for path in sorted(Path(run_dir).glob("**/results.json")):
+    for folder in reports.folders_with_results(run_dir):
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError):
+            doc = reports.read_results(folder)
+        except GamedayError:
             continue
         for s in doc.get("slos", []):
             if s.get("status") == "fail" and s.get("title") not in titles:
@@ -116,28 +113,20 @@ def write_summary(
     code: int,
     history: Sequence[RunRow] = (),
 ) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(
-        json.dumps(
-            {
-                "schema": "gameday.suite/1",
-                "suite": name,
-                "elapsed_s": elapsed_s,
-                "exit_code": code,
-                "runs": rows,
-            },
-            indent=2,
-        )
-    )
+    doc = {
+        "schema": suite_folder.SCHEMA,
+        "suite": name,
+        "elapsed_s": elapsed_s,
+        "exit_code": code,
+        "runs": rows,
+    }
     suite = _Suite(
         folder, name, rows, [key_figures(r.get("run_dir")) for r in rows], elapsed_s, code
     )
-    (folder / "summary.md").write_text(_summary_markdown(suite))
-    (folder / "summary.html").write_text(
-        suite_html(folder, name, rows, elapsed_s, str(WORDS.get(code, code)), history)
-    )
-    _merge_junit(rows, folder / "junit.xml")
-    return folder / "summary.html"
+    page = suite_html(folder, name, rows, elapsed_s, str(WORDS.get(code, code)), history)
+    out = suite_folder.write_summary(folder, doc, _summary_markdown(suite), page)
+    reports.write_junit(folder, _merged_junit(rows))
+    return out
 
 
 @dataclass(frozen=True)
@@ -165,7 +154,7 @@ def _summary_markdown(s: _Suite) -> str:
     for r, f in zip(s.rows, s.figures, strict=True):
         report = "-"
         if r.get("run_dir"):
-            report = f"[report]({os.path.relpath(Path(r['run_dir']) / 'report.md', s.folder)})"
+            report = f"[report]({os.path.relpath(reports.markdown_path(r['run_dir']), s.folder)})"
         cells = [
             r["name"],
             r["scenario"],

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from bedrock import options
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, Inconclusive, InputError
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, Inconclusive, InputError
+from bedrock.runfolder import events
 from loadtests import histograms, runner
 from loadtests.stages import PROFILES, SEED_SCENARIOS
 
@@ -88,9 +89,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def print_open_model(run_dir: Path) -> None:
     """Achieved vs target from the lanes' `load.open_model` events (missing lanes are said)."""
-    path = run_dir / "events.jsonl"
-    lines = path.read_text().splitlines() if path.exists() else []
-    reports = [json.loads(x)["detail"] for x in lines if '"load.open_model"' in x]
+    reports = [e.detail for e in events.events_of_kind(run_dir, events.LOAD_OPEN_MODEL)]
     if not reports:
         print("open model: no lane reported (run stopped early?): achieved/target unknown")
         return

@@ -1,22 +1,25 @@
 """Read and merge `requests/*.jsonl` (docs/run-folder.md): percentiles and counts from histograms.
 
-Pure functions over the recorded files (reading is the only I/O). Lines with the same
-(t, endpoint) -- from several processes, workers or late flushes of one process -- are merged
-with `HdrHistogram.add`, which is exact: merging per-process histograms gives the histogram
-of all samples. Bad lines raise InputError naming the file and line.
+Pure functions over the recorded files, read by the run folder's one reader of requests/
+(`bedrock.runfolder.requests`) and decoded by the one codec (`bedrock.histograms`), whose
+percentiles are also the report's. Lines with the same (t, endpoint) -- from several
+processes, workers or late flushes of one process -- are merged with `HdrHistogram.add`,
+which is exact: merging per-process histograms gives the histogram of all samples. Bad
+lines raise InputError naming the file and line.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
-from gameday.errors import InputError
-from loadtests.recorder import OUTCOME_LATE, OUTCOME_OK, new_histogram
+from bedrock.errors import InputError
+from bedrock.histograms import counts_of, decode, new_histogram, percentiles_ms
+from bedrock.runfolder import requests
+from loadtests.recorder import OUTCOME_LATE, OUTCOME_OK
 
 
 @dataclass
@@ -44,29 +47,23 @@ class Cell:
         """q-th percentile (0..100) in milliseconds, None with no samples."""
         if self.hist.get_total_count() == 0:
             return None
-        return float(self.hist.get_value_at_percentile(q)) / 1000.0
+        return percentiles_ms(counts_of(self.hist), (q,))[0]
 
 
 def read_lines(path: Path) -> Iterable[tuple[int, str, HdrHistogram, dict[str, int]]]:
     """Decode one requests file; raises InputError on a malformed line."""
-    with open(path, encoding="utf-8") as fh:
-        for no, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            if not raw.endswith("\n"):
-                break  # a line cut by a crash mid-write: the evidence stops here
-            try:
-                obj = json.loads(raw)
-                hist = HdrHistogram.decode(obj["hist"].encode("ascii"))
-                yield int(obj["t"]), str(obj["endpoint"]), hist, dict(obj["outcomes"])
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise InputError(f"{path}:{no}: bad requests line ({exc})") from exc
+    for line in requests.read_request_file(path):
+        try:
+            hist = decode(line.hist_b64)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InputError(f"{line.where}: bad requests line ({exc})") from exc
+        yield line.t, line.endpoint, hist, line.outcomes
 
 
 def load_cells(run_dir: str | Path) -> dict[tuple[int, str], Cell]:
     """Every (t, endpoint) of a run folder, merged across files."""
     cells: dict[tuple[int, str], Cell] = {}
-    for path in sorted((Path(run_dir) / "requests").glob("*.jsonl")):
+    for path in requests.files_of(run_dir):
         for t, endpoint, hist, outcomes in read_lines(path):
             cells.setdefault((t, endpoint), Cell()).add(hist, outcomes)
     return cells

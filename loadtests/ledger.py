@@ -14,8 +14,6 @@ loss; it keeps "failed but present" from looking like a bug.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 ACKNOWLEDGED = "acknowledged"
@@ -48,28 +46,3 @@ def ledger_line(
         "outcome": outcome,
         "status": status or None,
     }
-
-
-def last_seq(path: str | os.PathLike[str], client: str) -> int:
-    """Highest `seq` of `client` among the last complete lines of a ledger file (0 if none).
-
-    A ledger user that Locust moves to another worker process continues from here, so a
-    client's sequence numbers never repeat within a run folder.
-    """
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - 65536))
-            tail = fh.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        return 0
-    best = 0
-    for raw in tail.split("\n")[1:-1] if size > 65536 else tail.split("\n")[:-1]:
-        try:
-            obj = json.loads(raw)
-        except ValueError:
-            continue
-        if obj.get("client") == client:
-            best = max(best, int(obj.get("seq", 0)))
-    return best

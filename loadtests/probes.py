@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 
 from bedrock import options
-from gameday.errors import GamedayError, InputError
-from loadtests.jsonl import JsonlAppender
+from bedrock.errors import GamedayError, InputError
+from bedrock.runfolder.probes import ProbeWriter
 from loadtests.recorder import OUTCOME_CONN_ERROR, OUTCOME_TIMEOUT, outcome_for_status
 from loadtests.runner import ProcessHandle, spawn
 from loadtests.safety import MAX_DURATION_S, check_host
@@ -81,7 +81,7 @@ class Prober:
         max_in_flight: int = 200,
     ) -> None:
         self.host = host.rstrip("/")
-        self.out = JsonlAppender(Path(run_dir) / "probes.jsonl")
+        self.out = ProbeWriter(run_dir)
         self.rate_rps = rate_rps
         self.duration_s = duration_s
         self.timeout_s = timeout_s

@@ -11,40 +11,22 @@ what the recovered service serves; the orchestration may read PostgreSQL directl
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bedrock import options
-from gameday.errors import ActionError, GamedayError, InputError
+from bedrock.errors import ActionError, GamedayError
+from bedrock.runfolder import ledger, readback
 from loadtests.safety import check_host
-
-
-def ranges_of(seqs: Iterable[int]) -> list[list[int]]:
-    """Inclusive [first, last] runs of consecutive integers, ascending."""
-    out: list[list[int]] = []
-    for s in sorted(set(seqs)):
-        if out and s == out[-1][1] + 1:
-            out[-1][1] = s
-        else:
-            out.append([s, s])
-    return out
 
 
 def ledger_client(run_dir: Path) -> str:
     """The client id the ledger user wrote with (first line of ledger.jsonl)."""
-    path = run_dir / "ledger.jsonl"
-    try:
-        with open(path, encoding="utf-8") as fh:
-            first = fh.readline()
-        return str(json.loads(first)["client"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"{path}: no client to read back ({exc})") from exc
+    return ledger.first_client(run_dir)
 
 
 def fetch_seqs(host: str, client: str, page: int = 10_000, timeout_s: float = 5.0) -> list[int]:
@@ -72,14 +54,7 @@ def write_readback(
     check_host(host, allow_hosts)
     client = client or ledger_client(run_dir)
     seqs = fetch_seqs(host, client)
-    doc = {
-        "t_wall": time.time(),
-        "client": client,
-        "present_ranges": ranges_of(seqs),
-        "source": f"api {host}",
-    }
-    (run_dir / "readback.json").write_text(json.dumps(doc) + "\n")
-    return doc
+    return readback.write_readback(run_dir, client, seqs, f"api {host}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

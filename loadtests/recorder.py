@@ -13,32 +13,21 @@ Not thread-safe: one recorder per process, driven from one event loop (gevent or
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import socket
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
-LOWEST_US = 1
-HIGHEST_US = 60_000_000
-SIG_DIGITS = 3
+from bedrock.histograms import encode, latency_us, new_histogram
+from bedrock.runfolder import requests
+from bedrock.runfolder.requests import RequestsWriter
 
 OUTCOME_OK = "ok"
 OUTCOME_TIMEOUT = "timeout"
 OUTCOME_CONN_ERROR = "conn_error"
 OUTCOME_LATE = "late"
-
-
-def new_histogram() -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, SIG_DIGITS)
-
-
-def latency_us(latency_s: float) -> int:
-    """Seconds to whole microseconds, clamped to the histogram's range."""
-    return min(HIGHEST_US, max(LOWEST_US, round(latency_s * 1e6)))
 
 
 def outcome_for_status(status: int) -> str:
@@ -60,7 +49,8 @@ class RequestRecorder:
     """Collects samples per (second, endpoint) and appends them to one JSONL file."""
 
     def __init__(self, run_dir: str | os.PathLike[str], writer_id: str | None = None) -> None:
-        self.path = Path(run_dir) / "requests" / f"{writer_id or default_writer_id()}.jsonl"
+        self.writer = RequestsWriter(run_dir, writer_id or default_writer_id())
+        self.path = self.writer.path
         self._buckets: dict[tuple[int, str], _Bucket] = {}
         self.totals: dict[str, int] = {}
         self.lines_written = 0
@@ -93,15 +83,7 @@ class RequestRecorder:
         lines = []
         for key in keys:
             bucket = self._buckets.pop(key)
-            line = {
-                "t": key[0],
-                "endpoint": key[1],
-                "hist": bucket.hist.encode().decode("ascii"),
-                "outcomes": bucket.outcomes,
-            }
-            lines.append(json.dumps(line, separators=(",", ":")) + "\n")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write("".join(lines))
+            lines.append(requests.line(key[0], key[1], encode(bucket.hist), bucket.outcomes))
+        self.writer.write(lines)
         self.lines_written += len(lines)
         return len(lines)

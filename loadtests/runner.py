@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gameday.errors import InputError, SetupError
+from bedrock.errors import InputError, SetupError
+from bedrock.runfolder import events
 from loadtests.safety import check_bounds, check_host
 from loadtests.settings import LoadSettings
 from loadtests.stages import peak_users, total_duration_s
@@ -226,14 +227,10 @@ def wait_started(
     """Wait until the load's first step is announced (`load.step` in events.jsonl): Locust
     takes ~1 s to start (more on a busy machine), and a phase must not begin unloaded.
     Returns the seconds waited; SetupError when the load died or never started."""
-    events = Path(run_dir) / "events.jsonl"
     start = time.monotonic()
     while time.monotonic() - start < deadline_s:
-        try:
-            if '"load.step"' in events.read_text(encoding="utf-8"):
-                return time.monotonic() - start
-        except FileNotFoundError:
-            pass
+        if events.events_of_kind(run_dir, events.LOAD_STEP):
+            return time.monotonic() - start
         if not handle.running:
             raise SetupError(f"{handle.name} ended before its first step (see {handle.log_path})")
         time.sleep(0.05)

@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 
 MAX_DURATION_S = 4 * 3600.0  # the longest run we ever start (full endurance is 1 h)
 MAX_RATE_RPS = 50_000.0  # open-model ceiling (the seed's target is 5,000 req/s)

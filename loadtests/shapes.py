@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from locust import LoadTestShape
 
-from loadtests.jsonl import append_event
+from bedrock.runfolder.events import append_event
 from loadtests.settings import from_env_or_exit
 from loadtests.stages import USER_RATE_RPS, peak_users, tick_at, total_duration_s
 from loadtests.users import RUN_DIR

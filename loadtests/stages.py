@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 
 USER_RATE_RPS = 5.0  # one closed-model user's offered rate (constant pacing 0.2 s)
 

@@ -32,9 +32,10 @@ import gevent.pool
 import gevent.queue
 from locust import FastHttpUser, constant, constant_pacing, events, task
 
-from gameday.errors import InputError
-from loadtests.jsonl import JsonlAppender, append_event
-from loadtests.ledger import last_seq, ledger_line
+from bedrock.errors import InputError
+from bedrock.runfolder.events import append_event
+from bedrock.runfolder.ledger import LedgerWriter, last_seq
+from loadtests.ledger import ledger_line
 from loadtests.openmodel import ArrivalSchedule, OpenModelScheduler
 from loadtests.recorder import (
     OUTCOME_CONN_ERROR,
@@ -327,10 +328,9 @@ class LedgerUser(_Timeouts):
     client_id = SETTINGS.client or Path(RUN_DIR).name
 
     def on_start(self) -> None:
-        path = Path(RUN_DIR) / "ledger.jsonl"
         # continue after any earlier ledger user of this run (Locust may move users between workers)
-        _state["ledger_seq"] = max(_state["ledger_seq"], last_seq(path, self.client_id))
-        self.ledger = JsonlAppender(path)
+        _state["ledger_seq"] = max(_state["ledger_seq"], last_seq(RUN_DIR, self.client_id))
+        self.ledger = LedgerWriter(RUN_DIR)
 
     def on_stop(self) -> None:
         self.ledger.close()

@@ -14,13 +14,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
+from bedrock.runfolder import reports
 from slo.capacity_knees import intervals_overlap
 from slo.compare import DEFAULT_TOLERANCES, Row
 
 
 def is_capacity_run(run_dir: Path) -> bool:
-    return (run_dir / "capacity.json").is_file() and not (run_dir / "results.json").is_file()
+    return (run_dir / "capacity.json").is_file() and not reports.has_results(run_dir)
 
 
 def load_capacity(run_dir: Path) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Command line for slo: `gameday report`, `gameday compare`, `gameday slo validate|rules|defaults`.
 
 Every handler returns an exit code (0 held, 1 failed / regression, 2 bad input,
-3 inconclusive); errors are raised as gameday.errors and turned into codes by
+3 inconclusive); errors are raised as bedrock.errors and turned into codes by
 gameday.cli.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bedrock import options
-from gameday.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_SLO_FAILED, InputError
+from bedrock.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_SLO_FAILED, InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -102,15 +102,15 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _load_results(run_dir: Path):  # type: ignore[no-untyped-def]
+    from bedrock.runfolder import reports
     from slo.evaluation import evaluate
     from slo.results import Results
-    from slo.runfolder import load_json_file
 
-    path = run_dir / "results.json"
-    if not path.is_file():
+    doc = reports.read_results_or_none(run_dir)
+    if doc is None:
         return evaluate(run_dir)
-    doc = load_json_file(path)
-    if isinstance(doc, dict) and doc.get("schema") == "gameday.trials/1":
+    path = reports.results_path(run_dir)
+    if doc.get("schema") == reports.TRIALS_SCHEMA:
         raise InputError(
             f"{path}: a trials group (gameday.trials/1): compare its trial folders, "
             "or read the distributions in its report.md"

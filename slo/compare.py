@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from slo.results import Results
 
 

@@ -12,6 +12,7 @@ leader change discarded them.
 
 from __future__ import annotations
 
+from bedrock.runfolder import ledger, readback
 from slo.results import DataLoss, Measurements, SloResult, Window
 from slo.runfolder import RunData
 from slo.thresholds import Threshold
@@ -59,7 +60,7 @@ def _no_data(
 ) -> SloResult | None:
     """The 'missing' result when the run has no ledger, no read-back or no acknowledged write."""
     if data.ledger is None or data.readback is None:
-        what = "ledger.jsonl" if data.ledger is None else "readback.json"
+        what = ledger.FILE if data.ledger is None else readback.FILE
         applicable = fault_expected or data.ledger is not None
         return missing(slo_id, title, threshold, f"no {what}", applicable=applicable)
     if m.data is None or m.data.acknowledged == 0:

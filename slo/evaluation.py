@@ -11,11 +11,12 @@ import math
 import time
 from pathlib import Path
 
-from gameday import __version__
-from gameday.errors import EXIT_INCONCLUSIVE
+from bedrock.errors import EXIT_INCONCLUSIVE
+from bedrock.histograms import stat_ms
+from bedrock.runfolder import spec as spec_file
+from bedrock.version import __version__
 from slo.budget import error_budget
 from slo.durability import durability_result, rpo_result
-from slo.histograms import stat_ms
 from slo.measure_data import leader_changes, measure_data_loss
 from slo.measure_failover import (
     failover_good,
@@ -53,8 +54,8 @@ MIN_COVERAGE = 0.8  # DESIGN.md: a phase loaded under 80 % of its window is inco
 def spec_for(run_dir: Path, spec: SloSpec | None) -> SloSpec:
     if spec is not None:
         return spec
-    saved = Path(run_dir) / "slo.yaml"
-    return load_spec(saved) if saved.is_file() else SloSpec()
+    saved = spec_file.saved_spec(run_dir)
+    return load_spec(saved) if saved is not None else SloSpec()
 
 
 def evaluate(run_dir: Path, spec: SloSpec | None = None) -> Results:

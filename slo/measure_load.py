@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from gameday.errors import InputError
-from slo.histograms import counts_len, decode_span, max_ms, mean_ms, percentiles_ms
+from bedrock.errors import InputError
+from bedrock.histograms import counts_len, decode_span, max_ms, mean_ms, percentiles_ms
 from slo.results import FaultInfo, LatencyStats, PhaseLatency, Series, Traffic
 from slo.runfolder import Event, RequestLine
 

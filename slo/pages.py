@@ -10,7 +10,6 @@ unescaped input and never silently drops a field. No page is built by string con
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 
 import jinja2
 
+from bedrock.errors import GamedayError
+from bedrock.runfolder import run as run_file
 from slo.results import Results, Series, SloResult
 from slo.timeline import timeline_figure
 
@@ -52,8 +53,8 @@ def write_page(path: Path, text: str) -> Path:
 def run_environment(run_dir: Path) -> dict[str, dict[str, Any]]:
     """The versions and windows run.json recorded (empty when it is missing or unreadable)."""
     try:
-        run = json.loads((Path(run_dir) / "run.json").read_text())
-    except (OSError, ValueError):
+        run = run_file.read_run(run_dir)
+    except GamedayError:
         run = {}
     if not isinstance(run, dict):
         run = {}

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bedrock.runfolder import metrics as metrics_file
+from bedrock.runfolder import reports as reports_file
 from slo import plots
 from slo.measure_data import PresentSet
 from slo.measure_load import aggregate_requests, run_phases
@@ -22,9 +24,9 @@ from slo.measure_scale import replicas_timeline
 from slo.pages import render_html
 from slo.reports import _MARK, fmt_value, junit_xml, markdown
 from slo.results import Results, Series
-from slo.runfolder import RunData, load_json_file, load_run
+from slo.runfolder import RunData, load_run
 
-REPORT_FILES = ("results.json", "report.md", "report.html", "junit.xml")
+REPORT_FILES = reports_file.FILES
 
 
 def _write(path: Path, text: str) -> None:
@@ -47,10 +49,9 @@ def replicas_from_metrics(run_dir: Path) -> dict[str, list[tuple[float, int]]]:
 
     A bare NaN/Infinity in the file is bad input (InputError); Prometheus's own "NaN"
     sample strings (a gap) are left out of the plot."""
-    path = run_dir / "metrics.json"
-    if not path.is_file():
+    doc = metrics_file.read_metrics(run_dir)
+    if doc is None:
         return {}
-    doc = load_json_file(path)
     try:
         series = doc["queries"]["api_replicas_up_by_region"]["result"]
         out: dict[str, list[tuple[float, int]]] = {}
@@ -135,9 +136,4 @@ def render(run_dir: Path, results: Results) -> list[Path]:
     series = _series(results, data)
     images = _plots(results, data, series)
     html = render_html(results, images, fmt_value, _MARK, series, p95_target_ms(results))
-    paths = [run_dir / name for name in REPORT_FILES]
-    for path, text in zip(
-        paths, (results.to_json() + "\n", md, html, junit_xml(results)), strict=True
-    ):
-        _write(path, text)
-    return paths
+    return reports_file.write_reports(run_dir, results.to_json(), md, html, junit_xml(results))

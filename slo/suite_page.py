@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.errors import GamedayError
+from bedrock.runfolder import reports
 from slo import pages, svg
-from slo.runfolder import load_json_file
 from slo.trend import RunRow, trend_context
 from slo.trials import FIGURES, TRIALS_SCHEMA, WORDS, fmt
 
@@ -58,13 +58,12 @@ class SuiteRow:
         return f"{fmt(median, unit)} median, max {fmt(known[-1], unit)} ({each})"
 
 
-def _doc(path: Path) -> dict[str, Any] | None:
-    """A results.json as a dict; None when missing or broken (the row then shows no figure)."""
+def _doc(folder: Path) -> dict[str, Any] | None:
+    """A folder's results.json as a dict; None when missing or broken (no figure then)."""
     try:
-        doc = load_json_file(path)
+        return reports.read_results(folder)
     except GamedayError:
         return None
-    return doc if isinstance(doc, dict) else None
 
 
 def _number(v: Any) -> float | None:
@@ -103,7 +102,7 @@ def _failing(docs: Sequence[Mapping[str, Any] | None]) -> list[str]:
 
 
 def _href(folder: Path, run_dir: Path) -> str:
-    return os.path.relpath(run_dir / "report.html", folder)
+    return os.path.relpath(reports.html_path(run_dir), folder)
 
 
 def _group_row(row: SuiteRow, folder: Path, doc: Mapping[str, Any]) -> None:
@@ -115,7 +114,7 @@ def _group_row(row: SuiteRow, folder: Path, doc: Mapping[str, Any]) -> None:
         row.trials.append(
             Link(f"trial {t.get('trial')}", _href(folder, Path(str(t.get("run_dir")))), bad)
         )
-    row.failing = _failing([_doc(Path(str(t.get("run_dir"))) / "results.json") for t in trials])
+    row.failing = _failing([_doc(Path(str(t.get("run_dir")))) for t in trials])
 
 
 def suite_row(folder: Path, row: Mapping[str, Any]) -> SuiteRow:
@@ -127,11 +126,12 @@ def suite_row(folder: Path, row: Mapping[str, Any]) -> SuiteRow:
         return out
     run_dir = Path(row["run_dir"])
     out.href = _href(folder, run_dir)
-    doc = _doc(run_dir / "results.json")
-    if doc is None and (run_dir / "results.json").exists():
+    doc = _doc(run_dir)
+    if doc is None and reports.has_results(run_dir):
         out.bad_data = True  # NaN, a broken file, not an object: said, never a figure
     elif doc is None:  # e.g. trials cut short before the group was written: what they left
-        out.failing = _failing([_doc(p) for p in sorted(run_dir.glob("*/results.json"))])
+        trials = [f for f in reports.folders_with_results(run_dir) if f.parent == run_dir]
+        out.failing = _failing([_doc(f) for f in trials])
     elif doc.get("schema") == TRIALS_SCHEMA:
         _group_row(out, folder, doc)
     else:

@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from bedrock.errors import GamedayError, InputError
+from bedrock.runfolder import reports
 from slo import pages, svg
 from slo.results import Results
-from slo.runfolder import load_json_file
-from slo.trials import TRIALS_SCHEMA, Trial, fmt, markdown, trials_doc
+from slo.trials import Trial, fmt, markdown, trials_doc
 
 STRIP_WIDTH = 300.0
 
@@ -23,17 +23,13 @@ STRIP_WIDTH = 300.0
 def read_results(run_dir: Path) -> Results | None:
     """A trial's results.json, None when missing or unreadable (the trial then shows '-')."""
     try:
-        return Results.model_validate(load_json_file(Path(run_dir) / "results.json"))
+        return Results.model_validate(reports.read_results(run_dir))
     except (GamedayError, ValidationError):
         return None
 
 
 def is_group(folder: Path) -> bool:
-    path = Path(folder) / "results.json"
-    if (Path(folder) / "run.json").exists() or not path.is_file():
-        return False
-    doc = load_json_file(path)
-    return isinstance(doc, dict) and doc.get("schema") == TRIALS_SCHEMA
+    return reports.is_trials_group(folder)
 
 
 def rejudge_group(folder: Path, spec: Any = None) -> dict[str, Any]:
@@ -42,17 +38,16 @@ def rejudge_group(folder: Path, spec: Any = None) -> dict[str, Any]:
     from slo.rendering import render
 
     folder = Path(folder)
-    old = load_json_file(folder / "results.json")
-    entries = old.get("trials") if isinstance(old, dict) else None
+    old = reports.read_results(folder)
+    where = reports.results_path(folder)
+    entries = old.get("trials")
     if not isinstance(entries, list) or not entries:
-        raise InputError(f"{folder / 'results.json'}: key 'trials' must list the trial folders")
+        raise InputError(f"{where}: key 'trials' must list the trial folders")
     trials = []
     for i, entry in enumerate(entries):
         run_dir = Path(str(entry.get("run_dir", ""))) if isinstance(entry, dict) else None
         if run_dir is None or not run_dir.is_dir():
-            raise InputError(
-                f"{folder / 'results.json'}: key 'trials[{i}].run_dir' is not a folder"
-            )
+            raise InputError(f"{where}: key 'trials[{i}].run_dir' is not a folder")
         results = evaluate(run_dir, spec)
         render(run_dir, results)
         v = results.verdict
@@ -64,7 +59,7 @@ def rejudge_group(folder: Path, spec: Any = None) -> dict[str, Any]:
 
 def trial_href(group: Path, run_dir: str) -> str:
     """The trial's report.html relative to the group's page."""
-    return os.path.relpath(Path(run_dir) / "report.html", group)
+    return os.path.relpath(reports.html_path(run_dir), group)
 
 
 def distributions(group: Path, doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,16 +107,15 @@ def group_page(group: Path, doc: dict[str, Any]) -> str:
 
 def write_group(group: Path, doc: dict[str, Any]) -> None:
     """results.json, report.md, report.html and a junit.xml merging the trials'."""
-    (group / "results.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    (group / "report.md").write_text(markdown(doc), encoding="utf-8")
-    pages.write_page(group / "report.html", group_page(group, doc))
-    _merge_junit(doc, group / "junit.xml")
+    reports.write_reports(
+        group, json.dumps(doc, indent=2), markdown(doc), group_page(group, doc), _merged_junit(doc)
+    )
 
 
-def _merge_junit(doc: dict[str, Any], out: Path) -> None:
+def _merged_junit(doc: dict[str, Any]) -> str:
     root = ET.Element("testsuites", name=f"gameday.trials.{doc['name']}")
     for t in doc["trials"]:
-        path = Path(t["run_dir"]) / "junit.xml"
+        path = reports.junit_path(t["run_dir"])
         try:
             parsed = ET.parse(path).getroot()
         except (OSError, ET.ParseError):
@@ -134,4 +128,5 @@ def _merge_junit(doc: dict[str, Any], out: Path) -> None:
         for suite in [parsed] if parsed.tag == "testsuite" else list(parsed):
             suite.set("name", f"trial{t['trial']}.{suite.get('name', 'slo')}")
             root.append(suite)
-    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml.decode("utf-8")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED
 from slo.results import RecoveryMeasure, SloResult, Status, Verdict, Window
 from slo.thresholds import Threshold
 

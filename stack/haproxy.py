@@ -6,7 +6,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 
 
 def command(sock: Path, line: str, timeout_s: float = 2.0) -> str:

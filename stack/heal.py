@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import psutil
 
-from gameday.errors import ActionError, GamedayError, SetupError
+from bedrock.errors import ActionError, GamedayError, SetupError
 from stack.control import Stack
 from stack.failback import failback
 from stack.faults import Fault

@@ -9,7 +9,6 @@ integration tests of region faults.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 
 import httpx
 import psycopg
+
+from bedrock.runfolder import ledger
 
 SETTLE_TIMEOUT_S = 120.0
 
@@ -63,21 +64,8 @@ def rows_on(member: dict[str, Any], client: str) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def acknowledged(ledger: Path) -> tuple[str, set[int]]:
-    """The run's client name and the seqs its ledger.jsonl says were acknowledged."""
-    client, acked = "", set()
-    for line in ledger.read_text().splitlines():
-        if not line.strip():
-            continue
-        rec = json.loads(line)
-        client = rec["client"]
-        if rec["outcome"] == "acknowledged":
-            acked.add(int(rec["seq"]))
-    return client, acked
-
-
 def ledger_truth(run_dir: Path, patroni_urls: list[str]) -> LedgerTruth:
-    client, acked = acknowledged(run_dir / "ledger.jsonl")
+    client, acked = ledger.acknowledged(run_dir)
     leader = settled_leader(patroni_urls)
     present = rows_on(leader, client)
     return LedgerTruth(str(leader["name"]), len(acked), sorted(acked - present))

@@ -11,7 +11,7 @@ import ipaddress
 import re
 import subprocess
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 
 TABLE = "gameday"
 _RULE = re.compile(r"ip daddr (?P<addr>[0-9.]+) .*# handle (?P<handle>\d+)")

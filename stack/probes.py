@@ -14,7 +14,7 @@ from collections.abc import Callable
 import httpx
 import redis
 
-from gameday.errors import ReadinessTimeout
+from bedrock.errors import ReadinessTimeout
 
 Check = Callable[[], str | None]
 

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 
 MARKER = ".gameday-state"
 SOURCE_TREE = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
-from gameday.errors import ActionError, SetupError
+from bedrock.errors import ActionError, SetupError
 
 RUNNING_STATES = {"RUNNING", "STARTING"}
 

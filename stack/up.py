@@ -26,7 +26,7 @@ from typing import Any
 
 import psutil
 
-from gameday.errors import InputError, SetupError
+from bedrock.errors import InputError, SetupError
 from stack import render
 from stack.controllers import write_configs
 from stack.layout import Layout, Program

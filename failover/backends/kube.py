@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bedrock.errors import InputError
 from failover.backends.base import Scaler, TrafficSwitch
 from failover.config import KubernetesConfig
 from failover.errors import FailoverError, ScalerError, TrafficSwitchError
-from gameday.errors import InputError
 
 
 def make_api_client(cfg: KubernetesConfig) -> Any:

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bedrock.errors import InputError
 from failover.backends.base import Notifier, Scaler, StackControl
 from failover.errors import NotifierError, ScalerError
-from gameday.errors import InputError
 
 log = logging.getLogger("failover")
 

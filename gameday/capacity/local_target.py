@@ -43,15 +43,16 @@ from autoscaler.daemon import Autoscaler, DaemonConfig
 from autoscaler.events import EventLog
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
 from autoscaler.spec import HpaSpec, load_hpa
+from bedrock.errors import ActionError, ConfigError, InputError, SetupError
 from bedrock.loader import load_documents
+from bedrock.runfolder.events import LOAD_OPEN_MODEL, events_of_kind, read_events
+from bedrock.runfolder.events import path_of as events_file
 from gameday.capacity.machine import Snapshot, generator_figures
 from gameday.capacity.run import LocalSpikePlan, ObservedSpike, StepFigures
-from gameday.errors import ActionError, ConfigError, SetupError
 from loadtests.histograms import Cell, load_cells, merge
 from loadtests.recorder import OUTCOME_LATE
 from loadtests.runner import ProcessHandle, start
 from slo.capacity_knees import StepLoad
-from slo.runfolder import read_events
 from stack import haproxy
 from stack.control import Stack
 from stack.scaler import StackScaler
@@ -106,8 +107,12 @@ def served_counts(metrics_text: str) -> int:
 
 def _lanes_done(run_dir: Path) -> bool:
     """Whether the step's open-model lane reported (its `load.open_model` event)."""
-    path = run_dir / "events.jsonl"
-    return path.is_file() and '"load.open_model"' in path.read_text(encoding="utf-8")
+    if not events_file(run_dir).is_file():
+        return False
+    try:
+        return bool(events_of_kind(run_dir, LOAD_OPEN_MODEL))
+    except InputError:  # a line still being written: not reported yet
+        return False
 
 
 def step_figures(cells: dict[tuple[int, str], Cell]) -> StepFigures:
@@ -239,7 +244,7 @@ class RealStackTarget:
         after = Snapshot.take(stack_pid)
         fig = step_figures(load_cells(run_dir))
         cpu, runq = generator_figures(
-            {"kind": e.kind, "detail": e.detail} for e in read_events(run_dir / "events.jsonl")
+            {"kind": e.kind, "detail": e.detail} for e in read_events(run_dir)
         )
         load = dataclasses.replace(
             fig.load or StepLoad(),
@@ -255,7 +260,7 @@ class RealStackTarget:
         base = self.stack.replicas(self.region)
         if base + 1 > self.max_replicas:
             raise ConfigError("profile", [f"no spare replica slot in {self.region} to time"])
-        events = EventLog(self._run_dir("startup", f"{times}x") / "events.jsonl", source="capacity")
+        events = EventLog(events_file(self._run_dir("startup", f"{times}x")), source="capacity")
         name = self._name(base)
         url = self.stack.api_url(self.region, base)
         out = []
@@ -347,8 +352,8 @@ class RealStackTarget:
         spec = self.spike_spec()
         self.set_replicas(spec.min_replicas)
         run_dir = self._run_dir("spike", "autoscaler")
-        events = EventLog(run_dir / "events.jsonl")
-        load_events = EventLog(run_dir / "events.jsonl", source="load")
+        events = EventLog(events_file(run_dir))
+        load_events = EventLog(events_file(run_dir), source="load")
         daemon = self._spike_daemon(spec, plan, events)
         sentences = logging.FileHandler(run_dir / "autoscaler.log")
         sentences.setFormatter(logging.Formatter("%(asctime)s %(message)s"))

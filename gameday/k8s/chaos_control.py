@@ -31,7 +31,7 @@ from typing import Any
 from chaoslib.exceptions import InterruptExecution
 
 from bedrock.errors import GamedayError
-from gameday.events import now, record_event
+from bedrock.runfolder.events import now, record_event
 from gameday.k8s.allowlist import (
     IN_CLUSTER,
     default_kubeconfig,

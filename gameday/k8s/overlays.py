@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
-from gameday.errors import InputError, SetupError
+from bedrock.errors import InputError, SetupError
 from gameday.k8s import lint, render, validate
 
 MANIFESTS_DIR = Path(__file__).resolve().parents[2] / "manifests" / "k8s"

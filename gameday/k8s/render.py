@@ -31,8 +31,8 @@ import jsonpatch
 import jsonpointer
 import yaml
 
+from bedrock.errors import ConfigError
 from bedrock.loader import load_data, load_documents, parse_yaml, read_text
-from gameday.errors import ConfigError
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SUPPORTED_KEYS = {"apiVersion", "kind", "resources", "labels", "patches", "configMapGenerator"}

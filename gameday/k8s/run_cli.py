@@ -17,7 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK, InputError
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, InputError
+from bedrock.runfolder import reports
 from gameday.k8s.run import (
     K8S_SUITE,
     ClusterHandles,
@@ -62,7 +63,7 @@ def run_k8s(args: argparse.Namespace, say: Say) -> int:
         outcome = _execute(plan, handles, args.runs_dir, say)
     record_finished(args.runs_dir, outcome.run_dir, say)
     say(f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
-    say(f"report: {outcome.run_dir / 'report.html'}")
+    say(f"report: {reports.html_path(outcome.run_dir)}")
     return int(outcome.exit_code)
 
 

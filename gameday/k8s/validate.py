@@ -20,7 +20,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
 
 # kubectl 1.32 / kustomize 5.5 is what the manifests are rendered and tested with;
 # kubernetes-validate ships the 1.32 schemas.

@@ -14,6 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bedrock.errors import GamedayError
+from bedrock.runfolder import events, ledger, reports
+from bedrock.runfolder.jsonl import Tail
+
 # The availability SLO's defaults (slo/spec.py): 99.95 % over 30 days.
 BUDGET_S = (1.0 - 0.9995) * 30 * 86400.0
 MAX_POINTS = 1800
@@ -32,40 +36,13 @@ SHOWN_EVENTS = {
 }
 
 
-class _Tail:
-    """New complete lines of a growing JSON-lines file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-
-    def lines(self) -> list[dict[str, Any]]:
-        try:
-            with self.path.open("rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-        except OSError:
-            return []
-        end = data.rfind(b"\n")
-        if end < 0:
-            return []
-        self.offset += end + 1
-        out = []
-        for raw in data[: end + 1].splitlines():
-            try:
-                out.append(json.loads(raw))
-            except json.JSONDecodeError:
-                continue
-        return out
-
-
 class LiveBoard:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self.version = 0
         self.state: dict[str, Any] = {"status": "waiting", "runs": []}
-        self._events: _Tail | None = None
-        self._ledger: _Tail | None = None
+        self._events: Tail | None = None
+        self._ledger: Tail | None = None
         self._t0 = time.monotonic()
 
     def snapshot(self) -> tuple[int, dict[str, Any]]:
@@ -84,8 +61,8 @@ class LiveBoard:
     def run_started(self, run_dir: Path, name: str, planned_s: float) -> None:
         with self._lock:
             self._t0 = time.monotonic()
-            self._events = _Tail(run_dir / "events.jsonl")
-            self._ledger = _Tail(run_dir / "ledger.jsonl")
+            self._events = events.tail(run_dir)
+            self._ledger = ledger.tail(run_dir)
             self.state.update(
                 status="running",
                 run=name,
@@ -170,9 +147,9 @@ class LiveBoard:
 
 def _lost_writes(run_dir: Path) -> int | None:
     try:
-        results = json.loads((run_dir / "results.json").read_text())
+        results = reports.read_results(run_dir)
         data = (results.get("measurements") or {}).get("data") or {}
         lost = data.get("lost")
         return int(lost) if lost is not None else None
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (GamedayError, TypeError, ValueError, AttributeError):
         return None

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bedrock.runfolder import reports
 from gameday.trend.page import write_trend
 from gameday.trend.store import import_runs, open_store, row_from_run
 from slo.trend import RunRow
@@ -47,7 +48,7 @@ def record_finished(runs_dir: Path, run_dir: Path, say: Any = print) -> list[Run
     file beside the runs folder; the store's errors never carry the URL's password."""
     try:
         store = open_store(None, runs_dir)
-        if (run_dir / "results.json").exists():
+        if reports.has_results(run_dir):
             row = row_from_run(run_dir)
             if row is not None:
                 store.record(row)

@@ -10,7 +10,6 @@ without it.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -21,7 +20,8 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import conninfo
 
-from bedrock.errors import InputError, SetupError
+from bedrock.errors import GamedayError, InputError, SetupError
+from bedrock.runfolder import reports
 from slo.trend import RunRow
 
 ENV = "GAMEDAY_HISTORY"
@@ -150,8 +150,8 @@ def _num(v: Any) -> float | None:
 def row_from_run(run_dir: Path) -> RunRow | None:
     """A finished run folder's row (None when it has no results.json yet)."""
     try:
-        res = json.loads((Path(run_dir) / "results.json").read_text())
-    except (OSError, ValueError):
+        res = reports.read_results(run_dir)
+    except GamedayError:
         return None
     run, m = res.get("run") or {}, res.get("measurements") or {}
     p95s = [(p.get("all") or {}).get("p95_ms") for p in m.get("phases") or []]
@@ -178,8 +178,8 @@ def row_from_run(run_dir: Path) -> RunRow | None:
 def import_runs(store: HistoryStore, runs_dir: Path) -> int:
     """Record every finished run folder under `runs_dir` (idempotent: keyed by folder)."""
     count = 0
-    for results in sorted(Path(runs_dir).glob("**/results.json")):
-        row = row_from_run(results.parent)
+    for folder in reports.folders_with_results(runs_dir):
+        row = row_from_run(folder)
         if row is not None:
             store.record(row)
             count += 1

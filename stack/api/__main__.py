@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from gameday.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, InputError
+from bedrock.errors import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, InputError
 from stack.api.app import build_app
 from stack.api.settings import parse_settings
 

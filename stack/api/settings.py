@@ -1,7 +1,7 @@
 """Command-line settings of one API replica, parsed and checked up front.
 
 Every timing is in seconds and named so. Bad values raise
-`gameday.errors.InputError` naming the option; only `__main__` turns that into
+`bedrock.errors.InputError` naming the option; only `__main__` turns that into
 exit code 2.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 
 
 @dataclass(frozen=True)

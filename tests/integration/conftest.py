@@ -2,7 +2,8 @@
 
 Tests that break something restore it before they end, so the next test finds a
 healthy stack. The stack is torn down at the end of the session even when a
-test failed; its logs are copied next to the test report first.
+test failed; its logs are copied first to `$GAMEDAY_TEST_LOGS` (default: a folder under
+the system's temporary directory), never into the checkout.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from stack.control import Stack
 from stack.topology import DEFAULT_TOPOLOGY, load_topology
 from stack.up import bring_up, tear_down
+from tests.support.test_logs import log_keep_folder
 from tests.support.waiting import wait_for
 
 from .browser import browser  # noqa: F401 - the browser tests' fixture (headless chromium)
@@ -27,7 +29,7 @@ CI_TOPOLOGY = DEFAULT_TOPOLOGY.parent / "topology-ci.yaml"
 # A developer running the integration tests beside another stack on the same machine
 # points this at a copy of topology-ci.yaml on other loopback ranges.
 SHARED_TOPOLOGY = Path(os.environ.get("GAMEDAY_TEST_TOPOLOGY", CI_TOPOLOGY))
-LOG_KEEP = Path(os.environ.get("GAMEDAY_TEST_LOGS", "test-logs"))
+LOG_KEEP = log_keep_folder()
 
 
 def wait_until(

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from autoscaler.spec import load_hpa
+from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK
 from gameday.capacity.run import PROFILES
-from gameday.errors import EXIT_INCONCLUSIVE, EXIT_OK
 from loadtests.histograms import load_cells
 from slo.runfolder import read_events
 from stack.control import Stack

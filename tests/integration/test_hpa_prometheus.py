@@ -19,8 +19,8 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from autoscaler.prometheus import PrometheusMetrics, PrometheusSettings
+from bedrock.errors import ActionError
 from bedrock.prometheus import Prometheus, PrometheusUnavailable
-from gameday.errors import ActionError
 from tests.support.ports import free_port
 from tests.support.waiting import wait_for
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from gameday.events import read_jsonl
+from bedrock.runfolder.ledger import read_ledger
 from gameday.k8s.target import KubernetesTarget, TargetSettings
 from stack.control import Stack
 from stack.heal import restore_all
@@ -111,7 +111,7 @@ def _assert_complete(run_dir: Path) -> dict:
     assert record["experiment"].endswith(f"experiments/k8s/{record['name']}.yaml")
     journal = json.loads((run_dir / "journal.json").read_text())
     assert journal["status"] == "completed", journal["status"]
-    assert read_jsonl(run_dir / "ledger.jsonl"), "no acknowledged write"
+    assert read_ledger(run_dir), "no acknowledged write"
     results = json.loads((run_dir / "results.json").read_text())
     return results
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bedrock.runfolder.ledger import read_ledger
 from gameday.collect import read_back_ledger
-from gameday.events import read_jsonl
 from loadtests import runner
 from loadtests.histograms import load_cells
 from stack.control import Stack
@@ -37,8 +37,8 @@ def test_shape_records_and_loses_no_write(
     endpoints = {endpoint for _, endpoint in cells}
     assert {"GET /items/{id}", "POST /ledger"} <= endpoints
     assert sum(c.outcomes.get("ok", 0) for c in cells.values()) > 0
-    ledger = read_jsonl(run_dir / "ledger.jsonl")
-    acked = {e["seq"] for e in ledger if e["outcome"] == "acknowledged"}
+    ledger = read_ledger(run_dir) or []
+    acked = {e.seq for e in ledger if e.outcome == "acknowledged"}
     assert len(acked) >= 10
     assert read_back_ledger(healthy_stack.entry_url, f"it-{scenario}", run_dir) is not None
     present = json.loads((run_dir / "readback.json").read_text())["present_ranges"]

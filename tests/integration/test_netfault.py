@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from gameday.errors import ActionError
+from bedrock.errors import ActionError
 from stack import netfault
 
 pytestmark = pytest.mark.skipif(shutil.which("nft") is None, reason="nftables not installed")

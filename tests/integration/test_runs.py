@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.events import read_jsonl
+from bedrock.runfolder.events import read_events
 from stack.control import Stack
 from stack.ledger_truth import ledger_truth
 
@@ -66,7 +66,7 @@ def only_run(runs: Path) -> Path:
 
 
 def events(run_dir: Path, kind: str) -> list[dict]:
-    return [e for e in read_jsonl(run_dir / "events.jsonl") if e["kind"] == kind]
+    return [e.as_dict() for e in read_events(run_dir) if e.kind == kind]
 
 
 def assert_stack_home(stack: Stack) -> None:
@@ -121,7 +121,7 @@ def test_kill_region_run(healthy_stack: Stack, tmp_path: Path) -> None:
     )
     acted = {
         e["detail"].get("by")
-        for e in read_jsonl(run_dir / "events.jsonl")
+        for e in (x.as_dict() for x in read_events(run_dir))
         if e["kind"].startswith("failover.") and e["detail"].get("by")
     }
     assert len(acted) == 1, f"exactly one controller acts, saw {acted}"

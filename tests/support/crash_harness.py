@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import random
 import signal
@@ -24,6 +23,9 @@ from pathlib import Path
 
 import psutil
 
+from bedrock.errors import GamedayError
+from bedrock.runfolder import events
+from bedrock.runfolder import run as run_file
 from stack import netfault
 from stack.control import Stack
 
@@ -104,14 +106,14 @@ def machine_lock(experiment: str, deadline_s: float = 600.0):  # type: ignore[no
 
 
 def _run_dir(runs: Path) -> Path | None:
-    dirs = [p for p in runs.iterdir() if (p / "run.json").exists()] if runs.exists() else []
+    dirs = run_file.find_runs(runs) if runs.exists() else []
     return max(dirs, key=lambda p: p.stat().st_mtime) if dirs else None
 
 
 def _phase(run_dir: Path) -> str:
     try:
-        kinds = [json.loads(line)["kind"] for line in (run_dir / "events.jsonl").open()]
-    except (OSError, ValueError):
+        kinds = [e.kind for e in events.read_events(run_dir)]
+    except GamedayError:
         return "starting"
     if "fault.rolled_back" in kinds:
         return "rolling back"
@@ -191,7 +193,7 @@ def crash_once(
             run_dir = None
             while run_dir is None and time.monotonic() < end and runner.poll() is None:
                 new = [p for p in runs.iterdir() if p.name not in before]
-                run_dir = new[0] if new and (new[0] / "run.json").exists() else None
+                run_dir = new[0] if new and run_file.is_run_folder(new[0]) else None
                 time.sleep(0.1)
             if run_dir is None:
                 raise AssertionError(f"no run folder appeared; see {log.name}")
@@ -227,7 +229,7 @@ def crash_once(
         crash.recover_out = result.stdout + result.stderr
         (work / "recover.out").write_text(crash.recover_out)
     crash.not_home = not_home(stack)
-    record = json.loads((run_dir / "run.json").read_text())
+    record = run_file.read_run(run_dir)
     crash.marked_interrupted = bool(record.get("interrupted"))
     if follow:
         result = gameday(

@@ -1,20 +1,26 @@
 """Synthetic run folders with known truth, for the slo tests and benchmark.
 
 `write_run(path, **knobs)` writes run.json, probes.jsonl, events.jsonl,
-ledger.jsonl, readback.json and requests/*.jsonl exactly as docs/run-folder.md
-defines them, and returns a `Truth` with the numbers a correct measurement must
+ledger.jsonl, readback.json and requests/*.jsonl through the run folder's one writer per
+file (`bedrock.runfolder`), as docs/run-folder.md defines them, and returns a `Truth` with the numbers a correct measurement must
 find (outage length, lost sequences, RPO, the raw latency samples per phase).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from hdrh.histogram import HdrHistogram
+
+from bedrock.histograms import encode, new_histogram
+from bedrock.runfolder import events as events_file
+from bedrock.runfolder import ledger as ledger_file
+from bedrock.runfolder import probes as probes_file
+from bedrock.runfolder import readback as readback_file
+from bedrock.runfolder import run as run_record
+from bedrock.runfolder.requests import RequestsWriter
 
 T0_WALL = 1_764_316_800.0
 T0_MONO = 5_000.0
@@ -40,22 +46,6 @@ class Truth:
     def samples(self, phase: str) -> np.ndarray:
         parts = self.samples_us.get(phase, [])
         return np.concatenate(parts) if parts else np.array([], dtype=np.int64)
-
-
-def _jsonl(path: Path, rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
-
-
-def _ranges(seqs: list[int]) -> list[list[int]]:
-    out: list[list[int]] = []
-    for s in sorted(seqs):
-        if out and s == out[-1][1] + 1:
-            out[-1][1] = s
-        else:
-            out.append([s, s])
-    return out
 
 
 def write_run(
@@ -104,29 +94,28 @@ def write_run(
     fault_phase_rel = fault_phase_at_s if fault_phase_at_s is not None else fault_rel
     recovery_rel = recovery_phase_at_s if recovery_phase_at_s is not None else rollback_at_s
 
-    (run_dir / "run.json").write_text(
-        json.dumps(
-            {
-                "schema": "gameday.run/1",
-                "name": "synthetic",
-                "experiment": experiment,
-                "scenario": "progressive",
-                "profile": profile,
-                "target": "local",
-                "started_wall": T0_WALL,
-                "started_mono": T0_MONO,
-                "ended_wall": T0_WALL + duration_s,
-                "ended_mono": T0_MONO + duration_s,
-                "entry_url": "http://127.0.9.1:8080",
-                "prometheus_url": "http://127.0.9.1:9090",
-                "regions": {
-                    "primary": {"url": "http://127.0.1.1:8080"},
-                    "secondary": {"url": "http://127.0.2.1:8080"},
-                },
-                "versions": {"gameday": "0.1.0"},
-                "expect": expect,
-            }
-        )
+    run_record.write_run(
+        run_dir,
+        {
+            "schema": "gameday.run/1",
+            "name": "synthetic",
+            "experiment": experiment,
+            "scenario": "progressive",
+            "profile": profile,
+            "target": "local",
+            "started_wall": T0_WALL,
+            "started_mono": T0_MONO,
+            "ended_wall": T0_WALL + duration_s,
+            "ended_mono": T0_MONO + duration_s,
+            "entry_url": "http://127.0.9.1:8080",
+            "prometheus_url": "http://127.0.9.1:9090",
+            "regions": {
+                "primary": {"url": "http://127.0.1.1:8080"},
+                "secondary": {"url": "http://127.0.2.1:8080"},
+            },
+            "versions": {"gameday": "0.1.0"},
+            "expect": expect,
+        },
     )
 
     def ev(rel: float, kind: str, source: str, **detail: object) -> dict:
@@ -184,7 +173,7 @@ def write_run(
             ]
     events.append(ev(float(duration_s), "run.ended", "gameday"))
     events.sort(key=lambda e: e["t_mono"])
-    _jsonl(run_dir / "events.jsonl", events)
+    events_file.write_events(run_dir, events)
 
     if probes:
         rows = []
@@ -212,7 +201,7 @@ def write_run(
                     }
                 )
         rows.sort(key=lambda r: r["t_mono"])
-        _jsonl(run_dir / "probes.jsonl", rows)
+        probes_file.write_probes(run_dir, rows)
 
     if ledger:
         rows, present = [], []
@@ -258,20 +247,16 @@ def write_run(
             truth.lost_after_seqs = [r["seq"] for r in gone]
             truth.lost_after_span_s = gone[-1]["t_ack"] - gone[0]["t_ack"]
             present = [s for s in present if s not in set(truth.lost_after_seqs)]
-        _jsonl(run_dir / "ledger.jsonl", rows)
-        (run_dir / "readback.json").write_text(
-            json.dumps(
-                {
-                    "t_wall": T0_WALL + duration_s,
-                    "client": "run-synth",
-                    "present_ranges": _ranges(present),
-                    "source": "postgresql leader pg-secondary",
-                }
-            )
+        ledger_file.write_ledger(run_dir, rows)
+        readback_file.write_readback(
+            run_dir,
+            "run-synth",
+            present,
+            "postgresql leader pg-secondary",
+            t_wall=T0_WALL + duration_s,
         )
 
     if requests:
-        (run_dir / "requests").mkdir(exist_ok=True)
         files: dict[str, list[dict]] = {"w1": [], "w2": []}
         per_ep = rps // len(ENDPOINTS)
         for s in range(duration_s):
@@ -301,7 +286,7 @@ def write_run(
                 truth.samples_us.setdefault(phase, []).append(values)
                 n_err = round(per_ep * overlap)
                 for w, part in zip(files, np.array_split(values, 2), strict=True):
-                    h = HdrHistogram(1, 60_000_000, 3)
+                    h = new_histogram()
                     for v in part:
                         h.record_value(int(v))
                     errs = n_err // 2 if w == "w1" else n_err - n_err // 2
@@ -310,10 +295,10 @@ def write_run(
                         {
                             "t": int(T0_WALL) + s,
                             "endpoint": ep,
-                            "hist": h.encode().decode("ascii"),
+                            "hist": encode(h),
                             "outcomes": outcomes,
                         }
                     )
         for w, rows in files.items():
-            _jsonl(run_dir / "requests" / f"{w}.jsonl", rows)
+            RequestsWriter(run_dir, w).write(rows, compact=False)
     return truth

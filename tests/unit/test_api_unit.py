@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from stack.api.cache import Breaker
 from stack.api.database import DatabaseHealth, connection_still_usable, is_unavailable
 from stack.api.health import HealthChecker, HealthReport

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bedrock.errors import ConfigError
+from bedrock.histograms import new_histogram
 from gameday.capacity.local_target import resource_requests, served_counts, step_figures
 from gameday.capacity.machine import Snapshot, generator_figures
-from gameday.errors import ConfigError
 from loadtests.histograms import Cell
-from loadtests.recorder import new_histogram
 
 METRICS = """\
 # HELP http_requests_total HTTP requests answered

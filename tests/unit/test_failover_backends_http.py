@@ -259,9 +259,9 @@ def test_lease_lock_release_lets_standby_take_over_at_once(kube):
 
 
 def test_kube_client_from_a_kubeconfig_with_a_context_allowlist(kube, tmp_path):
+    from bedrock.errors import InputError
     from failover.backends.kube import make_api_client
     from failover.config import KubernetesConfig
-    from gameday.errors import InputError
 
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(

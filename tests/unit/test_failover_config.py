@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
+from bedrock.errors import ConfigError
 from failover.config import load_config, parse_config
-from gameday.errors import ConfigError
 
 BASE = """
 regions:

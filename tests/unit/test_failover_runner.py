@@ -12,6 +12,7 @@ import time
 import pytest
 from pydantic import SecretStr
 
+from bedrock.errors import InputError
 from failover.backends.cloudflare import CloudflareDNSSwitch
 from failover.backends.lease_lock import LocalLock
 from failover.backends.simple import LocalStackScaler, LogNotifier, load_stack_control
@@ -22,7 +23,6 @@ from failover.decision import View, decide
 from failover.errors import ScalerError
 from failover.events import EventLog
 from failover.runner import FailoverRunner, Operation
-from gameday.errors import InputError
 from tests.support.fakes.cloudflare import FakeCloudflare
 from tests.unit.test_failover_controller import Clock, Health, config, drive, settled
 

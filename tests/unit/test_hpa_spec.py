@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autoscaler.spec import load_hpa, parse_quantity
-from gameday.errors import EXIT_BAD_INPUT, ConfigError
+from bedrock.errors import EXIT_BAD_INPUT, ConfigError
 
 SEED = Path("manifests/k8s/base/hpa.yaml")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
 from gameday.k8s.overlays import OVERLAYS_DIR, list_overlays
 from gameday.k8s.render import PatchError, apply_json_patch, object_id, render
 

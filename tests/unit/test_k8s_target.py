@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gameday.errors import ActionError, ConfigError, InputError
+from bedrock.errors import ActionError, ConfigError, InputError
 from gameday.k8s.allowlist import load_allowlist, require_allowed, resolve_context
 from gameday.targets.k8s_settings import TargetSettings, load_settings
 from gameday.targets.kubernetes import KubernetesTarget, parse_fault

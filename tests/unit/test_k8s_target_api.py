@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from gameday.targets import faults
 from gameday.targets.base import HomeCheck, Replicas
 from gameday.targets.k8s_settings import TargetSettings

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
+from bedrock.histograms import latency_us, new_histogram
 from loadtests.histograms import load_cells, merge, summary
-from loadtests.recorder import RequestRecorder, latency_us, new_histogram, outcome_for_status
+from loadtests.recorder import RequestRecorder, outcome_for_status
 
 T0 = 1_764_316_800
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gameday.errors import ConfigError, InputError
+from bedrock.errors import ConfigError, InputError
 from loadtests.runner import build_settings, planned_duration_s
 from loadtests.settings import from_env
 from loadtests.stages import Stage, held, scaled_stages, tick_at

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from loadtests.stages import (
     PROFILES,
     SEED_SCENARIOS,

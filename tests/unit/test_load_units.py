@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from gameday.errors import ConfigError, InputError
-from loadtests.ledger import last_seq, ledger_line, ledger_outcome
+from bedrock.errors import ConfigError, InputError
+from bedrock.runfolder.ledger import last_seq
+from bedrock.runfolder.readback import ranges_of
+from loadtests.ledger import ledger_line, ledger_outcome
 from loadtests.probes import check_args, probe_kind
-from loadtests.readback import ranges_of
 from loadtests.runner import build_settings
 from loadtests.safety import check_bounds, check_host
 from loadtests.settings import LoadSettings, from_env
@@ -124,9 +125,9 @@ def test_runner_refuses_unbounded_or_oversized_runs(tmp_path) -> None:
 
 def test_last_seq_continues_a_clients_ledger(tmp_path) -> None:
     path = tmp_path / "ledger.jsonl"
-    assert last_seq(path, "c") == 0
+    assert last_seq(tmp_path, "c") == 0
     lines = [ledger_line("c", n, 1.0, 1.1, 201) for n in range(1, 5000)]
     lines.append(ledger_line("other", 9999, 1.0, 1.1, 201))
     path.write_text("".join(json.dumps(x) + "\n" for x in lines) + '{"seq": 12')  # cut last line
-    assert last_seq(path, "c") == 4999
-    assert last_seq(path, "other") == 9999
+    assert last_seq(tmp_path, "c") == 4999
+    assert last_seq(tmp_path, "other") == 9999

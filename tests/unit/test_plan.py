@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import ConfigError, InputError
+from bedrock.errors import ConfigError, InputError
 from gameday.plan import EXPERIMENTS_DIR, SUITES_DIR, load_suite, make_plan
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from slo.evaluation import evaluate
 from tests.support.slo_synth import write_run
 

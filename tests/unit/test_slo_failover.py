@@ -134,7 +134,7 @@ def test_torn_last_line_is_tolerated(tmp_path: Path) -> None:
 
 
 def test_bad_probe_line_names_file_and_key(tmp_path: Path) -> None:
-    from gameday.errors import InputError
+    from bedrock.errors import InputError
 
     write_run(tmp_path, requests=False)
     with (tmp_path / "probes.jsonl").open("a") as fh:

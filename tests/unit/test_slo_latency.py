@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bedrock.histograms import decode_counts, new_histogram, percentiles_ms
 from slo.evaluation import evaluate
-from slo.histograms import decode_counts, new_histogram, percentiles_ms
 from tests.support.slo_synth import ENDPOINTS, write_run
 
 

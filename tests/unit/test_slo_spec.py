@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
 from slo.spec import SloSpec, load_spec, spec_to_yaml
 from slo.thresholds import parse_threshold
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import InputError
+from bedrock.errors import InputError
 from stack.state_dir import (
     MARKER,
     SOURCE_TREE,

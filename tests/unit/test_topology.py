@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
 from stack.topology import (
     BUNDLED_PATRONI,
     DEBIAN_PATRONI,

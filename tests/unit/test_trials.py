@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.errors import ConfigError
+from bedrock.errors import ConfigError
 from gameday.plan import load_suite
 from gameday.summary import key_figures
 from gameday.trials import table_lines

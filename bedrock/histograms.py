@@ -1,4 +1,4 @@
-"""HdrHistogram lines -> count arrays -> percentiles, with numpy.
+"""The histogram codec (one place): layout constants, encode/decode, percentiles, with numpy.
 
 The run folder stores per-second, per-endpoint histograms encoded by `hdrh`
 (1 us .. 60 s, 3 significant digits). Decoding goes through `hdrh`; merging and
@@ -22,7 +22,37 @@ SIG_FIGS = 3
 
 
 def new_histogram() -> HdrHistogram:
+    """An empty histogram in the run folder's layout (docs/run-folder.md, requests/)."""
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIG_FIGS)
+
+
+def latency_us(latency_s: float) -> int:
+    """Seconds to whole microseconds, clamped to the histogram's range."""
+    return min(HIGHEST_US, max(LOWEST_US, round(latency_s * 1e6)))
+
+
+def encode(hist: HdrHistogram) -> str:
+    """The base64 text of one histogram (the `hist` key of a requests line)."""
+    encoded: bytes = hist.encode()
+    return encoded.decode("ascii")
+
+
+def decode(encoded: str) -> HdrHistogram:
+    """One histogram object from its base64 text (ValueError/TypeError when it is not one)."""
+    return HdrHistogram.decode(encoded.encode("ascii"))
+
+
+def counts_of(hist: HdrHistogram) -> np.ndarray:
+    """A histogram object's counts array (canonical layout; a copy)."""
+    if (hist.lowest_trackable_value, hist.highest_trackable_value, hist.significant_figures) != (
+        LOWEST_US,
+        HIGHEST_US,
+        SIG_FIGS,
+    ):
+        canonical = new_histogram()
+        canonical.add(hist)
+        hist = canonical
+    return np.frombuffer(hist.counts, dtype=np.int64)[: counts_len()].copy()
 
 
 @lru_cache(maxsize=1)
