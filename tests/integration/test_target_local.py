@@ -3,12 +3,23 @@ journaled while it is in place, and gone (with its journal entry) once undone.""
 
 from __future__ import annotations
 
+import pytest
+
 from gameday.targets import faults
 from gameday.targets.local import LocalTarget
 from stack import netfault
 from stack.control import Stack
+from stack.heal import restore_all
 
 from .conftest import wait_until
+
+
+@pytest.fixture(autouse=True)
+def at_home_first(healthy_stack: Stack) -> None:
+    """Each test starts from the stack at home with an empty fault journal, whatever an earlier
+    test on the shared stack left (a DB leader moved by a kill, a journaled kill it restarted)."""
+    restore_all(healthy_stack)
+    wait_until(lambda: LocalTarget(healthy_stack).at_home().ok, 120, "stack at home before the test")
 
 
 def _kinds(stack: Stack) -> list[str]:
