@@ -8,23 +8,13 @@ they use the same kube context as its activities, and the experiment's
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
+from experiments.actions import hold_fault  # the same hold as the local experiments
+
 __all__ = ["hold_fault", "terminate_lease_holder"]
-
-
-def hold_fault(seconds: float = 20.0) -> dict[str, Any]:
-    """Keep the fault in place for `seconds` (the fault window the run observes)."""
-    seconds = float(seconds)
-    if not 0 <= seconds <= 3600:
-        raise ActivityFailed(f"hold_fault: {seconds} s is outside 0..3600")
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        time.sleep(min(0.2, max(0.0, end - time.monotonic())))
-    return {"held_s": seconds}
 
 
 def terminate_lease_holder(
