@@ -39,9 +39,16 @@ __all__ = [
 
 Configuration = dict[str, Any] | None
 
+# When this process (one Chaos Toolkit run) injected its first fault, for hold_fault's
+# `at_least_s` form: the fault window counted from the fault, not from the hold.
+_first_fault_mono: float | None = None
+
 
 def _fault(configuration: Configuration, target: str, action: Any, **detail: Any) -> dict[str, Any]:
+    global _first_fault_mono
     at = now()
+    if _first_fault_mono is None:
+        _first_fault_mono = time.monotonic()
     try:
         result = action()
     except GamedayError as exc:
@@ -124,15 +131,35 @@ def add_latency(
     )
 
 
-def hold_fault(seconds: float = 20.0, configuration: Configuration = None) -> dict[str, Any]:
-    """Keep the fault in place for `seconds` (the fault window the run observes)."""
+def hold_seconds(seconds: float, at_least_s: float | None, elapsed_s: float) -> float:
+    """How long hold_fault holds: `seconds`, or with `at_least_s` the rest of a `seconds`
+    window that began `elapsed_s` ago, but never less than `at_least_s`."""
+    if at_least_s is None:
+        return seconds
+    floor = float(at_least_s)
+    if not 0 <= floor <= 3600:
+        raise ActivityFailed(f"hold_fault: at_least_s {floor} s is outside 0..3600")
+    return max(floor, seconds - max(0.0, elapsed_s))
+
+
+def hold_fault(
+    seconds: float = 20.0, at_least_s: float | None = None, configuration: Configuration = None
+) -> dict[str, Any]:
+    """Keep the fault in place for `seconds` (the fault window the run observes).
+
+    With `at_least_s`, `seconds` counts from the first fault this run injected (steps
+    between the fault and the hold, such as waiting for an election, count towards the
+    window), and the hold is never shorter than `at_least_s`.
+    """
     seconds = float(seconds)
     if not 0 <= seconds <= 3600:
         raise ActivityFailed(f"hold_fault: {seconds} s is outside 0..3600")
-    end = time.monotonic() + seconds
+    elapsed = 0.0 if _first_fault_mono is None else time.monotonic() - _first_fault_mono
+    hold = hold_seconds(seconds, at_least_s, elapsed)
+    end = time.monotonic() + hold
     while time.monotonic() < end:
         time.sleep(min(0.2, max(0.0, end - time.monotonic())))
-    return {"held_s": seconds}
+    return {"held_s": round(hold, 3)}
 
 
 def _rolled_back(configuration: Configuration, target: str, **detail: Any) -> None:

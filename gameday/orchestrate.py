@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from stack.control import Stack
 
 CHAOS_GRACE_S = 180.0  # a rollback (region restore + failback) may take this long
+# Chaos Toolkit starts this long before the baseline ends (its start-up and steady-state
+# probes overlap the baseline); experiments.gate holds its method until the fault phase.
+CHAOS_LEAD_S = 2.0
+FAULT_GATE = Path(__file__).resolve().parents[1] / "experiments" / "controls" / "fault-gate.json"
 
 
 @dataclass
@@ -115,12 +119,14 @@ class Run:
         self.log_offsets = stack_log_offsets(logs_dir) if logs_dir is not None else {}
 
     # -- pieces ------------------------------------------------------------------------
-    def _start_chaos(self) -> subprocess.Popen[bytes]:
+    def _start_chaos(self, gate_fd: int) -> subprocess.Popen[bytes]:
+        """Start Chaos Toolkit; its method waits until a byte arrives on `gate_fd`."""
         assert self.plan.experiment is not None
         env = {
             **os.environ,
             "GAMEDAY_RUN_DIR": str(self.run_dir),
             "GAMEDAY_FAULT_S": str(self.plan.windows.fault_s),
+            "GAMEDAY_FAULT_GATE_FD": str(gate_fd),
         }
         state_dir = self.target.handles.state_dir
         if state_dir is not None:
@@ -136,6 +142,8 @@ class Run:
             str(journal_file.path_of(self.run_dir)),
             "--rollback-strategy",
             "always",
+            "--control-file",
+            str(FAULT_GATE),
             str(Path(self.plan.experiment).resolve()),
         ]
         log = (self.run_dir / "chaos.out").open("ab")
@@ -147,6 +155,7 @@ class Run:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=self.run_dir,
+            pass_fds=(gate_fd,),
             preexec_fn=die_with_parent(signal.SIGKILL),  # noqa: PLW1509 - prctl only
         )
 
@@ -269,17 +278,26 @@ class Run:
         """Baseline, the fault (the experiment, or a quiet window), recovery."""
         w = self.plan.windows
         self._phase(monitor, "baseline")
-        _sleep_until(time.monotonic() + w.baseline_s, lambda: False)
-        self._phase(monitor, "fault")
-        fault_started = time.monotonic()
-        if self.plan.experiment is not None:
-            monitor.guard_armed = True
-            self.chaos = self._start_chaos()
+        baseline_end = time.monotonic() + w.baseline_s
+        if self.plan.experiment is None:
+            _sleep_until(baseline_end, lambda: False)
+            self._phase(monitor, "fault")
+            _sleep_until(time.monotonic() + w.fault_s, lambda: False)
+        else:
+            _sleep_until(baseline_end - CHAOS_LEAD_S, lambda: False)
+            gate_read, gate = os.pipe()
+            try:
+                self.chaos = self._start_chaos(gate_read)
+            finally:
+                os.close(gate_read)
+            with os.fdopen(gate, "wb", buffering=0) as gate_file:
+                _sleep_until(baseline_end, lambda: False)
+                self._phase(monitor, "fault")
+                monitor.guard_armed = True
+                _open_gate(gate_file)
             self._wait_chaos()
             monitor.guard_armed = False
             self._check_journal()
-        else:
-            _sleep_until(fault_started + w.fault_s, lambda: False)
         self._phase(monitor, "recovery")
         _sleep_until(time.monotonic() + w.recovery_s, lambda: False)
 
@@ -365,6 +383,17 @@ class Run:
             reports_file.html_path(self.run_dir),
         )
         return RunOutcome(self.run_dir, code, results.verdict.summary, self.aborted)
+
+
+def _open_gate(gate_file: Any) -> None:
+    """Let the experiment's method run (experiments.gate). A closed pipe means Chaos
+    Toolkit already ended (steady state not met, or it died): the journal says which."""
+    from experiments.gate import OPEN
+
+    try:
+        gate_file.write(OPEN)
+    except BrokenPipeError:
+        pass
 
 
 def run_version() -> str:

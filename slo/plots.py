@@ -23,10 +23,16 @@ _SIZE = (9.0, 3.2)
 _DPI = 90
 
 
+# Fixed margins that fit these plots' labels, and light PNG compression: tight_layout (an
+# extra draw) and zlib level 6 made four plots cost ~1.6 s a run, ~0.3 s this way (a
+# nightly renders 14 runs between its runs). The images are ~10 % larger.
+_MARGINS = {"left": 0.08, "right": 0.98, "bottom": 0.16, "top": 0.9}
+
+
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=_DPI)
+    fig.subplots_adjust(**_MARGINS)
+    fig.savefig(buf, format="png", dpi=_DPI, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 
