@@ -196,12 +196,20 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     return EXIT_OK if report.conclusive else EXIT_INCONCLUSIVE
 
 
+PROFILE_NAMES = ["smoke", "ci", "nightly", "gameday", "full"]  # gameday.capacity.run.PROFILES
+
+
 def register(subparsers: Any) -> None:
     c = subparsers.add_parser(
         "capacity", help="find the knee per replica and answer capacity questions"
     )
     _hpa_args(c)
-    c.add_argument("--profile", choices=["ci", "nightly", "gameday", "full"], default="ci")
+    c.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        default="ci",
+        help="ladder size: smoke (tests), ci, nightly, gameday, full (docs/capacity.md)",
+    )
     c.add_argument("--out", help="report folder (default: a new <runs-dir>/capacity-<time>/)")
     c.add_argument("--runs-dir", default="runs", help="where new run folders go (default runs/)")
     c.add_argument("--steps", help="analyse recorded step results (JSON) instead of running load")

@@ -127,6 +127,9 @@ _LOCAL_CI = LocalSpikePlan(
 )
 _ROOT2 = 2**0.5
 PROFILES = {
+    # smoke: the quickest run that exercises every part (the tests' profile): replicas 1-2,
+    # 2 trials, 2 s steps on a doubling grid, the ci local spike
+    "smoke": Profile("smoke", (1, 2), 2, 200, 2.0, 4000, 2, _LOCAL_CI),
     # ci: replicas 1-3, 2 trials, 3 s steps on a sqrt(2) grid: ~15 steps, ~2 min of ladder
     "ci": Profile("ci", (1, 2, 3), 2, 200, _ROOT2, 4000, 3, _LOCAL_CI),
     "nightly": Profile("nightly", (1, 2, 3), 3, 100, 2**0.25, 6000, 10, _LOCAL),

@@ -1,8 +1,8 @@
 """The autoscaler and `gameday capacity` on a real local stack of their own.
 
 The stack runs on 127.0.41-43.x and 127.0.49.1 (a copy of topology-ci.yaml), apart from the
-session stack of the other integration tests. `gameday capacity --profile ci` runs once, in a
-subprocess, against it (load ladders at 1-3 replicas, two trials, start-up timing, then a 90 -> 450 req/s
+session stack of the other integration tests. `gameday capacity --profile smoke` runs once, in a
+subprocess, against it (load ladders at 1-2 replicas, two trials, start-up timing, then a 90 -> 450 req/s
 spike with the daemon on, HPA clock x10); the tests read what it wrote: the report, and the
 spike's run folder (events.jsonl, requests/*.jsonl).
 """
@@ -39,7 +39,7 @@ ADDRESSES = {
     "127.0.3.0/24": "127.0.43.0/24",
     "127.0.9.1": "127.0.49.1",
 }
-PLAN = PROFILES["ci"].local_spike
+PLAN = PROFILES["smoke"].local_spike
 assert PLAN is not None
 SPEC = load_hpa("manifests/k8s/base/hpa.yaml")
 
@@ -98,7 +98,7 @@ def capacity(own_stack: Stack) -> Iterator[tuple[subprocess.CompletedProcess[str
     out = Path(tempfile.mkdtemp(prefix="gameday-capacity-it-"))
     try:
         done = gameday(
-            "capacity", "--profile", "ci", "--state-dir", str(own_stack.root), "--out", str(out),
+            "capacity", "--profile", "smoke", "--state-dir", str(own_stack.root), "--out", str(out),
             timeout=800,
         )  # fmt: skip
         yield done, out
@@ -118,7 +118,7 @@ def test_capacity_ci_finishes_and_writes_its_report(capacity: Any) -> None:
     for name in ("capacity-report.md", "capacity-report.html", "capacity-latency.png"):
         assert (out / name).stat().st_size > 0
     report = json.loads((out / "capacity.json").read_text())
-    ci = PROFILES["ci"]
+    ci = PROFILES["smoke"]
     assert report["schema"] == "gameday.capacity/3"
     assert sorted(report["knees"]) == [str(n) for n in ci.replica_counts]
     for knee in report["knees"].values():

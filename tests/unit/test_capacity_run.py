@@ -286,3 +286,16 @@ def test_local_spike_predicted_vs_observed(tmp_path: Path) -> None:
     paths = write_report(report, tmp_path)
     assert "Observed scale time 10.0 s" in paths["html"].read_text()
     assert paths["html"].read_text().count("data:image/png;base64,") == 4
+
+
+def test_the_cli_offers_every_profile() -> None:
+    from gameday.capacity.cli import PROFILE_NAMES
+
+    assert list(PROFILES) == PROFILE_NAMES
+
+
+def test_smoke_runs_every_part_on_fewer_steps() -> None:
+    smoke = PROFILES["smoke"]
+    assert smoke.trials >= 2 and len(smoke.replica_counts) >= 2  # intervals and a second count
+    assert smoke.local_spike == CI.local_spike
+    assert smoke.step_s < CI.step_s and smoke.factor > CI.factor
