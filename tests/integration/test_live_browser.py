@@ -1,9 +1,10 @@
 """The live view during a real `gameday run kill-api-pod --profile ci`, then its report.html,
-both in headless chromium (screenshots in the test's tmp folder)."""
+both in headless chromium (screenshots in the test's tmp folder). The same run is the
+kill-api-pod run test: a complete run folder, the replica killed and restarted, PASS, the
+stack at home afterwards."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from stack.control import Stack
 
 from ..conftest import REPO
 from .conftest import wait_until
+from .test_runs import assert_complete, assert_stack_home, events
 
 pytestmark = pytest.mark.integration
 
@@ -45,6 +47,7 @@ def test_live_view_follows_a_real_run_and_its_report_renders(
     from selenium.webdriver.common.by import By
 
     runs = tmp_path / "runs"
+    before = healthy_stack.pid("api-primary-0")
     argv = [sys.executable, "-m", "gameday", "run", "kill-api-pod", "--load", "constant"]
     argv += ["--profile", "ci", "--state-dir", str(healthy_stack.root), "--runs-dir", str(runs)]
     argv += ["--live-linger", "120"]
@@ -83,7 +86,15 @@ def test_live_view_follows_a_real_run_and_its_report_renders(
         proc.terminate()  # it lingers serving the verdict; the run is over
         proc.wait(30)
     run_dir = next(p for p in runs.iterdir() if p.is_dir())
-    results = json.loads((run_dir / "results.json").read_text())
+    results = assert_complete(run_dir)
+    [fault] = events(run_dir, "fault.injected")
+    assert before in fault["detail"]["result"]["pids"]
+    wait_until(
+        lambda: healthy_stack.pid("api-primary-0") not in (0, before), 30, "replica restarted"
+    )
+    verdict_line = next(line for line in lines if line.startswith("verdict:"))
+    assert verdict_line.startswith("verdict: PASS"), f"{''.join(lines)[-2000:]}\n{results['verdict']}"
+    assert_stack_home(healthy_stack)
     page = (run_dir / "report.html").read_text()
     assert "<pre" not in page and "Details" not in page
     browser.get((run_dir / "report.html").as_uri())

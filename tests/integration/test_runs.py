@@ -95,21 +95,6 @@ def assert_complete(run_dir: Path) -> dict:
     return json.loads((run_dir / "results.json").read_text())
 
 
-def test_kill_api_pod_run(healthy_stack: Stack, tmp_path: Path) -> None:
-    before = healthy_stack.pid("api-primary-0")
-    result = gameday_run(healthy_stack, tmp_path, "kill-api-pod", "--load", "constant")
-    run_dir = only_run(tmp_path)
-    results = assert_complete(run_dir)
-    [fault] = events(run_dir, "fault.injected")
-    assert before in fault["detail"]["result"]["pids"]
-    wait_until(
-        lambda: healthy_stack.pid("api-primary-0") not in (0, before), 30, "replica restarted"
-    )
-    assert result.returncode == 0, f"{result.stdout[-2000:]}\n{json.dumps(results['verdict'])}"
-    assert "report:" in result.stdout
-    assert_stack_home(healthy_stack)
-
-
 def test_kill_region_run(healthy_stack: Stack, tmp_path: Path) -> None:
     result = gameday_run(healthy_stack, tmp_path, "kill-region", "--load", "constant")
     run_dir = only_run(tmp_path)
