@@ -37,7 +37,7 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
     from bedrock.histograms import encode, new_histogram
     from bedrock.runfolder import events, ledger, probes, readback
     from bedrock.runfolder.requests import RequestsWriter, line
-    from tests.support.slo_synth import T0_WALL, event, ledger_row, probe_rows, write_run_record
+    from tests.support.slo_synth import T0_WALL, ledger_row, probe_rows, write_run_record
 
     rng = np.random.default_rng(1)
     per_line = rps // (len(ENDPOINTS) * len(WRITERS))
@@ -88,6 +88,13 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
     ledger.write_ledger(run_dir, ledger_rows)
     readback.write_readback(run_dir, "run-bench", present, "bench", t_wall=T0_WALL + duration_s)
 
+    events.write_events(run_dir, _events(duration_s, rps, fault_s, rollback_s))
+
+
+def _events(duration_s: int, rps: int, fault_s: int, rollback_s: int) -> list[dict[str, object]]:
+    """A load step every 10 minutes with its scale-up, then the region fault and failover."""
+    from tests.support.slo_synth import event
+
     def ev(rel: float, kind: str, **detail: object) -> dict[str, object]:
         return event(rel, kind, "bench", **detail)
 
@@ -109,7 +116,7 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
         ev(rollback_s, "phase", name="recovery"),
         ev(duration_s, "run.ended"),
     ]
-    events.write_events(run_dir, lines)
+    return lines
 
 
 def measure(run_dir: Path) -> None:
