@@ -255,14 +255,21 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _constant(name: str) -> float:
-    raise _Refused(f"{name} is not a finite number")
+class NotFinite(_Refused, ValueError):
+    """NaN, an infinity or a number overflowing to one (JSON allows none; Python's parser does).
+    Shared with the run-folder reader (bedrock/runfolder/jsonl.py)."""
 
 
-def _float(text: str) -> float:
+def refuse_constant(name: str) -> float:
+    """json.loads' parse_constant: NaN and the infinities are refused."""
+    raise NotFinite(f"{name} is not a finite number")
+
+
+def finite_float(text: str) -> float:
+    """json.loads' parse_float: a number that overflows to infinity is refused."""
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused(f"{text} is not a finite number")
+        raise NotFinite(f"{text} is not a finite number")
     return value
 
 
@@ -281,7 +288,7 @@ def _depth(data: Any) -> int:
 def parse_json(text: str, source: str) -> Document:
     try:
         data = json.loads(
-            text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float
+            text, object_pairs_hook=_pairs, parse_constant=refuse_constant, parse_float=finite_float
         )
     except json.JSONDecodeError as exc:
         raise ConfigError(source, [f"line {exc.lineno}: invalid JSON: {exc.msg}"]) from None

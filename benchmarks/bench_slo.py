@@ -26,20 +26,25 @@ sys.path.insert(0, str(ROOT))
 
 ENDPOINTS = ("GET /items/{id}", "POST /items", "GET /static", "GET /health")
 WRITERS = ("locust-1", "locust-2")
-T0_WALL, T0_MONO = 1_764_316_800.0, 10_000.0
 
 
 def generate(run_dir: Path, duration_s: int, rps: int) -> None:
-    """The synthetic run folder, written through the run folder's one writer per file."""
+    """The synthetic run folder, written with tests/support/slo_synth.py's pieces through the
+    run folder's one writer per file (histograms from a few templates: an hour of samples
+    would take longer to record than to measure)."""
     import numpy as np
 
     from bedrock.histograms import encode, new_histogram
-    from bedrock.runfolder import events, ledger, probes, readback, run
+    from bedrock.runfolder import events, ledger, probes, readback
     from bedrock.runfolder.requests import RequestsWriter, line
+    from tests.support.slo_synth import T0_WALL, ledger_row, probe_rows, write_run_record
 
     rng = np.random.default_rng(1)
     per_line = rps // (len(ENDPOINTS) * len(WRITERS))
     fault_s, outage_s, rollback_s = duration_s // 2, 20.0, duration_s // 2 + 300
+
+    def down(rel: float) -> bool:
+        return 0 <= rel - fault_s < outage_s
 
     def templates(median_us: float, n: int = 48) -> list[str]:
         out = []
@@ -51,73 +56,47 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
         return out
 
     normal, slow = templates(6_000), templates(40_000)
-    run.write_run(
-        run_dir,
-        {
-            "schema": "gameday.run/1",
-            "name": "bench-1h",
-            "experiment": "experiments/kill-region.yaml",
-            "scenario": "endurance",
-            "profile": "full",
-            "target": "local",
-            "started_wall": T0_WALL,
-            "started_mono": T0_MONO,
-            "ended_wall": T0_WALL + duration_s,
-            "ended_mono": T0_MONO + duration_s,
-            "regions": {"primary": {}, "secondary": {}},
-            "expect": "hold",
-        },
-    )
+    write_run_record(
+        run_dir, name="bench-1h", duration_s=duration_s, experiment="experiments/kill-region.yaml",
+        scenario="endurance", profile="full", expect="hold",
+    )  # fmt: skip
     for w, writer in enumerate(WRITERS):
         rows = []
         for s in range(duration_s):
-            in_fault = fault_s <= s < fault_s + 60
-            down = fault_s <= s < fault_s + outage_s
+            pool = slow if fault_s <= s < fault_s + 60 else normal
             for e, ep in enumerate(ENDPOINTS):
-                pool = slow if in_fault else normal
                 hist = pool[(s * 7 + e * 3 + w) % len(pool)]
-                outcomes = {"ok": 0 if down else per_line, "conn_error": per_line if down else 0}
+                outcomes = {
+                    "ok": 0 if down(s) else per_line,
+                    "conn_error": per_line if down(s) else 0,
+                }
                 rows.append(line(int(T0_WALL) + s, ep, hist, outcomes))
         RequestsWriter(run_dir, writer).write(rows)
-    probe_rows = []
-    for i in range(duration_s * 10):
-        for kind, off in (("read", 0.0), ("write", 0.05)):
-            rel = i / 10 + off
-            down = 0 <= rel - fault_s < outage_s
-            region = "primary" if rel < fault_s else "secondary"
-            probe_rows.append(
-                {
-                    "t_wall": T0_WALL + rel,
-                    "t_mono": T0_MONO + rel,
-                    "kind": kind,
-                    "latency_s": None if down else 0.003,
-                    "outcome": "conn_error" if down else "ok",
-                    "status": None if down else 200,
-                    "region": None if down else region,
-                }
-            )
-    probes.write_probes(run_dir, probe_rows)
+    probes.write_probes(
+        run_dir,
+        probe_rows(duration_s, 10.0, phase_s=0.0, fault_rel=fault_s,
+                   down=lambda _kind, rel: down(rel), latency_s=0.003),
+    )  # fmt: skip
     present, ledger_rows = [], []
     for seq in range(1, duration_s * 20 + 1):
         rel = seq / 20
-        down = 0 <= rel - fault_s < outage_s
         ledger_rows.append(
-            {
-                "seq": seq,
-                "client": "run-bench",
-                "t_send": T0_WALL + rel,
-                "t_ack": None if down else T0_WALL + rel + 0.004,
-                "outcome": "failed" if down else "acknowledged",
-                "status": 503 if down else 201,
-            }
+            ledger_row(seq, "run-bench", rel, "failed" if down(rel) else "acknowledged")
         )
-        if not down and not (fault_s - 2 <= rel < fault_s):
+        if not down(rel) and not (fault_s - 2 <= rel < fault_s):
             present.append(seq)
     ledger.write_ledger(run_dir, ledger_rows)
     readback.write_readback(run_dir, "run-bench", present, "bench", t_wall=T0_WALL + duration_s)
 
+    events.write_events(run_dir, _events(duration_s, rps, fault_s, rollback_s))
+
+
+def _events(duration_s: int, rps: int, fault_s: int, rollback_s: int) -> list[dict[str, object]]:
+    """A load step every 10 minutes with its scale-up, then the region fault and failover."""
+    from tests.support.slo_synth import event
+
     def ev(rel: float, kind: str, **detail: object) -> dict[str, object]:
-        return events.make(kind, "bench", detail, (T0_WALL + rel, T0_MONO + rel))
+        return event(rel, kind, "bench", **detail)
 
     lines = [ev(0, "run.started"), ev(0, "phase", name="baseline")]
     for k, step in enumerate(range(60, fault_s - 60, 600)):
@@ -137,7 +116,7 @@ def generate(run_dir: Path, duration_s: int, rps: int) -> None:
         ev(rollback_s, "phase", name="recovery"),
         ev(duration_s, "run.ended"),
     ]
-    events.write_events(run_dir, lines)
+    return lines
 
 
 def measure(run_dir: Path) -> None:

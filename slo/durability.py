@@ -16,7 +16,7 @@ from bedrock.runfolder import ledger, readback
 from slo.results import DataLoss, Measurements, SloResult, Window
 from slo.runfolder import RunData
 from slo.thresholds import Threshold
-from slo.verdict import judge_value, missing
+from slo.verdict import judge_value, judged, missing
 
 
 def _span(a: float, b: float) -> str:
@@ -99,17 +99,7 @@ def rpo_result(
         f"{what}; {d.indeterminate} indeterminate ({d.indeterminate_present} present) counted "
         f"apart; target {threshold.text}"
     )
-    return SloResult(
-        id="rpo",
-        title=title,
-        threshold=threshold.text,
-        status=judge_value(threshold, d.rpo_s),
-        value=d.rpo_s,
-        unit="s",
-        window=window,
-        message=message,
-        evidence=d.model_dump(),
-    )
+    return judged("rpo", title, threshold, d.rpo_s, "s", message, d.model_dump(), window)
 
 
 def durability_result(

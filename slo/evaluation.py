@@ -46,7 +46,7 @@ from slo.scope import (
 )
 from slo.spec import PHASES, SloSpec, load_spec
 from slo.thresholds import Threshold
-from slo.verdict import judge_value, missing, recovery_result, run_verdict
+from slo.verdict import judge_value, judged, missing, recovery_result, run_verdict
 
 MIN_COVERAGE = 0.8  # DESIGN.md: a phase loaded under 80 % of its window is inconclusive
 
@@ -336,22 +336,16 @@ def _traffic_results(
     evidence = t.model_dump()
     evidence["profile_multiplier"] = scale
     value = t.peak_rps
+    window = Window(
+        start_wall=t.peak_window_start_wall,
+        end_wall=(t.peak_window_start_wall or 0) + t.peak_window_s,
+    )
+    message = (
+        f"best {t.peak_window_s} s window served {value or 0:.0f} ok req/s "
+        f"(mean {t.mean_rps or 0:.0f}); target {threshold.text}"
+    )
     return [
-        SloResult(
-            id="throughput",
-            title="throughput",
-            threshold=threshold.text,
-            status=judge_value(threshold, value),
-            value=value,
-            unit="req/s",
-            window=Window(
-                start_wall=t.peak_window_start_wall,
-                end_wall=(t.peak_window_start_wall or 0) + t.peak_window_s,
-            ),
-            message=f"best {t.peak_window_s} s window served {value or 0:.0f} ok req/s "
-            f"(mean {t.mean_rps or 0:.0f}); target {threshold.text}",
-            evidence=evidence,
-        )
+        judged("throughput", "throughput", threshold, value, "req/s", message, evidence, window)
     ]
 
 

@@ -37,7 +37,7 @@ from slo.results import ErrorBudget, SloResult, Traffic, Window
 from slo.runfolder import Probe
 from slo.spec import SloSpec
 from slo.thresholds import Threshold
-from slo.verdict import judge_value, missing
+from slo.verdict import judged, missing
 
 BUDGET_PROBE_KINDS = ("read", "write")
 
@@ -172,16 +172,8 @@ def _ratio_result(
             f"coarser than the {allowed * 100:.3f} % allowed"
         )
     message += f"; target {threshold.text}"
-    return SloResult(
-        id=slo_id,
-        title=title,
-        threshold=threshold.text,
-        status=judge_value(threshold, value),
-        value=value,
-        unit="ratio",
-        message=message,
-        evidence=_ratio_evidence(t, whole, scope, kept, left_out),
-    )
+    evidence = _ratio_evidence(t, whole, scope, kept, left_out)
+    return judged(slo_id, title, threshold, value, "ratio", message, evidence)
 
 
 def _ratio_evidence(
@@ -245,14 +237,5 @@ def budget_result(
         outage_measure="union of the intervals in which the latest read or write probe had "
         "failed (each probe stands until the next probe of its kind), over the whole run",
     )
-    return SloResult(
-        id=slo_id,
-        title=title,
-        threshold=threshold.text,
-        status=judge_value(threshold, value),
-        value=value,
-        unit="ratio",
-        message=message,
-        window=Window(start_wall=used[0].t_wall, end_wall=used[-1].t_wall),
-        evidence=evidence,
-    )
+    window = Window(start_wall=used[0].t_wall, end_wall=used[-1].t_wall)
+    return judged(slo_id, title, threshold, value, "ratio", message, evidence, window)

@@ -11,6 +11,7 @@ fail (exit 1), else any inconclusive -> inconclusive (3), else pass (0);
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLO_FAILED
 from slo.results import RecoveryMeasure, SloResult, Status, Verdict, Window
@@ -25,6 +26,30 @@ def judge_value(
     if lower_bound is not None and threshold.op in ("<", "<=") and not threshold.holds(lower_bound):
         return "fail"
     return "inconclusive"
+
+
+def judged(
+    slo_id: str,
+    title: str,
+    threshold: Threshold,
+    value: float | None,
+    unit: str,
+    message: str,
+    evidence: dict[str, Any],
+    window: Window | None = None,
+) -> SloResult:
+    """A measured SLO: `value` judged against `threshold`."""
+    return SloResult(
+        id=slo_id,
+        title=title,
+        threshold=threshold.text,
+        status=judge_value(threshold, value),
+        value=value,
+        unit=unit,
+        message=message,
+        window=window or Window(),
+        evidence=evidence,
+    )
 
 
 def fmt_s(value: float | None) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.errors import InputError
-from bedrock.loader import read_text
+from bedrock.loader import NotFinite, finite_float, read_text, refuse_constant
 
 # -- writing -----------------------------------------------------------------------
 
@@ -110,21 +110,6 @@ def write_json(path: str | os.PathLike[str], doc: Any, *, indent: int | None = 2
 # -- reading -----------------------------------------------------------------------
 
 
-class NotFinite(ValueError):
-    """A NaN or infinite number in a run-folder file (JSON allows neither; Python's parser does)."""
-
-
-def _refuse_constant(name: str) -> float:
-    raise NotFinite(f"{name} is not a number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise NotFinite(f"{text} overflows to {value}")
-    return value
-
-
 _NON_FINITE = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])|[0-9.][eE]\+?[0-9]{3,}")
 
 
@@ -132,7 +117,7 @@ def loads_finite(text: str, where: str) -> Any:
     """json.loads that refuses NaN, Infinity and numbers overflowing to inf (InputError naming
     `where` and, for a multi-line document, the first line holding one)."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=refuse_constant, parse_float=finite_float)
     except NotFinite as exc:
         line = next(
             (i for i, raw in enumerate(text.splitlines(), 1) if _NON_FINITE.search(raw)), None
@@ -233,7 +218,7 @@ class Tail:
         out = []
         for raw in data[: end + 1].splitlines():
             try:
-                obj = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+                obj = json.loads(raw, parse_constant=refuse_constant, parse_float=finite_float)
             except (ValueError, RecursionError):
                 continue
             if isinstance(obj, dict):

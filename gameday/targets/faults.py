@@ -27,81 +27,89 @@ from bedrock.errors import InputError
 
 
 @dataclass(frozen=True)
-class RegionLoss:
+class _OnRegion:
+    """What every fault has: the region it hits, its word on the command line (`kind`) and,
+    when `KIND:REGION:N` sets one of its numbers, that field's name (`number`; the third
+    field is then optional unless `number_required`). `parse` and `describe` read these."""
+
+    region: str
+    kind: ClassVar[str]
+    number: ClassVar[str | None] = None
+    number_required: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class RegionLoss(_OnRegion):
     """The region is gone (a power cut, or no API pod left); rollback brings it back."""
 
-    region: str
-    kind: ClassVar[str] = "region-loss"
+    kind = "region-loss"
 
 
 @dataclass(frozen=True)
-class RegionFreeze:
+class RegionFreeze(_OnRegion):
     """Every process of the region stops answering but keeps its sockets (a gray failure)."""
 
-    region: str
-    kind: ClassVar[str] = "region-freeze"
+    kind = "region-freeze"
 
 
 @dataclass(frozen=True)
-class PodKill:
+class PodKill(_OnRegion):
     """`count` API replicas of the region die hard; the supervisor recreates them."""
 
-    region: str
     count: int = 1
-    kind: ClassVar[str] = "pod-kill"
+    kind = "pod-kill"
+    number = "count"
 
 
 @dataclass(frozen=True)
-class ControllerKill:
+class ControllerKill(_OnRegion):
     """The leading failover controller dies hard; the standby must take over."""
 
-    region: str
-    kind: ClassVar[str] = "controller-kill"
+    kind = "controller-kill"
 
 
 @dataclass(frozen=True)
-class DbPrimaryKill:
+class DbPrimaryKill(_OnRegion):
     """The database primary dies hard (local: the Patroni leader wherever it runs)."""
 
-    region: str
-    kind: ClassVar[str] = "db-primary-kill"
+    kind = "db-primary-kill"
 
 
 @dataclass(frozen=True)
-class CacheMasterKill:
+class CacheMasterKill(_OnRegion):
     """One Redis Cluster master dies hard (the first by address unless `addr`)."""
 
-    region: str
     addr: str | None = None
-    kind: ClassVar[str] = "cache-master-kill"
+    kind = "cache-master-kill"
 
 
 @dataclass(frozen=True)
-class CachePartition:
+class CachePartition(_OnRegion):
     """One Redis Cluster master becomes unreachable: `loss_pct` % of TCP packets to it dropped."""
 
-    region: str
     addr: str | None = None
     loss_pct: int = 100
-    kind: ClassVar[str] = "cache-partition"
+    kind = "cache-partition"
+    number = "loss_pct"
 
 
 @dataclass(frozen=True)
-class Latency:
+class Latency(_OnRegion):
     """Every request through the region's load balancer waits `delay_ms` more."""
 
-    region: str
     delay_ms: int = 250
-    kind: ClassVar[str] = "latency"
+    kind = "latency"
+    number = "delay_ms"
 
 
 @dataclass(frozen=True)
-class ScaleRegion:
+class ScaleRegion(_OnRegion):
     """The region's API runs `replicas` replicas (0 takes it out; rollback restores the count)."""
 
-    region: str
     replicas: int
-    kind: ClassVar[str] = "scale-region"
+    kind = "scale-region"
+    number = "replicas"
+    number_required = True
 
 
 Fault = (
@@ -127,21 +135,13 @@ FAULT_TYPES: tuple[type[Fault], ...] = (
     ScaleRegion,
 )
 BY_KIND: dict[str, type[Fault]] = {t.kind: t for t in FAULT_TYPES}
-# The third field of `KIND:REGION:N` and whether it is required.
-_NUMBER: dict[str, tuple[str, bool]] = {
-    "pod-kill": ("count", False),
-    "latency": ("delay_ms", False),
-    "scale-region": ("replicas", True),
-    "cache-partition": ("loss_pct", False),
-}
 
 
 def describe(fault: Fault) -> str:
     """`KIND:REGION[:N]`, what `parse` reads back."""
-    field = _NUMBER.get(fault.kind)
-    if field is None:
+    if fault.number is None:
         return f"{fault.kind}:{fault.region}"
-    return f"{fault.kind}:{fault.region}:{getattr(fault, field[0])}"
+    return f"{fault.kind}:{fault.region}:{getattr(fault, fault.number)}"
 
 
 def parse(text: str, kinds: list[str] | None = None) -> Fault:
@@ -154,13 +154,13 @@ def parse(text: str, kinds: list[str] | None = None) -> Fault:
             f"fault {text!r}: expected KIND:REGION[:COUNT], KIND one of {', '.join(allowed)}"
         )
     kind, region = parts[0], parts[1]
-    number = _NUMBER.get(kind)
+    cls = BY_KIND[kind]
     if len(parts) == 3:
-        if number is None:
+        if cls.number is None:
             raise InputError(f"fault {text!r}: {kind} takes no number")
-        if not parts[2].isdigit() or (int(parts[2]) < 1 and number[0] != "replicas"):
+        if not parts[2].isdigit() or (int(parts[2]) < 1 and cls.number != "replicas"):
             raise InputError(f"fault {text!r}: COUNT must be a positive integer")
-        return BY_KIND[kind](region, **{number[0]: int(parts[2])})  # type: ignore[arg-type]
-    if number is not None and number[1]:
-        raise InputError(f"fault {text!r}: {kind} needs a number ({kind}:REGION:{number[0]})")
-    return BY_KIND[kind](region)  # type: ignore[call-arg]
+        return cls(region, **{cls.number: int(parts[2])})  # type: ignore[arg-type]
+    if cls.number_required:
+        raise InputError(f"fault {text!r}: {kind} needs a number ({kind}:REGION:{cls.number})")
+    return cls(region)  # type: ignore[call-arg]

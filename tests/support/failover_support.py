@@ -22,7 +22,16 @@ from tests.support.ports import free_port
 from tests.support.processes import Process
 from tests.support.waiting import wait_for
 
-__all__ = ["Etcd", "FlagFileStack", "HAProxy", "Process", "RegionServer", "free_port", "wait_for"]
+__all__ = [
+    "Etcd",
+    "FlagFileStack",
+    "HAProxy",
+    "Process",
+    "RegionServer",
+    "ScriptedStack",
+    "free_port",
+    "wait_for",
+]
 
 
 class Etcd(Process):
@@ -147,6 +156,28 @@ class RegionServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class ScriptedStack:
+    """A stand-in local stack: replicas become ready `ready_after` polls after a scale."""
+
+    def __init__(self, ready_after: int = 2) -> None:
+        self.wanted: dict[str, int] = {"primary": 3, "secondary": 1}
+        self.polls = 0
+        self.ready_after = ready_after
+        self.broken = False
+        self.scale_calls = 0
+
+    def scale(self, region: str, replicas: int) -> None:
+        self.scale_calls += 1
+        if self.broken:
+            raise RuntimeError("supervisord unreachable")
+        self.wanted[region] = replicas
+        self.polls = 0
+
+    def ready_replicas(self, region: str) -> int:
+        self.polls += 1
+        return self.wanted[region] if self.polls > self.ready_after else 0
 
 
 class FlagFileStack:

@@ -14,8 +14,9 @@ import ast
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-OURS = {"bedrock", "stack", "failover", "autoscaler", "loadtests", "experiments", "slo", "gameday"}
+from tests.support.source_tree import PACKAGES, REPO, python_files
+
+OURS = set(PACKAGES)
 LAYER = {
     "bedrock": 0,
     "stack": 1,
@@ -57,7 +58,7 @@ def imports(path: Path) -> list[tuple[int, str]]:
 def violations() -> list[str]:
     found = []
     for package, layer in LAYER.items():
-        for path in sorted((REPO / package).rglob("*.py")):
+        for path in python_files(package):
             for line, module in imports(path):
                 top = module.split(".")[0]
                 if top not in OURS or top == package:
@@ -81,30 +82,19 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
 
 def test_failover_and_autoscaler_run_without_the_cli() -> None:
     """`python -m failover` (the Deployment's command) and the daemons never import gameday."""
-    for package in ("failover", "autoscaler", "bedrock"):
-        for path in sorted((REPO / package).rglob("*.py")):
-            for line, module in imports(path):
-                assert module.split(".")[0] != "gameday", f"{path}:{line}: {module}"
+    for path in python_files("failover", "autoscaler", "bedrock"):
+        for line, module in imports(path):
+            assert module.split(".")[0] != "gameday", f"{path}:{line}: {module}"
 
 
 def test_no_module_below_gameday_imports_gameday() -> None:
     """The acceptance line of issue 15, said plainly (the layer rule implies it)."""
-    found = []
-    for package in (
-        "bedrock",
-        "stack",
-        "failover",
-        "autoscaler",
-        "loadtests",
-        "experiments",
-        "slo",
-    ):
-        for path in sorted((REPO / package).rglob("*.py")):
-            found += [
-                f"{path.relative_to(REPO)}:{line}: {module}"
-                for line, module in imports(path)
-                if module.split(".")[0] == "gameday"
-            ]
+    found = [
+        f"{path.relative_to(REPO)}:{line}: {module}"
+        for path in python_files(*(p for p in PACKAGES if p != "gameday"))
+        for line, module in imports(path)
+        if module.split(".")[0] == "gameday"
+    ]
     assert found == []
 
 
@@ -112,7 +102,7 @@ def package_graph() -> dict[str, set[str]]:
     """Which of our packages each of our packages imports (anywhere in its tree)."""
     graph: dict[str, set[str]] = {p: set() for p in LAYER}
     for package in LAYER:
-        for path in sorted((REPO / package).rglob("*.py")):
+        for path in python_files(package):
             for _, module in imports(path):
                 top = module.split(".")[0]
                 if top in OURS and top != package:

@@ -132,34 +132,23 @@ def _k8s_files(tmp_path: Path) -> Path:
     return target
 
 
-def test_k8s_run_refuses_a_context_off_the_allowlist(cli, tmp_path: Path) -> None:
+def _k8s_dry_run(cli, tmp_path: Path, allowed: str):
+    """`gameday run kill-region --target k8s --dry-run` with `allowed` contexts."""
     target = _k8s_files(tmp_path)
-    result = cli(
-        "run",
-        "kill-region",
-        "--target",
-        "k8s",
-        "--k8s-target",
-        str(target),
-        "--dry-run",
-        env={"GAMEDAY_K8S_ALLOWED_CONTEXTS": "ctx-b"},
-    )
+    return cli(
+        "run", "kill-region", "--target", "k8s", "--k8s-target", str(target), "--dry-run",
+        env={"GAMEDAY_K8S_ALLOWED_CONTEXTS": allowed},
+    )  # fmt: skip
+
+
+def test_k8s_run_refuses_a_context_off_the_allowlist(cli, tmp_path: Path) -> None:
+    result = _k8s_dry_run(cli, tmp_path, "ctx-b")
     assert result.returncode == 2
     assert "not on the allowlist" in result.stderr and "ctx-a" in result.stderr
 
 
 def test_k8s_dry_run_lists_what_would_be_hit(cli, tmp_path: Path) -> None:
-    target = _k8s_files(tmp_path)
-    result = cli(
-        "run",
-        "kill-region",
-        "--target",
-        "k8s",
-        "--k8s-target",
-        str(target),
-        "--dry-run",
-        env={"GAMEDAY_K8S_ALLOWED_CONTEXTS": "ctx-a,ctx-b"},
-    )
+    result = _k8s_dry_run(cli, tmp_path, "ctx-a,ctx-b")
     assert result.returncode == 0, result.stderr
     assert "patch deployments/scale twinme-prod/twinme-api-primary: replicas -> 0" in result.stdout
 

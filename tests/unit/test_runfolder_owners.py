@@ -10,20 +10,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SCANNED = (
-    "bedrock",
-    "stack",
-    "failover",
-    "autoscaler",
-    "loadtests",
-    "experiments",
-    "slo",
-    "gameday",
-    "benchmarks",
-    "scripts",
-    "tests/support",
-)
+from tests.support.source_tree import PACKAGES, REPO, python_files
+
+SCANNED = (*PACKAGES, "benchmarks", "scripts", "tests/support")
 RUNFOLDER = "bedrock/runfolder"
 OWNER = {
     "run.json": f"{RUNFOLDER}/run.py",
@@ -91,12 +80,11 @@ def mentions(path: Path) -> list[tuple[int, str]]:
 
 def strays() -> list[str]:
     out = []
-    for folder in SCANNED:
-        for path in sorted((REPO / folder).rglob("*.py")):
-            rel = path.relative_to(REPO).as_posix()
-            for line, name in mentions(path):
-                if OWNER[name] != rel:
-                    out.append(f"{rel}:{line}: names {name} (its one module is {OWNER[name]})")
+    for path in python_files(*SCANNED):
+        rel = path.relative_to(REPO).as_posix()
+        for line, name in mentions(path):
+            if OWNER[name] != rel:
+                out.append(f"{rel}:{line}: names {name} (its one module is {OWNER[name]})")
     return out
 
 

@@ -9,17 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGES = (
-    "bedrock",
-    "stack",
-    "failover",
-    "autoscaler",
-    "loadtests",
-    "experiments",
-    "slo",
-    "gameday",
-)
+from tests.support.source_tree import PACKAGES, REPO, python_files
+
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 
@@ -29,7 +20,7 @@ PENDING: dict[str, str] = {}
 
 
 def product_modules() -> list[Path]:
-    return sorted(p for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py"))
+    return sorted(python_files(*PACKAGES))
 
 
 def oversize(source: str, rel: str) -> list[str]:

@@ -31,9 +31,9 @@ def run(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("file", "lineno", "old", "new", "said"),
     [
-        ("probes.jsonl", 5, '"latency_s": 0.004', '"latency_s": NaN', "NaN is not a number"),
+        ("probes.jsonl", 5, '"latency_s": 0.004', '"latency_s": NaN', "NaN is not a finite number"),
         ("probes.jsonl", 7, '"t_mono": ', '"t_mono": -Infinity, "x": ', "-Infinity"),
-        ("probes.jsonl", 9, '"latency_s": 0.004', '"latency_s": 1e999', "overflows"),
+        ("probes.jsonl", 9, '"latency_s": 0.004', '"latency_s": 1e999', "1e999 is not a finite"),
         ("probes.jsonl", 11, '"t_wall": ', '"t_wall": "soon", "x": ', "'t_wall' has a wrong type"),
         ("ledger.jsonl", 3, '"t_send": ', '"t_send": Infinity, "x": ', "Infinity"),
         ("ledger.jsonl", 4, '"seq": 4', '"seq": "4"', "'seq' has a wrong type"),

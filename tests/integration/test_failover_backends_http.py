@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from pydantic import SecretStr
@@ -59,8 +61,9 @@ def test_slack_unreachable_does_not_leak_the_url_and_fanout_survives():
 
 
 # ---- Cloudflare -----------------------------------------------------------------
-@pytest.fixture
-def cloudflare():
+@contextmanager
+def twinme_zone() -> Iterator[FakeCloudflare]:
+    """The fake Cloudflare API holding the zone with the API's record and a bystander."""
     with FakeCloudflare(token="cf-token-123") as fake:
         fake.add_zone("zone1", "twinme.ai")
         fake.add_record("zone1", "api.twinme.ai", "A", "203.0.113.10")
@@ -68,7 +71,13 @@ def cloudflare():
         yield fake
 
 
-def _cf(fake: FakeCloudflare, token: str = "cf-token-123") -> CloudflareDNSSwitch:
+@pytest.fixture
+def cloudflare():
+    with twinme_zone() as fake:
+        yield fake
+
+
+def cf_switch(fake: FakeCloudflare, token: str = "cf-token-123") -> CloudflareDNSSwitch:
     return CloudflareDNSSwitch(
         api_base=fake.api_base, token=SecretStr(token), zone_id="zone1", record_name="api.twinme.ai",
         contents={"primary": "203.0.113.10", "secondary": "198.51.100.20"},
@@ -76,7 +85,7 @@ def _cf(fake: FakeCloudflare, token: str = "cf-token-123") -> CloudflareDNSSwitc
 
 
 def test_cloudflare_switch_updates_only_the_named_record(cloudflare):
-    sw = _cf(cloudflare)
+    sw = cf_switch(cloudflare)
     assert sw.current() == "primary"
     sw.switch_to("secondary")
     assert cloudflare.record("api.twinme.ai")["content"] == "198.51.100.20"
@@ -90,14 +99,14 @@ def test_cloudflare_switch_updates_only_the_named_record(cloudflare):
 
 def test_cloudflare_bad_token_is_a_switch_error(cloudflare):
     with pytest.raises(TrafficSwitchError) as err:
-        _cf(cloudflare, token="wrong").switch_to("secondary")
+        cf_switch(cloudflare, token="wrong").switch_to("secondary")
     assert "403" in str(err.value) and "Authentication error" in str(err.value)
     assert not err.value.retryable
     assert "wrong" not in str(err.value)
 
 
 def test_cloudflare_invalid_content_is_refused(cloudflare):
-    sw = _cf(cloudflare)
+    sw = cf_switch(cloudflare)
     sw.contents["secondary"] = "not-an-ip"
     with pytest.raises(TrafficSwitchError, match="9005|IPv4"):
         sw.switch_to("secondary")
@@ -126,14 +135,21 @@ INGRESS = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def kube():
-    with FakeKubeApiServer(ready_delay_s=0.2) as fake:
+@contextmanager
+def twinme_cluster(ready_delay_s: float) -> Iterator[FakeKubeApiServer]:
+    """The fake API server holding both regions' Deployments (3 + 1 replicas) and the Ingress."""
+    with FakeKubeApiServer(ready_delay_s=ready_delay_s) as fake:
         fake.add_deployment(NS, "twinme-api-primary", 3, {"app": "twinme-api", "region": "primary"})
         fake.add_deployment(
             NS, "twinme-api-secondary", 1, {"app": "twinme-api", "region": "secondary"}
         )
         fake.add_object("ingresses", NS, INGRESS)
+        yield fake
+
+
+@pytest.fixture
+def kube():
+    with twinme_cluster(ready_delay_s=0.2) as fake:
         yield fake
 
 

@@ -24,10 +24,9 @@ from failover.controller import Controller
 from failover.events import EventLog
 from failover.health import ProbeResult
 from failover.server import StatusServer
+from tests.integration.test_failover_backends_http import NS, twinme_cluster
 from tests.support.failover_support import wait_for
-from tests.support.fakes.kube_apiserver import FakeKubeApiServer
 from tests.support.fakes.slack import FakeSlackWebhook
-from tests.unit.test_failover_backends_http import INGRESS, NS
 
 SERVICES = {"primary": "api-primary", "secondary": "api-secondary"}
 DEPLOYMENTS = {"primary": "twinme-api-primary", "secondary": "twinme-api-secondary"}
@@ -74,12 +73,7 @@ def config(**policy: object):
 
 @pytest.fixture
 def kube():
-    with FakeKubeApiServer(ready_delay_s=0.1) as fake:
-        fake.add_deployment(NS, "twinme-api-primary", 3, {"app": "twinme-api", "region": "primary"})
-        fake.add_deployment(
-            NS, "twinme-api-secondary", 1, {"app": "twinme-api", "region": "secondary"}
-        )
-        fake.add_object("ingresses", NS, INGRESS)
+    with twinme_cluster(ready_delay_s=0.1) as fake:
         yield fake
 
 
