@@ -55,7 +55,8 @@ def k8s_plan(experiment: str, scenario: str, profile: str) -> RunPlan:
 def open_target(target_file: Path | None) -> KubernetesTarget:
     if target_file is None:
         raise InputError(
-            "--target k8s needs --k8s-target FILE (see manifests/k8s/target.example.yaml)"
+            "--target k8s needs --k8s-target FILE or $GAMEDAY_K8S_TARGET "
+            "(see manifests/k8s/target.example.yaml)"
         )
     return KubernetesTarget(load_settings(target_file))  # refuses before any API call
 

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,11 @@ TARGET_ENV = "GAMEDAY_K8S_TARGET"
 Say = Callable[[str], None]
 
 
-def target_file(args: argparse.Namespace) -> Path | None:
+def target_file(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Path | None:
+    """--k8s-target, else $GAMEDAY_K8S_TARGET (the CronJob's mounted file), else None."""
+    env = os.environ if env is None else env
     given = getattr(args, "k8s_target", None)
-    return given or (Path(os.environ[TARGET_ENV]) if os.environ.get(TARGET_ENV) else None)
+    return given or (Path(env[TARGET_ENV]) if env.get(TARGET_ENV) else None)
 
 
 def _execute(plan: RunPlan, handles: ClusterHandles, runs_dir: Path, say: Say) -> Any:
