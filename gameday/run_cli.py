@@ -236,15 +236,22 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         live=live_cli.serving(args, _say),
         say=_say,
     )
+    return report_suite(suite, result, args.runs_dir, _say)
+
+
+def report_suite(suite: Any, result: Any, runs_dir: Path, say: Any, label: str = "") -> int:
+    """The suite's table, trend history and summary folder (local and k8s); its exit code."""
+    from gameday import suite as suites
+
     table = [["RUN", "LOAD", "VERDICT", "SUMMARY"]] + [
         [r["name"], r["scenario"], WORDS.get(r["code"], str(r["code"])), r["summary"][:90]]
         for r in result.rows
     ]
-    _say("\n" + _table(table))
-    report = suites.finish(suite, result, args.runs_dir, _say)
-    _say(
-        f"\nsuite {suite.name}: {WORDS.get(result.code, result.code)} in {result.elapsed_s / 60:.1f} min"
+    say("\n" + _table(table))
+    report = suites.finish(suite, result, runs_dir, say)
+    say(
+        f"\nsuite {suite.name}{label}: {WORDS.get(result.code, result.code)} in {result.elapsed_s / 60:.1f} min"
     )
-    _say(f"report: {report}")
+    say(f"report: {report}")
     sys.stdout.flush()
-    return result.code
+    return int(result.code)

@@ -12,6 +12,7 @@ Served resources and verbs (all namespaced, JSON only):
 - `networking.k8s.io/v1` ingresses: get, list, create, patch, replace.
 - `coordination.k8s.io/v1` leases: get, list, create (409 AlreadyExists),
   replace with `metadata.resourceVersion` compare-and-swap (409 Conflict).
+- `networking.k8s.io/v1` networkpolicies: get, list, create, patch, replace, delete.
 - `v1` pods: get, list by `labelSelector` (=, ==, !=, in, notin, exists,
   !exists), delete.
 
@@ -50,7 +51,13 @@ RESOURCES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Lease",
         "coordination.k8s.io",
     ),
+    ("/apis/networking.k8s.io/v1", "networkpolicies"): (
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "networking.k8s.io",
+    ),
 }
+DELETABLE = {"pods", "networkpolicies"}
 _PATH = re.compile(
     r"^(?P<prefix>/api/v1|/apis/[^/]+/[^/]+)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)"
     r"(?:/(?P<name>[^/]+)(?:/(?P<sub>scale|status))?)?$"
@@ -279,7 +286,7 @@ class FakeKubeApiServer(FakeHTTPServer):
             if request.method == "GET":
                 return Response.json(200, obj)
             if request.method == "DELETE":
-                if plural != "pods":
+                if plural not in DELETABLE:
                     return status_error(
                         405, "MethodNotAllowed", "the server does not allow this method"
                     )
