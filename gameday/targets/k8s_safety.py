@@ -6,7 +6,7 @@ known: NetworkPolicies labelled `app.kubernetes.io/managed-by=gameday` (a region
 partition) and API Deployments scaled below their count (a region loss). Killed pods need
 no undoing (their controllers recreate them).
 
-The journal (`<state_root>/journal.json`) holds every region's desired API replicas as
+The journal (`<state_root>/safety-net.json`) holds every region's desired API replicas as
 they were before the first run of this process; it stays until the runs end, so a runner
 that dies leaves it behind and `gameday recover --target k8s` (or the next run) scales
 the Deployments back to it.
@@ -29,7 +29,7 @@ MANAGED_BY = "app.kubernetes.io/managed-by=gameday"
 
 
 def journal_path(target: KubernetesTarget) -> Path:
-    return target.state_root / "journal.json"
+    return target.state_root / "safety-net.json"
 
 
 def read_journal(target: KubernetesTarget) -> dict[str, int]:

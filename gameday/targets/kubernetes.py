@@ -49,6 +49,7 @@ from gameday.targets import faults as f
 from gameday.targets import k8s_safety
 from gameday.targets.base import (
     Handles,
+    HandlesMixin,
     HomeCheck,
     Injected,
     Replicas,
@@ -66,7 +67,7 @@ def parse_fault(text: str) -> f.Fault:
     return f.parse(text, kinds=[t.kind for t in K8S_FAULTS])
 
 
-class KubernetesTarget:
+class KubernetesTarget(HandlesMixin):
     """Handles on the stack deployed by manifests/k8s, one allowlisted context per region."""
 
     name = "k8s"
@@ -104,18 +105,6 @@ class KubernetesTarget:
         events = self.events.folder if s.controller_urls else None
         return Handles(s.entry_url.rstrip("/"), s.prometheus_url.rstrip("/"), regions,
                        s.entry_url.rstrip("/"), events_dir=events)  # fmt: skip
-
-    @property
-    def entry_url(self) -> str:
-        return self.handles.entry_url
-
-    @property
-    def prometheus_url(self) -> str:
-        return self.handles.prometheus_url
-
-    @property
-    def regions(self) -> list[str]:
-        return list(self.settings.regions)
 
     @property
     def scales_on_load(self) -> bool:

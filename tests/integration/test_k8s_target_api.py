@@ -241,7 +241,7 @@ def test_recover_after_a_dead_runner_reads_its_journal(fake: Any, tmp_path: Path
     assert fresh.recover(said.append, deadline_s=10) == []
     assert said == ["scaled secondary's API back to 2 replicas"]
     assert fresh.replicas("secondary") == (2, 2)
-    assert not (fresh.state_root / "journal.json").exists(), "the journal is cleared"
+    assert not (fresh.state_root / "safety-net.json").exists(), "the journal is cleared"
     fresh.scale("secondary", 0)  # no journal now: recover does not guess a count
     assert fresh.recover(said.append, deadline_s=0.5)[0].startswith("not back at home")
     fresh.scale("secondary", 2)
