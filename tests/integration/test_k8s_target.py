@@ -147,6 +147,7 @@ def _assert_complete(run_dir: Path) -> dict:
 def test_kill_region_on_k8s(healthy_stack: Stack, kube: dict[str, Path], tmp_path: Path) -> None:
     result = _gameday(kube, tmp_path, "run", "kill-region", "--load", "constant",
                       "--runs-dir", str(tmp_path))  # fmt: skip
+    assert any(p.is_dir() for p in tmp_path.iterdir()), result.stdout[-2000:] + result.stderr
     run_dir = only_run(tmp_path)
     results = _assert_complete(run_dir)
     assert result.returncode in (0, 1), result.stdout[-2000:]  # an honest verdict either way

@@ -261,7 +261,7 @@ class KubeStackStandIn(FakeKubeApiServer):
             objects = {"pods": self.pods, "deployments": self.deployments,
                        "leases": lambda: [self.lease()]}[plural]()  # fmt: skip
             if name is None:
-                return self._list(plural, objects, request)
+                return self._list_live(plural, objects, request)
             found = next((o for o in objects if o["metadata"]["name"] == name), None)
             if found is None:
                 return status_error(404, "NotFound", f'{plural} "{name}" not found',
@@ -274,7 +274,7 @@ class KubeStackStandIn(FakeKubeApiServer):
                 return self._scale_api(found, request, sub)
         return status_error(405, "MethodNotAllowed", "the stand-in does not allow this method")
 
-    def _list(self, plural: str, objects: list[dict[str, Any]], request: Request) -> Response:
+    def _list_live(self, plural: str, objects: list[dict[str, Any]], request: Request) -> Response:
         labels, fields = request.q("labelSelector"), request.q("fieldSelector")
         items = [o for o in objects
                  if (not labels or label_selector_matches(labels, o["metadata"]["labels"]))
