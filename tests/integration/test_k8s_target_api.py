@@ -10,6 +10,8 @@ starts a server."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from tests.support.fakes import kube_apiserver
 from tests.support.fakes._http import Request, Response
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
 NS = "twinme-prod"
 
 
@@ -230,21 +233,32 @@ def test_the_safety_net_undoes_what_a_chaos_process_left(fake: Any, tmp_path: Pa
 
 
 def test_recover_after_a_dead_runner_reads_its_journal(fake: Any, tmp_path: Path) -> None:
-    """A runner journals the counts, breaks the region and dies: a new process (`gameday
-    recover --target k8s`) scales it back from the journal and clears it."""
+    """A runner journals the counts, breaks the region and dies: `gameday recover --target
+    k8s` (a new process) scales it back from the journal and clears it."""
     dead = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
     dead.begin_runs()
     dead.scale("secondary", 0)
-    del dead
-    fresh = _target(fake, tmp_path, ",".join(CONTEXTS.values()))
+    journal = dead.state_root / "safety-net.json"
+    assert journal.is_file()
+    target_file = tmp_path / "target.yaml"
+    target_file.write_text(dead.settings.model_dump_json())
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path),
+           "GAMEDAY_K8S_ALLOWED_CONTEXTS": ",".join(CONTEXTS.values()),
+           "GAMEDAY_K8S_TARGET": str(target_file)}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "gameday", "recover", "--target", "k8s",
+         "--runs-dir", str(tmp_path / "runs"), "--deadline", "20"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scaled secondary's API back to 2 replicas" in done.stdout
+    assert dead.replicas("secondary") == (2, 2)
+    assert not journal.exists(), "the journal is cleared"
+    dead.scale("secondary", 0)  # no journal now: recover does not guess a count
     said: list[str] = []
-    assert fresh.recover(said.append, deadline_s=10) == []
-    assert said == ["scaled secondary's API back to 2 replicas"]
-    assert fresh.replicas("secondary") == (2, 2)
-    assert not (fresh.state_root / "safety-net.json").exists(), "the journal is cleared"
-    fresh.scale("secondary", 0)  # no journal now: recover does not guess a count
-    assert fresh.recover(said.append, deadline_s=0.5)[0].startswith("not back at home")
-    fresh.scale("secondary", 2)
+    assert dead.recover(said.append, deadline_s=0.5)[0].startswith("not back at home")
+    assert said == []
+    dead.scale("secondary", 2)
 
 
 def test_controller_events_reach_the_handles_events_dir(fake: Any, tmp_path: Path) -> None:
