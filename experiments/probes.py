@@ -7,6 +7,7 @@ ActivityFailed (no data never satisfies a hypothesis).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -117,9 +118,15 @@ def edge_active_region(configuration: Configuration = None) -> str:
 
 def wait_for_entry_serving(deadline_s: float = 60.0, configuration: Configuration = None) -> float:
     """Seconds until the entry point serves /health successfully; raises past the deadline."""
+    return seconds_until_healthy(lambda: entry_healthy(0.5, configuration), deadline_s)
+
+
+def seconds_until_healthy(healthy: Callable[[], bool], deadline_s: float) -> float:
+    """Seconds until `healthy()` holds (polled every 0.1 s); ActivityFailed past the deadline
+    (the local and the Kubernetes experiments' wait)."""
     start = time.monotonic()
     while time.monotonic() - start < float(deadline_s):
-        if entry_healthy(0.5, configuration):
+        if healthy():
             return time.monotonic() - start
         time.sleep(0.1)
     raise ActivityFailed(f"entry point not serving after {deadline_s} s")

@@ -10,12 +10,11 @@ answers, the local stack its edge's.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
-from experiments.probes import p95_query, prometheus_scalar, url_healthy
+from experiments.probes import p95_query, prometheus_scalar, seconds_until_healthy, url_healthy
 
 __all__ = ["entry_healthy", "api_p95_ms", "api_error_rate", "wait_for_entry_serving"]
 
@@ -57,9 +56,4 @@ def api_error_rate(window_s: int = 30, configuration: Configuration = None) -> f
 
 def wait_for_entry_serving(deadline_s: float = 60.0, configuration: Configuration = None) -> float:
     """Seconds until the entry point serves /health successfully; raises past the deadline."""
-    start = time.monotonic()
-    while time.monotonic() - start < float(deadline_s):
-        if entry_healthy(0.5, configuration):
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise ActivityFailed(f"entry point not serving after {deadline_s} s")
+    return seconds_until_healthy(lambda: entry_healthy(0.5, configuration), deadline_s)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, SetupError
-from bedrock.runfolder import reports
 from gameday.k8s.run import K8S_SUITE, apply_env, k8s_plan, open_target
 from gameday.live import cli as live_cli
 from gameday.plan import SUITES_DIR, RunPlan, load_suite
@@ -60,23 +59,13 @@ def session(target: KubernetesTarget, args: argparse.Namespace, say: Say) -> Ite
 
 def run_k8s(args: argparse.Namespace, say: Say) -> int:
     """`gameday run EXPERIMENT --target k8s --k8s-target FILE`."""
-    from gameday.orchestrate import Run, preflight
-    from gameday.summary import WORDS as VERDICT_WORDS
-    from gameday.trend.cli import record_finished
-    from gameday.trials import run_trials
+    from gameday.run_cli import report_run, run_one
 
     plan = replace(k8s_plan(args.experiment, args.load, args.profile), trials=args.trials)
     target = open_target(target_file(args))
     with session(target, args, say):
-        preflight(target, say=say)
-        if plan.trials > 1:
-            outcome = run_trials(plan, target, args.runs_dir, plan.trials, say)
-        else:
-            outcome = Run(plan, target, args.runs_dir, say).execute()
-    record_finished(args.runs_dir, outcome.run_dir, say)
-    say(f"verdict: {VERDICT_WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
-    say(f"report: {reports.html_path(outcome.run_dir)}")
-    return int(outcome.exit_code)
+        outcome = run_one(plan, target, args.runs_dir, plan.trials, say)
+    return report_run(outcome, args.runs_dir, say)
 
 
 def _suite_plans(suite_path: Path, profile: str | None) -> tuple[Any, list[RunPlan]]:
