@@ -7,6 +7,7 @@ ActivityFailed (no data never satisfies a hypothesis).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -31,25 +32,29 @@ Configuration = dict[str, Any] | None
 
 def entry_healthy(timeout_s: float = 1.0, configuration: Configuration = None) -> bool:
     """True when the entry point's /health answers 200 with database and redis connected."""
-    stack = open_stack(configuration)
+    return url_healthy(open_stack(configuration).entry_url, timeout_s)
+
+
+def url_healthy(entry_url: str, timeout_s: float = 1.0) -> bool:
+    """`<entry_url>/health` answers 200 with database and redis connected (local and k8s)."""
     try:
-        resp = httpx.get(f"{stack.entry_url}/health", timeout=float(timeout_s))
-    except httpx.HTTPError:
+        resp = httpx.get(f"{entry_url}/health", timeout=float(timeout_s))
+        body = resp.json() if resp.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
         return False
-    if resp.status_code != 200:
-        return False
-    body = resp.json()
     return bool(
-        body.get("status") == "healthy"
+        isinstance(body, dict)
+        and body.get("status") == "healthy"
         and body.get("database") == "connected"
         and body.get("redis") == "connected"
     )
 
 
-def _prom_scalar(configuration: Configuration, promql: str) -> float:
-    stack = open_stack(configuration)
+def prometheus_scalar(prometheus_url: str, promql: str) -> float:
+    """One instant query's scalar; ActivityFailed when Prometheus fails or has no data (the
+    one Prometheus probe of the local and the Kubernetes experiments)."""
     try:
-        result = instant(stack.prometheus_url, promql, timeout_s=3)
+        result = instant(prometheus_url, promql, timeout_s=3)
     except PrometheusUnavailable as exc:
         raise ActivityFailed(f"prometheus query failed: {exc}") from None
     if not result:
@@ -60,11 +65,21 @@ def _prom_scalar(configuration: Configuration, promql: str) -> float:
     return value
 
 
+def p95_query(window_s: int) -> str:
+    """p95 of every API request over the last `window_s`, from the replicas' histograms."""
+    w = f"{int(window_s)}s"
+    return (
+        f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[{w}])))"
+    )
+
+
+def _prom_scalar(configuration: Configuration, promql: str) -> float:
+    return prometheus_scalar(open_stack(configuration).prometheus_url, promql)
+
+
 def api_p95_ms(window_s: int = 30, configuration: Configuration = None) -> float:
     """p95 latency in ms of every API request over the last `window_s`, from the replicas' histograms."""
-    w = f"{int(window_s)}s"
-    q = f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[{w}])))"
-    return _prom_scalar(configuration, q) * 1000.0
+    return _prom_scalar(configuration, p95_query(window_s)) * 1000.0
 
 
 def api_error_rate(window_s: int = 30, configuration: Configuration = None) -> float:
@@ -103,9 +118,15 @@ def edge_active_region(configuration: Configuration = None) -> str:
 
 def wait_for_entry_serving(deadline_s: float = 60.0, configuration: Configuration = None) -> float:
     """Seconds until the entry point serves /health successfully; raises past the deadline."""
+    return seconds_until_healthy(lambda: entry_healthy(0.5, configuration), deadline_s)
+
+
+def seconds_until_healthy(healthy: Callable[[], bool], deadline_s: float) -> float:
+    """Seconds until `healthy()` holds (polled every 0.1 s); ActivityFailed past the deadline
+    (the local and the Kubernetes experiments' wait)."""
     start = time.monotonic()
     while time.monotonic() - start < float(deadline_s):
-        if entry_healthy(0.5, configuration):
+        if healthy():
             return time.monotonic() - start
         time.sleep(0.1)
     raise ActivityFailed(f"entry point not serving after {deadline_s} s")

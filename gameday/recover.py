@@ -1,6 +1,7 @@
 """`gameday recover`: heal the stack a dead run left behind and mark its run folder.
 
     gameday recover [--state-dir DIR] [--runs-dir runs] [--deadline 30]
+    gameday recover --target k8s [--k8s-target FILE]   (the cluster's safety-net journal)
 
 One line per thing undone (stack/heal.py), one per run folder marked interrupted
 (gameday/interrupted.py). Exit 0 when the stack is back at home with nothing left
@@ -33,6 +34,10 @@ def register(sub: Any) -> None:
         "whose runner died so `gameday report` judges them INCONCLUSIVE.",
     )
     p.add_argument("--state-dir", type=Path, default=None)
+    p.add_argument("--target", default="local", choices=["local", "k8s"])
+    p.add_argument(
+        "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
+    )
     p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="default runs/")
     p.add_argument(
         "--deadline", type=float, default=RECOVER_DEADLINE_S, help="seconds (default 30)"
@@ -68,7 +73,13 @@ def cmd_recover(args: argparse.Namespace) -> int:
     root = resolve_state_dir(args.state_dir)
     problems: list[str] = []
     check_state_dir(root)  # exit 2 for /, ., a home or a foreign directory: nothing touched
-    if root.is_dir():
+    if args.target == "k8s":
+        from gameday.k8s.run_cli import recover_k8s
+
+        problems = recover_k8s(args, _say)
+        for problem in problems:
+            _say(f"NOT undone: {problem}")
+    elif root.is_dir():
         with run_lock(root):
             problems = heal_stack(root, _say, args.deadline)
     else:

@@ -173,9 +173,8 @@ def dry_run(plan: RunPlan, state_dir: Path | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from gameday.orchestrate import Run, preflight
     from gameday.recover import recover_before_run
-    from gameday.trials import MAX_TRIALS, run_trials
+    from gameday.trials import MAX_TRIALS
     from stack.control import Stack
     from stack.heal import run_lock
 
@@ -195,16 +194,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     with live_cli.serving(args, _say):
         with run_lock(stack.root):  # one run per stack; a dead run's faults are undone first
             recover_before_run(stack.root, args.runs_dir, _say)
-            preflight(stack, say=_say)
-            if args.trials > 1:
-                outcome = run_trials(plan, stack, args.runs_dir, args.trials, _say)
-            else:
-                outcome = Run(plan, stack, args.runs_dir, _say).execute()
-        record_finished(args.runs_dir, outcome.run_dir, _say)
-        word = WORDS.get(outcome.exit_code, outcome.exit_code)
-        _say(f"verdict: {word}: {outcome.summary}")
-        _say(f"report: {reports.html_path(outcome.run_dir)}")
-    return outcome.exit_code
+            outcome = run_one(plan, stack, args.runs_dir, args.trials, _say)
+        return report_run(outcome, args.runs_dir, _say)
+
+
+def run_one(plan: RunPlan, target: Any, runs_dir: Path, trials: int, say: Any) -> Any:
+    """Preflight, then the run (or its trials) on `target` (a Target or a local Stack)."""
+    from gameday.orchestrate import Run, preflight
+    from gameday.trials import run_trials
+
+    preflight(target, say=say)
+    if trials > 1:
+        return run_trials(plan, target, runs_dir, trials, say)
+    return Run(plan, target, runs_dir, say).execute()
+
+
+def report_run(outcome: Any, runs_dir: Path, say: Any) -> int:
+    """Record the run in the trend history and say its verdict and report (local and k8s)."""
+    record_finished(runs_dir, outcome.run_dir, say)
+    say(f"verdict: {WORDS.get(outcome.exit_code, outcome.exit_code)}: {outcome.summary}")
+    say(f"report: {reports.html_path(outcome.run_dir)}")
+    return int(outcome.exit_code)
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -236,15 +246,22 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         live=live_cli.serving(args, _say),
         say=_say,
     )
+    return report_suite(suite, result, args.runs_dir, _say)
+
+
+def report_suite(suite: Any, result: Any, runs_dir: Path, say: Any, label: str = "") -> int:
+    """The suite's table, trend history and summary folder (local and k8s); its exit code."""
+    from gameday import suite as suites
+
     table = [["RUN", "LOAD", "VERDICT", "SUMMARY"]] + [
         [r["name"], r["scenario"], WORDS.get(r["code"], str(r["code"])), r["summary"][:90]]
         for r in result.rows
     ]
-    _say("\n" + _table(table))
-    report = suites.finish(suite, result, args.runs_dir, _say)
-    _say(
-        f"\nsuite {suite.name}: {WORDS.get(result.code, result.code)} in {result.elapsed_s / 60:.1f} min"
+    say("\n" + _table(table))
+    report = suites.finish(suite, result, runs_dir, say)
+    say(
+        f"\nsuite {suite.name}{label}: {WORDS.get(result.code, result.code)} in {result.elapsed_s / 60:.1f} min"
     )
-    _say(f"report: {report}")
+    say(f"report: {report}")
     sys.stdout.flush()
-    return result.code
+    return int(result.code)

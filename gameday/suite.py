@@ -22,6 +22,7 @@ from gameday.plan import RunPlan, Suite
 from gameday.summary import WORDS
 
 if TYPE_CHECKING:
+    from gameday.targets.base import Target
     from stack.control import Stack
 
 Say = Callable[[str], None]
@@ -105,7 +106,7 @@ def run_suite(
 def _run_plans(
     suite: Suite,
     plans: Sequence[RunPlan],
-    stack: Stack,
+    stack: Stack | Target,
     runs_dir: Path,
     started: float,
     rows: list[Row],

@@ -1,19 +1,20 @@
 """Probes the Kubernetes experiments need beside chaostoolkit-kubernetes' own.
 
 Prometheus probes read the cluster's Prometheus (`prometheus_url` in the experiment's
-configuration) through bedrock.prometheus; no data raises ActivityFailed (no data never
-satisfies a hypothesis), while a window with no requests at all is an error rate of 0.
+configuration) through the local experiments' one probe (experiments/probes.py
+`prometheus_scalar`, as is the health check); no data raises ActivityFailed (no data never
+satisfies a hypothesis), while a window with no requests at all is an error rate of 0. The
+error rate's query differs from the local one on purpose: the cluster counts the API pods'
+answers, the local stack its edge's.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import httpx
 from chaoslib.exceptions import ActivityFailed
 
-from bedrock.prometheus import PrometheusUnavailable, instant, scalar
+from experiments.probes import p95_query, prometheus_scalar, seconds_until_healthy, url_healthy
 
 __all__ = ["entry_healthy", "api_p95_ms", "api_error_rate", "wait_for_entry_serving"]
 
@@ -29,37 +30,16 @@ def _setting(configuration: Configuration, key: str) -> str:
 
 def entry_healthy(timeout_s: float = 1.0, configuration: Configuration = None) -> bool:
     """True when `<entry_url>/health` answers 200 with database and redis connected."""
-    url = _setting(configuration, "entry_url")
-    try:
-        resp = httpx.get(f"{url}/health", timeout=float(timeout_s))
-        body = resp.json() if resp.status_code == 200 else {}
-    except (httpx.HTTPError, ValueError):
-        return False
-    return bool(
-        isinstance(body, dict)
-        and body.get("status") == "healthy"
-        and body.get("database") == "connected"
-        and body.get("redis") == "connected"
-    )
+    return url_healthy(_setting(configuration, "entry_url"), timeout_s)
 
 
 def _prom_scalar(configuration: Configuration, promql: str) -> float:
-    url = _setting(configuration, "prometheus_url")
-    try:
-        result = instant(url, promql, timeout_s=3)
-    except PrometheusUnavailable as exc:
-        raise ActivityFailed(f"prometheus query failed: {exc}") from None
-    value = scalar(result) if result else None
-    if value is None:
-        raise ActivityFailed(f"no data for {promql}")
-    return value
+    return prometheus_scalar(_setting(configuration, "prometheus_url"), promql)
 
 
 def api_p95_ms(window_s: int = 30, configuration: Configuration = None) -> float:
     """p95 latency in ms of every API request over the last `window_s` (the pods' histograms)."""
-    w = f"{int(window_s)}s"
-    q = f"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[{w}])))"
-    return _prom_scalar(configuration, q) * 1000.0
+    return _prom_scalar(configuration, p95_query(window_s)) * 1000.0
 
 
 def api_error_rate(window_s: int = 30, configuration: Configuration = None) -> float:
@@ -76,9 +56,4 @@ def api_error_rate(window_s: int = 30, configuration: Configuration = None) -> f
 
 def wait_for_entry_serving(deadline_s: float = 60.0, configuration: Configuration = None) -> float:
     """Seconds until the entry point serves /health successfully; raises past the deadline."""
-    start = time.monotonic()
-    while time.monotonic() - start < float(deadline_s):
-        if entry_healthy(0.5, configuration):
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise ActivityFailed(f"entry point not serving after {deadline_s} s")
+    return seconds_until_healthy(lambda: entry_healthy(0.5, configuration), deadline_s)

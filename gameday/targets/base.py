@@ -72,6 +72,26 @@ class HomeCheck:
     detail: str
 
 
+class HandlesMixin:
+    """The URLs and regions every target reads from its `handles` (local and Kubernetes)."""
+
+    @property
+    def handles(self) -> Handles:
+        raise NotImplementedError
+
+    @property
+    def entry_url(self) -> str:
+        return self.handles.entry_url
+
+    @property
+    def prometheus_url(self) -> str:
+        return self.handles.prometheus_url
+
+    @property
+    def regions(self) -> list[str]:
+        return list(self.handles.regions)
+
+
 @runtime_checkable
 class Target(Protocol):
     """Where a run happens. Implementations: LocalTarget, KubernetesTarget."""

@@ -35,6 +35,12 @@ class TargetSettings(BaseModel):
     entry_url: str = Field(description="what clients use, e.g. https://api.twinme.ai")
     prometheus_url: str
     locust_url: str | None = Field(None, description="the in-cluster Locust master's web API")
+    controller_urls: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="the failover controllers' HTTP endpoints (GET /status): their events "
+        "join each run's events.jsonl",
+    )
     regions: dict[RegionName, RegionSettings] = Field(min_length=1, max_length=16)
 
     def api_selector(self, region: str) -> str:

@@ -11,16 +11,30 @@ The fault calls (scale, list/delete pods, read a Lease) go through the
 kubernetes client; tests/unit/test_k8s_target_api.py runs them against the
 project's fake API server (tests/support/fakes/kube_apiserver.py) over real
 HTTP. Experiments using chaostoolkit-kubernetes get the allowlisted context
-through `chaos_secrets()`. Limits: no watch; a killed pod's replacement is the
-cluster's job, observed through `replicas()`; where the edge routes is not
-observable here (DNS / the global load balancer), so `edge_regions` raises.
+through `chaos_secrets()` / `chaos_env()`. Limits: no watch; a killed pod's
+replacement is the cluster's job, observed through `replicas()`; where the edge
+routes is not observable here (DNS / the global load balancer), so
+`edge_regions` raises.
+
+The safety net (gameday/targets/k8s_safety.py): `begin_runs` journals every
+region's desired API replicas in a file under `state_root` before the first
+run; `restore` (after each run) and `recover` (after a dead runner, `gameday
+recover --target k8s`) delete the NetworkPolicies gameday's experiments created
+and scale back any API Deployment left below its journaled count; `end_runs`
+clears the journal. The controllers' events come from their endpoints
+(`controller_urls`, gameday/targets/k8s_events.py) into `handles.events_dir`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from bedrock.errors import ActionError, InputError
 from gameday.k8s.allowlist import (
@@ -32,8 +46,10 @@ from gameday.k8s.allowlist import (
     resolve_context,
 )
 from gameday.targets import faults as f
+from gameday.targets import k8s_safety
 from gameday.targets.base import (
     Handles,
+    HandlesMixin,
     HomeCheck,
     Injected,
     Replicas,
@@ -41,6 +57,7 @@ from gameday.targets.base import (
     Target,
     require_supported,
 )
+from gameday.targets.k8s_events import ControllerEvents
 from gameday.targets.k8s_plan import K8S_FAULTS, PlannedCall, planned_calls
 from gameday.targets.k8s_settings import TargetSettings
 
@@ -50,7 +67,7 @@ def parse_fault(text: str) -> f.Fault:
     return f.parse(text, kinds=[t.kind for t in K8S_FAULTS])
 
 
-class KubernetesTarget:
+class KubernetesTarget(HandlesMixin):
     """Handles on the stack deployed by manifests/k8s, one allowlisted context per region."""
 
     name = "k8s"
@@ -73,24 +90,21 @@ class KubernetesTarget:
         require_allowed(list(self.contexts.values()), allowlist or load_allowlist(env), env)
         self._clients: dict[str, Any] = {}
         self._injected: list[Injected] = []  # not undone yet: what `restore` reverses
+        # gameday's own state for this cluster (run lock, safety-net journal), never the checkout
+        home_ctx = self.contexts[next(iter(settings.regions))]
+        root = Path(env.get("TMPDIR") or tempfile.gettempdir()) / "gameday" / "k8s"
+        self.state_root = root / home_ctx.replace("/", "_")
+        folder = self.state_root / f"events-{os.getpid()}"
+        self.events = ControllerEvents(settings.controller_urls, folder)
 
     # -- handles -------------------------------------------------------------
     @property
     def handles(self) -> Handles:
         s = self.settings
-        return Handles(s.entry_url, s.prometheus_url, {r: "" for r in s.regions}, s.entry_url)
-
-    @property
-    def entry_url(self) -> str:
-        return self.settings.entry_url
-
-    @property
-    def prometheus_url(self) -> str:
-        return self.settings.prometheus_url
-
-    @property
-    def regions(self) -> list[str]:
-        return list(self.settings.regions)
+        regions = {r: "" for r in s.regions}  # a region's own URL is not in the target file
+        events = self.events.folder if s.controller_urls else None
+        return Handles(s.entry_url.rstrip("/"), s.prometheus_url.rstrip("/"), regions,
+                       s.entry_url.rstrip("/"), events_dir=events)  # fmt: skip
 
     @property
     def scales_on_load(self) -> bool:
@@ -100,8 +114,36 @@ class KubernetesTarget:
         """Secrets for chaostoolkit-kubernetes activities aimed at `region`."""
         return {"KUBERNETES_CONTEXT": self.contexts[self._region(region)]}
 
+    def chaos_env(self) -> dict[str, str]:
+        """What experiments/k8s/*.yaml read (their configuration and chaosk8s' client), for
+        the home region; the chaos process inherits it (gameday/k8s/run.py)."""
+        home = self.regions[0]
+        env = {
+            "GAMEDAY_ENTRY_URL": self.entry_url,
+            "GAMEDAY_PROMETHEUS_URL": self.prometheus_url,
+            "GAMEDAY_K8S_NAMESPACE": self.settings.namespace,
+            "GAMEDAY_K8S_REGION": home,
+            "GAMEDAY_K8S_REGION_REPLICAS": str(max(1, self.desired_replicas(home))),
+            **self.chaos_secrets(home),
+        }
+        if self.kubeconfig is not None:
+            env["KUBECONFIG"] = str(self.kubeconfig)
+        return env
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "namespace": self.settings.namespace, "contexts": self.contexts}
+
+    @contextmanager
+    def collecting_events(self) -> Iterator[None]:
+        """The controllers' events mirrored into `handles.events_dir` while the block runs."""
+        if not self.settings.controller_urls:
+            yield
+            return
+        try:
+            with self.events.running():
+                yield
+        finally:
+            self.events.remove()
 
     # -- faults ----------------------------------------------------------------
     def supports(self, fault: f.Fault) -> bool:
@@ -148,19 +190,37 @@ class KubernetesTarget:
     rollback = undo  # the name experiments used before the Target interface
 
     def restore(self, say: Say, deadline_s: float = 120.0) -> dict[str, Any]:
-        """Undo every fault this target injected and did not undo yet (newest first)."""
+        """The safety net after a run: every fault this target injected and did not undo
+        (newest first), then whatever the experiment's chaos process left (gameday's
+        NetworkPolicies, API Deployments below the journaled count), then ready again."""
         undone = []
         for injected in reversed(list(self._injected)):
             self.undo(injected)
             undone.append(f.describe(injected.fault))
             say(f"undid {f.describe(injected.fault)}")
-        return {"undone": undone}
+        done = k8s_safety.undo_leftovers(self, say)
+        problems = k8s_safety.wait_at_home(self, deadline_s)
+        if self.settings.controller_urls:
+            self.events.poll()  # the run collects the controllers' events next
+        if problems:
+            raise ActionError("; ".join(problems))
+        return {"undone": undone, **done}
 
     def recover(self, say: Say, deadline_s: float = 30.0) -> list[str]:
-        """Nothing persists between processes here: a dead runner's scaled-down Deployment is
-        named by `replicas()` and scaled back with `gameday k8s` by hand (not built)."""
-        say("the Kubernetes target keeps no fault journal across processes: nothing to undo")
-        return []
+        """After a dead runner: undo what the journal holds (Deployments scaled below their
+        journaled count) and gameday's NetworkPolicies; the problems left."""
+        k8s_safety.undo_leftovers(self, say)
+        problems = k8s_safety.wait_at_home(self, deadline_s)
+        if not problems:
+            k8s_safety.clear_journal(self)
+        return problems
+
+    def begin_runs(self) -> None:
+        """Journal every region's desired API replicas (kept when a dead runner's is there)."""
+        k8s_safety.write_journal(self)
+
+    def end_runs(self) -> None:
+        k8s_safety.clear_journal(self)
 
     # -- observations ----------------------------------------------------------
     def replicas(self, region: str) -> Replicas:
@@ -188,10 +248,15 @@ class KubernetesTarget:
         return running[0] if running else None
 
     def at_home(self) -> HomeCheck:
-        home = self.regions[0]
-        got = self.replicas(home)
-        ok = got.desired > 0 and got.ready == got.desired
-        return HomeCheck(ok, f"{home} replicas ready {got.ready}/{got.desired}")
+        """The entry point answers /health and every region's API is ready at its count."""
+        counts = {r: tuple(self.replicas(r)) for r in self.regions}
+        ready = all(d > 0 and d == r for d, r in counts.values())
+        try:
+            health = httpx.get(f"{self.entry_url}/health", timeout=2.0).status_code
+        except httpx.HTTPError as exc:
+            return HomeCheck(False, f"entry /health: {exc}")
+        ok = health == 200 and ready
+        return HomeCheck(ok, f"entry /health {health}, replicas (desired, ready) {counts}")
 
     # -- calls (each goes through the region's allowlisted context) ------------
     def scale(self, region: str, replicas: int) -> int:

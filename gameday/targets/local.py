@@ -17,6 +17,7 @@ from bedrock.errors import ActionError, InputError
 from gameday.targets import faults as f
 from gameday.targets.base import (
     Handles,
+    HandlesMixin,
     HomeCheck,
     Injected,
     Replicas,
@@ -30,7 +31,7 @@ from stack.control import Stack
 LOCAL_FAULTS: tuple[type[f.Fault], ...] = f.FAULT_TYPES  # the local stack can cause them all
 
 
-class LocalTarget:
+class LocalTarget(HandlesMixin):
     """The running local stack of one state directory."""
 
     name = "local"
@@ -57,18 +58,6 @@ class LocalTarget:
             logs_dir=s.layout.logs,
             db_api_urls=dict(s.handles.get("patroni_urls", {})),
         )
-
-    @property
-    def entry_url(self) -> str:
-        return self.stack.entry_url
-
-    @property
-    def prometheus_url(self) -> str:
-        return self.stack.prometheus_url
-
-    @property
-    def regions(self) -> list[str]:
-        return self.stack.regions
 
     @property
     def scales_on_load(self) -> bool:

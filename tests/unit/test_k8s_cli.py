@@ -29,9 +29,9 @@ def test_validate_all_overlays() -> None:
     done = _gameday("validate")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "dev: 40 objects, ok",
-        "primary: 40 objects, ok",
-        "secondary: 40 objects, ok",
+        "dev: 41 objects, ok",
+        "primary: 41 objects, ok",
+        "secondary: 41 objects, ok",
     ]
 
 

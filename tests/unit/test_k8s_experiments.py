@@ -9,9 +9,7 @@ server behind that context (and behind the entry and Prometheus URLs) receives n
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,7 +19,6 @@ from chaoslib.exceptions import InterruptExecution
 from click.testing import CliRunner
 
 from gameday.k8s.chaos_control import check_allowed, chosen_contexts
-from tests.support.fakes.kube_apiserver import FakeKubeApiServer
 from tests.support.fakes.kube_stack import kubeconfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,52 +93,3 @@ def test_the_control_resolves_the_context_as_chaostoolkit_kubernetes_does(tmp_pa
     with pytest.raises(InterruptExecution, match="no kubeconfig"):
         check_allowed(None, {"KUBECONFIG": str(tmp_path / "missing"),
                              "GAMEDAY_K8S_ALLOWED_CONTEXTS": "staging"})  # fmt: skip
-
-
-def _two_contexts(tmp_path: Path, url: str, current: str) -> Path:
-    """A kubeconfig with `staging` and `production`, both at `url`."""
-    doc = yaml.safe_load(kubeconfig(url, context="staging"))
-    prod = yaml.safe_load(kubeconfig(url, context="production"))
-    for key in ("clusters", "users", "contexts"):
-        doc[key] += prod[key]
-    doc["current-context"] = current
-    path = tmp_path / "kubeconfig.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    return path
-
-
-@pytest.mark.parametrize("via", ["current-context", "secrets"])
-def test_a_context_not_allowlisted_is_refused_before_any_request(tmp_path: Path, via: str) -> None:
-    """kill-region (it has rollbacks: they are refused too). `production` is chosen by the
-    kubeconfig's current-context, or by KUBERNETES_CONTEXT in the experiment's secrets
-    (chaoslib hands a control only the arguments it names: this proves it gets them)."""
-    experiment = REPO / "experiments" / "k8s" / "kill-region.yaml"
-    if via == "secrets":
-        doc = yaml.safe_load(experiment.read_text())
-        doc["secrets"] = {"k8s": {"KUBERNETES_CONTEXT": "production"}}
-        for act in doc["method"] + doc["rollbacks"]:
-            if act["provider"]["module"].startswith("chaosk8s."):
-                act["provider"]["secrets"] = ["k8s"]
-        experiment = tmp_path / "kill-region.yaml"
-        experiment.write_text(yaml.safe_dump(doc))
-    with FakeKubeApiServer() as fake:
-        fake.add_deployment("twinme-prod", "twinme-api-primary", 2,
-                            {"app": "twinme-api", "region": "primary"})  # fmt: skip
-        current = "production" if via == "current-context" else "staging"
-        cfg = _two_contexts(tmp_path, fake.url, current)
-        journal = tmp_path / "journal.json"
-        env = _clean_env(KUBECONFIG=str(cfg), GAMEDAY_K8S_ALLOWED_CONTEXTS="staging",
-                         GAMEDAY_ENTRY_URL=fake.url, GAMEDAY_PROMETHEUS_URL=fake.url,
-                         GAMEDAY_FAULT_S="0")  # fmt: skip
-        proc = subprocess.run(
-            [str(CHAOS), "--no-version-check", "--log-file", str(tmp_path / "chaos.log"), "run",
-             "--journal-path", str(journal), "--rollback-strategy", "always", str(experiment)],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        requests = list(fake.requests)
-    record = json.loads(journal.read_text())
-    assert proc.returncode != 0
-    assert record["status"] == "interrupted", record["status"]
-    assert requests == [], [f"{r.method} {r.path}" for r in requests]
-    assert record["run"] == [] and record["rollbacks"] == []
-    assert "'production' not on the allowlist" in proc.stderr + proc.stdout

@@ -12,6 +12,7 @@ Served resources and verbs (all namespaced, JSON only):
 - `networking.k8s.io/v1` ingresses: get, list, create, patch, replace.
 - `coordination.k8s.io/v1` leases: get, list, create (409 AlreadyExists),
   replace with `metadata.resourceVersion` compare-and-swap (409 Conflict).
+- `networking.k8s.io/v1` networkpolicies: get, list, create, patch, replace, delete.
 - `v1` pods: get, list by `labelSelector` (=, ==, !=, in, notin, exists,
   !exists), delete.
 
@@ -50,7 +51,13 @@ RESOURCES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Lease",
         "coordination.k8s.io",
     ),
+    ("/apis/networking.k8s.io/v1", "networkpolicies"): (
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "networking.k8s.io",
+    ),
 }
+DELETABLE = {"pods", "networkpolicies"}
 _PATH = re.compile(
     r"^(?P<prefix>/api/v1|/apis/[^/]+/[^/]+)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)"
     r"(?:/(?P<name>[^/]+)(?:/(?P<sub>scale|status))?)?$"
@@ -279,7 +286,7 @@ class FakeKubeApiServer(FakeHTTPServer):
             if request.method == "GET":
                 return Response.json(200, obj)
             if request.method == "DELETE":
-                if plural != "pods":
+                if plural not in DELETABLE:
                     return status_error(
                         405, "MethodNotAllowed", "the server does not allow this method"
                     )
@@ -442,29 +449,43 @@ class FakeKubeApiServer(FakeHTTPServer):
             },
         }
 
-    def _scale(self, key: tuple[str, str, str], dep: dict[str, Any], request: Request) -> Response:
-        view = self._scale_view(dep)
-        if request.method == "GET":
-            return Response.json(200, view)
+    def _written(self, view: dict[str, Any], request: Request) -> dict[str, Any] | Response:
+        """The object a PATCH or PUT of `view` asks for (a Status error Response otherwise);
+        shared with the stand-in (kube_stack.py)."""
         if request.method == "PATCH":
-            new = self._apply_patch(view, request)
-        elif request.method == "PUT":
+            return self._apply_patch(view, request)
+        if request.method == "PUT":
             try:
-                new = request.json()
+                body = request.json()
             except ValueError:
                 return status_error(400, "BadRequest", "invalid JSON body")
-        else:
-            return status_error(405, "MethodNotAllowed", "the server does not allow this method")
-        if isinstance(new, Response):
-            return new
-        rv = (new.get("metadata") or {}).get("resourceVersion")
-        if rv and rv != view["metadata"]["resourceVersion"]:
-            return self._conflict("deployments", "apps", key[2])
+            return (
+                body if isinstance(body, dict) else status_error(400, "BadRequest", "not an object")
+            )
+        return status_error(405, "MethodNotAllowed", "the server does not allow this method")
+
+    @staticmethod
+    def _replicas_of(new: dict[str, Any]) -> int | Response:
         replicas = (new.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             return status_error(
                 422, "Invalid", "spec.replicas: Invalid value: must be greater than or equal to 0"
             )
+        return replicas
+
+    def _scale(self, key: tuple[str, str, str], dep: dict[str, Any], request: Request) -> Response:
+        view = self._scale_view(dep)
+        if request.method == "GET":
+            return Response.json(200, view)
+        new = self._written(view, request)
+        if isinstance(new, Response):
+            return new
+        rv = (new.get("metadata") or {}).get("resourceVersion")
+        if rv and rv != view["metadata"]["resourceVersion"]:
+            return self._conflict("deployments", "apps", key[2])
+        replicas = self._replicas_of(new)
+        if isinstance(replicas, Response):
+            return replicas
         updated = copy.deepcopy(dep)
         updated["spec"]["replicas"] = replicas
         self._store(key, dep, updated)

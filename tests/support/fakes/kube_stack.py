@@ -19,7 +19,8 @@ object in the stack's namespace is a view of the real local stack (stack.control
   shows the two controllers (not scalable here).
 - **The Lease** `twinme-failover` is read-only: its holderIdentity is the pod of the
   controller that holds the controllers' lock (the one whose /status says leader).
-- **NetworkPolicies** are stored; one selecting `region: R` with no ingress rule partitions
+- **NetworkPolicies** are stored by the fake API server (kube_apiserver.py, whose request
+  handling this class extends); one selecting `region: R` with no ingress rule partitions
   the region: its processes are frozen (SIGSTOP: nothing answers, as when packets are
   dropped; the machine-wide nftables table is not touched). Deleting it thaws them.
 
@@ -54,7 +55,7 @@ from tests.support.fakes.kube_patch import label_selector_matches
 NAMESPACE = "twinme-prod"
 LEASE = "twinme-failover"
 CONTEXT = "gameday-stand-in"
-_STACK_PLURALS = {"pods", "deployments", "leases", "networkpolicies"}
+_STACK_PLURALS = {"pods", "deployments", "leases"}
 
 
 def _ts(t_wall: float | None = None) -> str:
@@ -102,7 +103,6 @@ class KubeStackStandIn(FakeKubeApiServer):
         super().__init__(host, port)
         self.stack = stack
         self.namespace = namespace
-        self.policies: dict[str, dict[str, Any]] = {}
         self.partitioned: dict[str, str] = {}  # policy name -> region
         self._respawners: list[threading.Thread] = []
 
@@ -250,16 +250,18 @@ class KubeStackStandIn(FakeKubeApiServer):
     # ---- HTTP ----------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         m = _PATH.match(request.path)
+        if m and m.group("ns") == self.namespace and m.group("plural") == "networkpolicies":
+            resp = super().handle(request)  # stored as the fake API server stores objects
+            self._policy_changed(request, m.group("name"), resp)
+            return resp
         if not m or m.group("ns") != self.namespace or m.group("plural") not in _STACK_PLURALS:
             return super().handle(request)
         plural, name, sub = m.group("plural", "name", "sub")
         with self.lock:
-            if plural == "networkpolicies":
-                return self._policies(request, name)
             objects = {"pods": self.pods, "deployments": self.deployments,
                        "leases": lambda: [self.lease()]}[plural]()  # fmt: skip
             if name is None:
-                return self._list(plural, objects, request)
+                return self._list_live(plural, objects, request)
             found = next((o for o in objects if o["metadata"]["name"] == name), None)
             if found is None:
                 return status_error(404, "NotFound", f'{plural} "{name}" not found',
@@ -272,7 +274,7 @@ class KubeStackStandIn(FakeKubeApiServer):
                 return self._scale_api(found, request, sub)
         return status_error(405, "MethodNotAllowed", "the stand-in does not allow this method")
 
-    def _list(self, plural: str, objects: list[dict[str, Any]], request: Request) -> Response:
+    def _list_live(self, plural: str, objects: list[dict[str, Any]], request: Request) -> Response:
         labels, fields = request.q("labelSelector"), request.q("fieldSelector")
         items = [o for o in objects
                  if (not labels or label_selector_matches(labels, o["metadata"]["labels"]))
@@ -311,20 +313,12 @@ class KubeStackStandIn(FakeKubeApiServer):
         view = self._scale_view(dep) if sub == "scale" else dep
         if request.method == "GET" and sub == "scale":
             return Response.json(200, view)
-        if request.method == "PATCH":
-            new = self._apply_patch(view, request)
-        elif request.method == "PUT":
-            try:
-                new = request.json()
-            except ValueError:
-                return status_error(400, "BadRequest", "invalid JSON body")
-        else:
-            return status_error(405, "MethodNotAllowed", "the stand-in does not allow this method")
+        new = self._written(view, request)  # the fake API server's request handling
         if isinstance(new, Response):
             return new
-        replicas = (new.get("spec") or {}).get("replicas")
-        if not isinstance(replicas, int) or replicas < 0:
-            return status_error(422, "Invalid", "spec.replicas: Invalid value: must be >= 0")
+        replicas = self._replicas_of(new)
+        if isinstance(replicas, Response):
+            return replicas
         try:
             self.stack.scale(region, replicas)
         except Exception as exc:  # noqa: BLE001 - the stack refused (beyond its max replicas)
@@ -333,42 +327,18 @@ class KubeStackStandIn(FakeKubeApiServer):
         return Response.json(200, self._scale_view(fresh) if sub == "scale" else fresh)
 
     # ---- NetworkPolicies: a region partition ----------------------------------------
-    def _policies(self, request: Request, name: str | None) -> Response:
-        if name is None and request.method == "GET":
-            return Response.json(200, {"apiVersion": "networking.k8s.io/v1",
-                                       "kind": "NetworkPolicyList", "metadata": {},
-                                       "items": list(self.policies.values())})  # fmt: skip
-        if name is None and request.method == "POST":
-            try:
-                body = request.json()
-                name = str(body["metadata"]["name"])
-            except (ValueError, KeyError, TypeError):
-                return status_error(400, "BadRequest", "the object provided has no name")
-            if name in self.policies:
-                return status_error(409, "AlreadyExists",
-                                    f'networkpolicies.networking.k8s.io "{name}" already exists',
-                                    name=name, kind="networkpolicies")  # fmt: skip
-            body["metadata"] = {**_meta(self.namespace, name, body["metadata"].get("labels") or {}),
-                                **body["metadata"], "namespace": self.namespace}  # fmt: skip
-            self.policies[name] = _versioned(body)
+    def _policy_changed(self, request: Request, name: str | None, resp: Response) -> None:
+        """The fake API server stored or deleted the policy; partition or heal the region."""
+        if request.method == "POST" and resp.status == 201:
+            body = json.loads(resp.body)
             region = self._partitioned_region(body)
             if region:
-                self.partitioned[name] = region
+                self.partitioned[body["metadata"]["name"]] = region
                 self.stack.freeze_region(region)
-            return Response.json(201, self.policies[name])
-        if name not in self.policies:
-            return status_error(404, "NotFound",
-                                f'networkpolicies.networking.k8s.io "{name}" not found',
-                                name=name, kind="networkpolicies")  # fmt: skip
-        if request.method == "GET":
-            return Response.json(200, self.policies[name])
-        if request.method == "DELETE":
-            gone = self.policies.pop(name)
+        elif request.method == "DELETE" and resp.status == 200 and name:
             region = self.partitioned.pop(name, None)
             if region and region not in self.partitioned.values():
                 self.heal(region)
-            return Response.json(200, gone)
-        return status_error(405, "MethodNotAllowed", "the stand-in does not allow this method")
 
     def _partitioned_region(self, policy: dict[str, Any]) -> str | None:
         spec = policy.get("spec") or {}
