@@ -13,11 +13,8 @@ import pytest
 
 from tests.support import no_servers
 
-# The Kubernetes tests still serve their fakes over HTTP (issue 15: being moved or made
-# server-free on another branch); allowed until then. Empty this set when they are.
-TEMPORARY_EXCEPTIONS: frozenset[str] = frozenset(
-    {"test_k8s_experiments.py", "test_k8s_target.py", "test_k8s_target_api.py"}
-)
+# No exceptions: the Kubernetes tests that serve fakes over HTTP live in tests/integration.
+TEMPORARY_EXCEPTIONS: frozenset[str] = frozenset()
 
 
 @pytest.hookimpl(wrapper=True)
