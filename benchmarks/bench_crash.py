@@ -42,10 +42,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument(
+        "--after-fault",
+        default=None,
+        metavar="LO,HI",
+        help="kill LO-HI s after the run's fault is held (default: 1-34 s after its folder "
+        "appears); e.g. 22,30 kills region runs after the database was promoted",
+    )
+    parser.add_argument(
         "--experiments", default=",".join(EXPERIMENTS), help="comma-separated, cycled in order"
     )
     args = parser.parse_args()
     experiments = args.experiments.split(",")
+    after_fault = args.after_fault is not None
+    lo, hi = (float(x) for x in (args.after_fault or "1,34").split(","))
+    window = (lo, hi)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     work = args.work or Path(tempfile.mkdtemp(prefix="gameday-crash-bench-"))
@@ -64,7 +74,9 @@ def main() -> int:
         mode = "runner" if (i // len(experiments)) % 2 == 0 else "tree"
         follow = bool(args.follow_every) and (i + 1) % args.follow_every == 0
         try:
-            crash = crash_once(stack, work / f"{i + 1:02d}", experiment, mode, rng, follow)
+            crash = crash_once(
+                stack, work / f"{i + 1:02d}", experiment, mode, rng, follow, window, after_fault
+            )
         except (AssertionError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
             crash = Crash(experiment, mode, phase=f"not run: {exc}"[:60])  # a row, not a crash
         crashes.append(crash)
