@@ -87,6 +87,9 @@ def heal(stack: Stack, say: Say = print, deadline_s: float = 30.0) -> HealReport
         report.undone.append(line)
         say(line)
 
+    def waits(line: str) -> None:  # what it waits for: said, not counted as undone
+        say(f"[{time.monotonic() - started:4.1f}s] {line}")
+
     if not stack.sup.running():
         _step(report, "network", lambda: _heal_network(stack, did))
         for entry in stack.journal.entries():
@@ -100,14 +103,14 @@ def heal(stack: Stack, say: Say = print, deadline_s: float = 30.0) -> HealReport
             _step(
                 report,
                 entry.fault.describe(),
-                functools.partial(_undo, stack, entry.fault, end, did),
+                functools.partial(_undo, stack, entry.fault, end, did, waits),
             )
     _step(report, "thaw", lambda: _thaw_stopped(stack, did))
     _step(report, "network", lambda: _heal_network(stack, did))
     _step(report, "programs", lambda: _start_stopped(stack, did))
     _step(report, "latency", lambda: _reset_latency(stack, did))
     _step(report, "replicas", lambda: _scale_back(stack, did))
-    _step(report, "failback", lambda: _fail_back(stack, end, did))
+    _step(report, "failback", lambda: _fail_back(stack, end, did, waits))
     if report.ok:
         for entry in stack.journal.entries():
             stack.journal.clear(entry.fault)
@@ -132,13 +135,14 @@ def _remaining(end: float) -> float:
     return max(1.0, end - time.monotonic())
 
 
-def _undo(stack: Stack, fault: Fault, end: float, did: Say) -> None:
+def _undo(stack: Stack, fault: Fault, end: float, did: Say, waits: Say) -> None:
     verb, *args = fault.undo
     if verb == "start":
         stack.start(args[0])
     elif verb == "thaw":
         stack.thaw(args[0])
     elif verb == "restore-region":
+        waits(f"restoring region {args[0]}: thaw, start, then wait for it to serve")
         stack.restore_region(args[0], deadline_s=_remaining(end))
     elif verb == "set-latency":
         stack.set_latency(args[0], int(args[1]))
@@ -198,20 +202,22 @@ def _scale_back(stack: Stack, did: Say) -> None:
             did(f"scaled {region} from 0 back to {initial} API replicas")
 
 
-def _fail_back(stack: Stack, end: float, did: Say) -> None:
+def _fail_back(stack: Stack, end: float, did: Say, waits: Say) -> None:
     home = stack.home_region()
     member = stack.region_db_member(home)
     edge = stack.edge_active_regions()
     leader = stack.db_leader()
     if edge == [home] and (member is None or leader == member):
         return
+    waits(f"failing back to {home}: database leader {leader or 'none'}, edge {','.join(edge)}")
     while True:  # a member just thawed or restarted is no switchover candidate yet: retry
         try:
-            failback(stack, home, deadline_s=_remaining(end))
+            failback(stack, home, deadline_s=_remaining(end), say=waits)
             break
-        except ActionError:
+        except ActionError as exc:
             if time.monotonic() + 1.0 > end:
                 raise
+            waits(f"failback not yet possible ({exc}); retrying")
             time.sleep(1.0)
     after = stack.db_leader()
     if leader != after:

@@ -169,6 +169,23 @@ def not_home(stack: Stack) -> list[str]:
     return problems
 
 
+def _wait_fault_held(stack: Stack, runner: subprocess.Popen[bytes], deadline_s: float) -> None:
+    """Until the run's fault is in the journal (written before it is injected)."""
+    end = time.monotonic() + deadline_s
+    while not stack.journal.entries():
+        if runner.poll() is not None or time.monotonic() > end:
+            raise AssertionError(f"the run held no fault within {deadline_s} s")
+        time.sleep(0.05)
+
+
+def _wait_gone(procs: list[psutil.Process], deadline_s: float) -> list[str]:
+    """Those of `procs` still alive `deadline_s` after now (returns as soon as none is)."""
+    end = time.monotonic() + deadline_s
+    while _alive(procs) and time.monotonic() < end:
+        time.sleep(0.1)
+    return _alive(procs)
+
+
 def crash_once(
     stack: Stack,
     work: Path,
@@ -177,8 +194,10 @@ def crash_once(
     rng: random.Random,
     follow: bool,
     window_s: tuple[float, float] = (1.0, 34.0),
+    from_fault: bool = False,
 ) -> Crash:
-    """One run killed at a random moment in `window_s` after its folder appears."""
+    """One run killed at a random moment in `window_s` after its folder appears (or, with
+    `from_fault`, after its fault is held: the moment a dead runner leaves the most behind)."""
     crash = Crash(experiment, mode)
     runs = work / "runs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -198,7 +217,9 @@ def crash_once(
             if run_dir is None:
                 raise AssertionError(f"no run folder appeared; see {log.name}")
             born = time.monotonic()
-            kill_at = born + rng.uniform(*window_s)
+            if from_fault:
+                _wait_fault_held(stack, runner, 120)
+            kill_at = time.monotonic() + rng.uniform(*window_s)
             while time.monotonic() < kill_at and runner.poll() is None:
                 time.sleep(0.05)
             crash.phase = _phase(run_dir)
@@ -215,8 +236,8 @@ def crash_once(
             if runner.poll() is None:
                 runner.kill()
             log.close()
-        time.sleep(max(0.0, killed + ORPHAN_WAIT_S - time.monotonic()))
-        crash.survivors = _alive(victims)
+        # Alive at 10 s is alive until then: stop looking as soon as none is.
+        crash.survivors = _wait_gone(victims, killed + ORPHAN_WAIT_S - time.monotonic())
         for proc in victims:  # never leave them to the next test
             with contextlib.suppress(psutil.Error):
                 proc.kill()
