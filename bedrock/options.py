@@ -70,6 +70,23 @@ def state_dir(text: str) -> Path:
     return Path(text)
 
 
+def output_file(text: str) -> Path:
+    """A file to write: its folder must exist (never created on the user's behalf: a typo in
+    the folder is an error, exit 2, not a new tree) and the path must not be a folder."""
+    path = Path(text)
+    if not text or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a usable file name")
+    parent = path.parent
+    try:
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: is a folder, expected a file")
+        if not parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: the folder {parent} does not exist")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
+    return path
+
+
 def http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")

@@ -14,16 +14,33 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import httpx
+from pydantic import Field, RootModel
 
 from bedrock.errors import ActionError, ConfigError, SetupError
-from bedrock.loader import load_data
+from bedrock.loader import load_data, load_document
+from bedrock.models import validate
+from bedrock.names import RegionName
 from stack.faults import DirJournal, FaultJournal
 from stack.layout import Layout
 from stack.state_dir import resolve_state_dir
 from stack.supervisor import Supervisor
+
+MAX_REPLICAS = 40  # the topology's bound on api_max_replicas (stack/topology.py)
+
+
+class _Replicas(
+    RootModel[dict[RegionName, Annotated[int, Field(strict=True, ge=0, le=MAX_REPLICAS)]]]
+):
+    """`<state>/replicas.json`: the desired API replicas per region."""
+
+
+def read_replicas(path: Path) -> dict[str, int]:
+    """The desired replicas from `path` through the hardened loader: a mapping of region name
+    to a whole number in [0, MAX_REPLICAS]; ConfigError (exit 2) naming file and key otherwise."""
+    return dict(validate(_Replicas, load_document(path)).root)
 
 
 def get_ok(url: str) -> bool:
@@ -151,7 +168,10 @@ class StackHandles:
 
     # -- replicas (the scaler interface of the failover controller and autoscaler) ----------
     def desired_replicas(self) -> dict[str, int]:
-        return dict(json.loads((self.root / "replicas.json").read_text()))
+        return read_replicas(self.root / "replicas.json")
 
     def replicas(self, region: str) -> int:
-        return self.desired_replicas()[region]
+        desired = self.desired_replicas()
+        if region not in desired:
+            raise ConfigError(str(self.root / "replicas.json"), [f"{region}: missing"])
+        return desired[region]

@@ -202,10 +202,9 @@ class LocalLock(LeaderLock):
         self.state_file = state_file
         self._state: dict[str, Any] | None = None
         if state_file is not None and state_file.exists():
-            try:
-                self._state = json.loads(state_file.read_text())
-            except (OSError, ValueError) as exc:
-                raise LockError(f"{state_file}: unreadable state: {exc}") from exc
+            from failover.state import read_state_file
+
+            self._state = read_state_file(state_file)  # ConfigError (exit 2) naming the file
 
     def try_acquire(self) -> bool:
         return True

@@ -164,3 +164,19 @@ def test_locustfiles_refuse_bad_variables_in_one_line(
     [line] = [ln for ln in proc.stderr.splitlines() if ln.startswith("loadtests:")]
     assert variable in line
     assert not (tmp_path / "run").exists()  # refused before any user ran
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["slo", "rules", "--out", "{tmp}/no/such/rules.yaml"],
+        ["slo", "rules", "--out", "{tmp}"],
+        ["compare", "{tmp}", "{tmp}", "--out", "{tmp}/no/such/table.md"],
+    ],
+)
+def test_an_output_file_needs_an_existing_folder(tmp_path: Path, args: list[str]) -> None:
+    """Like every other output, a missing folder is refused (exit 2), never created."""
+    proc = gameday(*(a.replace("{tmp}", str(tmp_path)) for a in args), cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "error: argument --out" in proc.stderr
+    assert not (tmp_path / "no").exists()
