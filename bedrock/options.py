@@ -87,6 +87,22 @@ def output_file(text: str) -> Path:
     return path
 
 
+def output_dir(text: str) -> Path:
+    """A folder to write into: created when missing, but its parent must exist (as for
+    `output_file`: a typo is exit 2, not a new tree), and it must not be a file."""
+    path = Path(text)
+    if not text or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a usable folder name")
+    try:
+        if path.exists() and not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: is a file, expected a folder")
+        if not path.is_dir() and not path.parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: the folder {path.parent} does not exist")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
+    return path
+
+
 def http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")

@@ -202,7 +202,11 @@ def register(subparsers: Any) -> None:
     )
     _hpa_args(c)
     c.add_argument("--profile", choices=["ci", "nightly", "gameday", "full"], default="ci")
-    c.add_argument("--out", help="report folder (default: a new <runs-dir>/capacity-<time>/)")
+    c.add_argument(
+        "--out",
+        type=options.output_dir,
+        help="report folder (default: a new <runs-dir>/capacity-<time>/)",
+    )
     c.add_argument("--runs-dir", default="runs", help="where new run folders go (default runs/)")
     c.add_argument("--steps", help="analyse recorded step results (JSON) instead of running load")
     c.add_argument(

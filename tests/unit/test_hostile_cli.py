@@ -172,11 +172,15 @@ def test_locustfiles_refuse_bad_variables_in_one_line(
         ["slo", "rules", "--out", "{tmp}/no/such/rules.yaml"],
         ["slo", "rules", "--out", "{tmp}"],
         ["compare", "{tmp}", "{tmp}", "--out", "{tmp}/no/such/table.md"],
+        ["trend", "--runs-dir", "{tmp}", "--out", "{tmp}/no/such/trend.html"],
+        ["capacity", "--steps", "{tmp}/steps.json", "--out", "{tmp}/no/such/report"],
+        ["k8s", "render", "dev", "-o", "{tmp}/no/such/dev.yaml"],
     ],
 )
 def test_an_output_file_needs_an_existing_folder(tmp_path: Path, args: list[str]) -> None:
     """Like every other output, a missing folder is refused (exit 2), never created."""
     proc = gameday(*(a.replace("{tmp}", str(tmp_path)) for a in args), cwd=tmp_path)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    assert "error: argument --out" in proc.stderr
+    assert "error: argument" in proc.stderr
+    assert "does not exist" in proc.stderr or "is a folder" in proc.stderr
     assert not (tmp_path / "no").exists()
