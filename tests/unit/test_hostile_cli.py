@@ -52,6 +52,8 @@ def topology_with(tmp_path: Path, old: str, new: str) -> Path:
         ("  secondary:\n", "  'primary --data-dir /etc':\n", "regions.primary --data-dir /etc:"),
         ("edge_port: 8080", "edge_port: 1e400", "line 11: global.edge_port:"),
         ("check_interval_s: 1.0", "check_interval_s: .nan", "not a finite number"),
+        ("edge_port: 8080", "edge_port: true", "line 11: global.edge_port: Input should be"),
+        ("api_replicas: 2", "api_replicas: 2.0", "regions.primary.api_replicas: Input should"),
     ],
 )
 def test_validate_topology_refuses_with_file_and_key(
@@ -121,6 +123,7 @@ def test_a_suite_name_cannot_climb_out_of_the_runs_folder(tmp_path: Path) -> Non
     [
         (["slo", "validate"], "availability: availability >= 150%\n"),
         (["slo", "validate"], "failover_settings: {sustained_window_s: -1}\n"),
+        (["slo", "validate"], "profiles: {'../x': {throughput: 1.0}}\n"),
         (["failover", "validate", "--config"], "regions: [1, 2]\nhome_region: x\n"),
         (["autoscaler", "validate", "--hpa"], "kind: HorizontalPodAutoscaler\nmetadata: []\n"),
         (["k8s", "plan"], "entry_url: x\nprometheus_url: y\nregions: {'a b': {}}\n"),
