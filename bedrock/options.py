@@ -138,7 +138,7 @@ def add_log_level(p: argparse.ArgumentParser) -> None:
 def add_load_target(p: argparse.ArgumentParser, *, run_dir_help: str | None = None) -> None:
     """`--host URL --run-dir DIR [--allow-host H ...]`: where a load client sends and records."""
     p.add_argument("--host", required=True, help="entry URL, e.g. http://127.0.9.1:8080")
-    p.add_argument("--run-dir", required=True, help=run_dir_help or "run folder")
+    p.add_argument("--run-dir", required=True, type=output_dir, help=run_dir_help or "run folder")
     p.add_argument("--allow-host", action="append", default=[], help="a non-loopback host to allow")
 
 

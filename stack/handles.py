@@ -10,6 +10,7 @@ them). Nothing here changes the stack.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -92,7 +93,7 @@ class StackHandles:
     def open(cls, state_dir: Path | str | None = None) -> Self:
         root = resolve_state_dir(state_dir)
         path = root / "stack.json"
-        if not path.exists():
+        if not os.path.lexists(path):  # a looping link is a damaged handle file, not "no stack"
             raise SetupError(f"no stack at {root}: run `gameday up` first")
         handles = load_data(path)  # hardened: ConfigError (exit 2) naming the file
         shape = {"state_dir": str, "entry_url": str, "programs": dict, "regions": dict}

@@ -102,6 +102,14 @@ def test_logs_cannot_read_outside_the_state_folder(tmp_path: Path) -> None:
         ["stack", "scale", "primary", "-1"],
         ["load", "spike", "--host", "http://127.0.0.1:1", "--run-dir", "r", "--rate", "inf"],
         ["capacity", "--p95-target-ms", "-5"],
+        ["run", "kill-region", "--dry-run", "--live-port", "70000"],
+        ["run", "kill-region", "--dry-run", "--live-linger", "nan"],
+        ["run", "kill-region", "--dry-run", "--trials", "0"],
+        ["run", "kill-region", "--dry-run", "--runs-dir", "no/such/runs"],
+        ["nightly", "--dry-run", "--live-linger", "1e9"],
+        ["stack", "kill", "all; rm -rf /"],
+        ["stack", "freeze", "../../x"],
+        ["load", "constant", "--host", "http://127.0.0.1:1", "--run-dir", "no/such/run"],
     ],
 )
 def test_options_out_of_range_are_usage_errors(tmp_path: Path, args: list[str]) -> None:

@@ -96,3 +96,18 @@ def test_a_state_from_the_network_is_checked_the_same_way() -> None:
     with pytest.raises(ConfigError) as info:
         check_state({"active": ["primary"]}, "etcd lock state")
     assert "etcd lock state" in str(info.value) and "active:" in str(info.value)
+
+
+def test_the_history_store_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    from bedrock.errors import InputError
+    from gameday.trend.store import open_store
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes, not a database\n")
+    for where in (notes, tmp_path):  # a text file, a folder
+        with pytest.raises(InputError) as info:
+            open_store(str(where), tmp_path / "runs")
+        assert info.value.exit_code == 2 and str(where) in str(info.value)
+    assert notes.read_text() == "my notes, not a database\n"  # untouched
+    store = open_store(str(tmp_path / "new.sqlite"), tmp_path / "runs")
+    assert store.rows() == []
