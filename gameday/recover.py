@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bedrock import options
 from bedrock.errors import EXIT_INCONCLUSIVE, EXIT_OK, SetupError
 
 Say = Callable[[str], None]
@@ -35,7 +36,10 @@ def register(sub: Any) -> None:
     p.add_argument("--state-dir", type=Path, default=None)
     p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="default runs/")
     p.add_argument(
-        "--deadline", type=float, default=RECOVER_DEADLINE_S, help="seconds (default 30)"
+        "--deadline",
+        type=options.number(0, 3600),
+        default=RECOVER_DEADLINE_S,
+        help="seconds (default 30)",
     )
     p.set_defaults(func=cmd_recover)
 

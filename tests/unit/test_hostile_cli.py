@@ -155,6 +155,7 @@ def test_every_reader_names_the_file(tmp_path: Path, command: list[str], body: s
         ("GAMEDAY_OPEN_LANES", "0"),
         ("GAMEDAY_MAX_LAG_S", "-1"),
         ("GAMEDAY_CLIENT", "../x"),
+        ("GAMEDAY_SCENARIO", "stress"),  # the constant locustfile under another scenario's name
     ],
 )
 def test_locustfiles_refuse_bad_variables_in_one_line(
@@ -195,3 +196,19 @@ def test_an_output_file_needs_an_existing_folder(tmp_path: Path, args: list[str]
     assert "error: argument" in proc.stderr
     assert "does not exist" in proc.stderr or "is a folder" in proc.stderr
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["autoscaler", "run", "--region", "primary", "--prometheus", "http://127.0.0.1:1"]
+        + ["--scaler", "os:system", "--max-cycles", "1"],
+        ["capacity", "--target", "os:system", "--out", "cap", "--state-dir", "nostate"],
+    ],
+)
+def test_a_factory_that_does_not_take_the_options_is_bad_input(
+    tmp_path: Path, args: list[str]
+) -> None:
+    proc = gameday(*args, cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "os:system: not a factory for these options" in proc.stderr
