@@ -292,13 +292,14 @@ def stray_processes(t: Topology, layout: Layout) -> list[psutil.Process]:
 
 def _postmaster_pid(layout: Layout, member: str) -> int | None:
     try:
-        pid = int((layout.pg_dir(member) / "data" / "postmaster.pid").read_text().split()[0])
+        # a negative pid: a single-user (standalone) backend, PostgreSQL's own convention
+        pid = abs(int((layout.pg_dir(member) / "data" / "postmaster.pid").read_text().split()[0]))
     except (OSError, ValueError, IndexError):
         return None
     try:
         proc = psutil.Process(pid)
         return pid if "postgres" in proc.name() else None
-    except psutil.Error:
+    except (psutil.Error, ValueError):  # pid 0 or garbage in the file
         return None
 
 

@@ -111,3 +111,19 @@ def test_the_history_store_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> 
     assert notes.read_text() == "my notes, not a database\n"  # untouched
     store = open_store(str(tmp_path / "new.sqlite"), tmp_path / "runs")
     assert store.rows() == []
+
+
+@pytest.mark.parametrize(
+    "text", ["-1\n", "0\n", "-999999999\n", "x\n", "", "99999999999999999999\n"]
+)
+def test_a_postmaster_pid_file_never_crashes_the_stray_search(tmp_path: Path, text: str) -> None:
+    """PostgreSQL writes a negative pid for a single-user backend; `down` read it into
+    psutil.Process(-pid) and died with a ValueError traceback."""
+    from stack.layout import Layout
+    from stack.up import _postmaster_pid
+
+    layout = Layout(tmp_path)
+    pidfile = layout.pg_dir("pg-primary") / "data" / "postmaster.pid"
+    pidfile.parent.mkdir(parents=True)
+    pidfile.write_text(text)
+    assert _postmaster_pid(layout, "pg-primary") is None  # none of these is a postgres process
