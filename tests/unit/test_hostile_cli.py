@@ -212,3 +212,31 @@ def test_a_factory_that_does_not_take_the_options_is_bad_input(
     proc = gameday(*args, cwd=tmp_path)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "os:system: not a factory for these options" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("entry_url: https://api.twinme.ai", "entry_url: file:///etc/passwd", "entry_url:"),
+        ("deployment: twinme-api-primary", "deployment: 'x --all'", "regions.primary.deployment:"),
+    ],
+)
+def test_the_k8s_target_file_refuses_urls_and_names_that_would_act(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = (REPO / "manifests/k8s/target.example.yaml").read_text()
+    assert old in text
+    path = tmp_path / "target.yaml"
+    path.write_text(text.replace(old, new))
+    proc = gameday("k8s", "plan", str(path), "pod-kill:primary", cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert str(path) in proc.stderr and expected in proc.stderr
+
+
+@pytest.mark.parametrize("fault", ["scale-region:primary:100000", "pod-kill:primary:\u00b2"])
+def test_fault_counts_are_bounded_ascii_numbers(fault: str) -> None:
+    from bedrock.errors import InputError
+    from gameday.targets.faults import parse
+
+    with pytest.raises(InputError, match="COUNT must be a positive integer up to 1000"):
+        parse(fault)  # the superscript two used to reach int() and raise ValueError
