@@ -201,7 +201,7 @@ class LocalLock(LeaderLock):
         self.identity = identity
         self.state_file = state_file
         self._state: dict[str, Any] | None = None
-        if state_file is not None and state_file.exists():
+        if state_file is not None and os.path.lexists(state_file):  # a looping link: refused
             from failover.state import read_state_file
 
             self._state = read_state_file(state_file)  # ConfigError (exit 2) naming the file

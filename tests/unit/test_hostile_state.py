@@ -127,3 +127,18 @@ def test_a_postmaster_pid_file_never_crashes_the_stray_search(tmp_path: Path, te
     pidfile.parent.mkdir(parents=True)
     pidfile.write_text(text)
     assert _postmaster_pid(layout, "pg-primary") is None  # none of these is a postgres process
+
+
+def test_a_looping_lock_state_link_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "lock.json"
+    path.symlink_to(path.name)  # exists() is False for a loop: it used to start from scratch
+    with pytest.raises(ConfigError) as info:
+        LocalLock("me", path)
+    assert str(path) in str(info.value) and "cannot read" in str(info.value)
+
+
+def test_a_state_dir_with_a_too_long_name_is_refused() -> None:
+    from bedrock.names import state_dir_problem
+
+    assert state_dir_problem("/tmp/" + "x" * 300) == "a folder name is longer than 255 bytes"
+    assert state_dir_problem("/tmp/gameday-test/state") is None
