@@ -103,6 +103,17 @@ def output_dir(text: str) -> Path:
     return path
 
 
+def input_dir(text: str) -> Path:
+    """A folder to read (absent is allowed: nothing to read); a file there is refused."""
+    path = Path(text)
+    try:
+        if "\0" in text or (path.exists() and not path.is_dir()):
+            raise argparse.ArgumentTypeError(f"{text}: not a folder")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
+    return path
+
+
 def http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")

@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
         "whose runner died so `gameday report` judges them INCONCLUSIVE.",
     )
     p.add_argument("--state-dir", type=Path, default=None)
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="default runs/")
+    p.add_argument("--runs-dir", type=options.input_dir, default=Path("runs"), help="default runs/")
     p.add_argument(
         "--deadline",
         type=options.number(0, 3600),

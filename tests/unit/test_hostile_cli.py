@@ -110,6 +110,8 @@ def test_logs_cannot_read_outside_the_state_folder(tmp_path: Path) -> None:
         ["stack", "kill", "all; rm -rf /"],
         ["stack", "freeze", "../../x"],
         ["load", "constant", "--host", "http://127.0.0.1:1", "--run-dir", "no/such/run"],
+        ["recover", "--state-dir", "nostate", "--runs-dir", "/etc/hostname"],
+        ["recover", "--state-dir", "nostate", "--deadline", "inf"],
     ],
 )
 def test_options_out_of_range_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
