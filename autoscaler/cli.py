@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import inspect
 import logging
 import sys
 from collections.abc import Callable
@@ -54,7 +55,19 @@ def _factory(spec: str, flag: str) -> Callable[..., Any]:
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise SetupError(f"{flag} {spec}: {module_name} has no callable {attr}")
-    return factory  # type: ignore[no-any-return]
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        """The factory, called only with arguments its signature takes (a wrong function or
+        wrong `key=value` options are bad input, exit 2, not a TypeError traceback)."""
+        try:
+            inspect.signature(factory).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise InputError(f"{flag} {spec}: not a factory for these options ({exc})") from None
+        except ValueError:
+            pass  # no signature to check (some builtins): call it as it is
+        return factory(*args, **kwargs)
+
+    return checked
 
 
 def _spec(args: argparse.Namespace) -> Any:

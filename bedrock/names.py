@@ -73,6 +73,8 @@ def state_dir_problem(value: str | os.PathLike[str], cwd: Path | None = None) ->
         return "must not be empty"
     if "\0" in text:
         return "contains a NUL byte"
+    if any(len(os.fsencode(part)) > 255 for part in Path(text).parts):
+        return "a folder name is longer than 255 bytes"
     here = (cwd or Path.cwd()).resolve()
     try:
         path = (here / Path(text).expanduser()).resolve()

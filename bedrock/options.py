@@ -70,6 +70,50 @@ def state_dir(text: str) -> Path:
     return Path(text)
 
 
+def output_file(text: str) -> Path:
+    """A file to write: its folder must exist (never created on the user's behalf: a typo in
+    the folder is an error, exit 2, not a new tree) and the path must not be a folder."""
+    path = Path(text)
+    if not text or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a usable file name")
+    parent = path.parent
+    try:
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: is a folder, expected a file")
+        if not parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: the folder {parent} does not exist")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
+    return path
+
+
+def output_dir(text: str) -> Path:
+    """A folder to write into: created when missing, but its parent must exist (as for
+    `output_file`: a typo is exit 2, not a new tree), and it must not be a file."""
+    path = Path(text)
+    if not text or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a usable folder name")
+    try:
+        if path.exists() and not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: is a file, expected a folder")
+        if not path.is_dir() and not path.parent.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: the folder {path.parent} does not exist")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
+    return path
+
+
+def input_dir(text: str) -> Path:
+    """A folder to read (absent is allowed: nothing to read); a file there is refused."""
+    path = Path(text)
+    try:
+        if "\0" in text or (path.exists() and not path.is_dir()):
+            raise argparse.ArgumentTypeError(f"{text}: not a folder")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc.strerror or exc}") from None
+    return path
+
+
 def http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
@@ -105,7 +149,7 @@ def add_log_level(p: argparse.ArgumentParser) -> None:
 def add_load_target(p: argparse.ArgumentParser, *, run_dir_help: str | None = None) -> None:
     """`--host URL --run-dir DIR [--allow-host H ...]`: where a load client sends and records."""
     p.add_argument("--host", required=True, help="entry URL, e.g. http://127.0.9.1:8080")
-    p.add_argument("--run-dir", required=True, help=run_dir_help or "run folder")
+    p.add_argument("--run-dir", required=True, type=output_dir, help=run_dir_help or "run folder")
     p.add_argument("--allow-host", action="append", default=[], help="a non-loopback host to allow")
 
 

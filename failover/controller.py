@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from bedrock.daemon import Daemon
+from bedrock.errors import ConfigError
 from failover import decision
 from failover.backends.base import LeaderLock, Notifier, Scaler, TrafficSwitch
 from failover.config import FailoverConfig
@@ -30,6 +31,7 @@ from failover.events import EventLog
 from failover.health import HealthProber, ProbeResult, RegionTracker
 from failover.metrics import ControllerMetrics
 from failover.runner import FailoverRunner, Interrupted, Operation
+from failover.state import check_state
 
 log = logging.getLogger("failover")
 
@@ -113,6 +115,10 @@ class Controller(Daemon):
     def _load_state(self, state: dict[str, Any] | None) -> None:
         if not state:
             return
+        try:
+            check_state(state, f"{getattr(self.lock, 'name', 'leader')} lock state")
+        except ConfigError as exc:
+            raise LockError(str(exc)) from None
         self.active = state.get("active") or self.active
         self.last_switch_wall = state.get("last_switch_wall")
         self.last_failed_wall = state.get("last_failed_wall")

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bedrock import options
 from bedrock.errors import ConfigError
 from gameday.k8s import overlays
 from gameday.k8s.render import to_yaml
@@ -29,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p_render.add_argument(
         "overlay", help=f"one of {', '.join(overlays.list_overlays())} or a folder"
     )
-    p_render.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    p_render.add_argument(
+        "-o", "--output", type=options.output_file, help="write to this file instead of stdout"
+    )
     _renderer_option(p_render)
     p_render.set_defaults(func=cmd_render)
 

@@ -55,11 +55,14 @@ def _register_run(sub: Any) -> None:
     )
     options.add_state_dir(p)
     p.add_argument(
-        "--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)"
+        "--runs-dir",
+        type=options.output_dir,
+        default=Path("runs"),
+        help="where run folders go (default runs/)",
     )
     p.add_argument(
         "--trials",
-        type=int,
+        type=options.integer(1, 20),
         default=1,
         metavar="N",
         help="run the experiment N times (1-20); each figure becomes a distribution and the "
@@ -90,7 +93,11 @@ def _register_nightly(sub: Any) -> None:
         p, help="the stack's state (default $GAMEDAY_STATE_DIR, else the topology's, else <tmp>)"
     )
     p.add_argument(
-        "--runs-dir", "--out", type=Path, default=Path("runs"), help="where run folders go"
+        "--runs-dir",
+        "--out",
+        type=options.output_dir,
+        default=Path("runs"),
+        help="where run folders go",
     )
     p.add_argument("--target", default="local", choices=["local", "k8s"])
     p.add_argument(

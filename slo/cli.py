@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="KEY=VALUE",
         help="e.g. p95=25%%, failover=3s, availability=0.1%%, error_budget=0.5%% (repeatable)",
     )
-    p.add_argument("--out", type=Path, help="also write the table (markdown) here")
+    p.add_argument("--out", type=options.output_file, help="also write the table (markdown) here")
     p.set_defaults(func=_compare)
 
     slo = subparsers.add_parser("slo", help="SLO spec tools")
@@ -51,7 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     v.set_defaults(func=_validate)
     r = sub.add_parser("rules", help="generate Prometheus burn-rate alert rules from the spec")
     r.add_argument("--spec", type=Path, help="SLO spec YAML (default: the seed's targets)")
-    r.add_argument("--out", type=Path, help="output file (default: stdout)")
+    r.add_argument(
+        "--out",
+        type=options.output_file,
+        help="output file (default: stdout; its folder must exist)",
+    )
     r.add_argument(
         "--kind",
         choices=("rules", "prometheusrule"),
@@ -177,7 +181,6 @@ def _rules(args: argparse.Namespace) -> int:
 
     text = rules_yaml(_spec(args.spec) or SloSpec(), kind=args.kind, job=args.job)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
     else:

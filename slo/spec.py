@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bedrock.loader import load_document
 from bedrock.models import validate, validate_data
+from bedrock.names import SafeName
 from slo.thresholds import Threshold, parse_threshold
 
 PHASES = ("baseline", "fault", "recovery")
@@ -140,7 +141,7 @@ class SloSpec(_Strict):
     error_rate_scope: Scope = "steady"
     # share of the period's availability budget this run's client-visible outage may use
     error_budget: str | None = "budget_burn < 5%"
-    profiles: dict[str, ProfileScale] = Field(default_factory=_default_profiles)
+    profiles: dict[SafeName, ProfileScale] = Field(default_factory=_default_profiles)
     failover_settings: FailoverSettings = Field(default_factory=FailoverSettings)
     scale_settings: ScaleSettings = Field(default_factory=ScaleSettings)
     throughput_settings: ThroughputSettings = Field(default_factory=ThroughputSettings)

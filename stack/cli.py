@@ -97,7 +97,7 @@ def _register_process_faults(ssub: Any) -> None:
         ("start", "start a stopped program"),
     ]:
         q = ssub.add_parser(name, help=help_text)
-        q.add_argument("program")
+        q.add_argument("program", type=options.name)
         q.set_defaults(func=cmd_stack)
     for name, help_text in [
         ("kill-region", "power-cut a region: everything in it dies and stays dead"),

@@ -10,20 +10,38 @@ them). Nothing here changes the stack.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import httpx
+from pydantic import Field, RootModel
 
 from bedrock.errors import ActionError, ConfigError, SetupError
-from bedrock.loader import load_data
+from bedrock.loader import load_data, load_document
+from bedrock.models import validate
+from bedrock.names import RegionName
 from stack.faults import DirJournal, FaultJournal
 from stack.layout import Layout
 from stack.state_dir import resolve_state_dir
 from stack.supervisor import Supervisor
+
+MAX_REPLICAS = 40  # the topology's bound on api_max_replicas (stack/topology.py)
+
+
+class _Replicas(
+    RootModel[dict[RegionName, Annotated[int, Field(strict=True, ge=0, le=MAX_REPLICAS)]]]
+):
+    """`<state>/replicas.json`: the desired API replicas per region."""
+
+
+def read_replicas(path: Path) -> dict[str, int]:
+    """The desired replicas from `path` through the hardened loader: a mapping of region name
+    to a whole number in [0, MAX_REPLICAS]; ConfigError (exit 2) naming file and key otherwise."""
+    return dict(validate(_Replicas, load_document(path)).root)
 
 
 def get_ok(url: str) -> bool:
@@ -75,7 +93,7 @@ class StackHandles:
     def open(cls, state_dir: Path | str | None = None) -> Self:
         root = resolve_state_dir(state_dir)
         path = root / "stack.json"
-        if not path.exists():
+        if not os.path.lexists(path):  # a looping link is a damaged handle file, not "no stack"
             raise SetupError(f"no stack at {root}: run `gameday up` first")
         handles = load_data(path)  # hardened: ConfigError (exit 2) naming the file
         shape = {"state_dir": str, "entry_url": str, "programs": dict, "regions": dict}
@@ -151,7 +169,10 @@ class StackHandles:
 
     # -- replicas (the scaler interface of the failover controller and autoscaler) ----------
     def desired_replicas(self) -> dict[str, int]:
-        return dict(json.loads((self.root / "replicas.json").read_text()))
+        return read_replicas(self.root / "replicas.json")
 
     def replicas(self, region: str) -> int:
-        return self.desired_replicas()[region]
+        desired = self.desired_replicas()
+        if region not in desired:
+            raise ConfigError(str(self.root / "replicas.json"), [f"{region}: missing"])
+        return desired[region]

@@ -100,7 +100,7 @@ class Processes(Observation):
         if not 0 <= replicas <= maximum:
             raise ActionError(f"{region}: {replicas} replicas is outside 0..{maximum}")
         desired = self.desired_replicas()
-        current = desired[region]
+        current = self.replicas(region)
         by_index = {self.programs[n]["index"]: n for n in self.program_names(region, "api")}
         desired[region] = replicas
         (self.root / "replicas.json").write_text(json.dumps(desired))
@@ -124,7 +124,7 @@ class Processes(Observation):
             quietly(lambda: haproxy.command(sock, "show info")),
             15,
         )
-        desired = self.desired_replicas()[region]
+        desired = self.replicas(region)
         for name in self.program_names(region=region, role="api"):
             verb = "enable" if self.programs[name]["index"] < desired else "disable"
             haproxy.command(sock, f"{verb} server be_api/{name}")

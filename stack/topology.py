@@ -34,16 +34,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
 
 
 class GlobalZone(_Strict):
     address: str = "127.0.9.1"
-    edge_port: int = Field(8080, ge=1, le=65535)
-    edge_stats_port: int = Field(8404, ge=1, le=65535)
-    prometheus_port: int = Field(9090, ge=1, le=65535)
+    edge_port: int = Field(strict=True, default=8080, ge=1, le=65535)
+    edge_stats_port: int = Field(strict=True, default=8404, ge=1, le=65535)
+    prometheus_port: int = Field(strict=True, default=9090, ge=1, le=65535)
     failover_ports: list[Port] = Field(default_factory=lambda: [9701, 9702], max_length=2)
-    autoscaler_port: int = Field(9710, ge=1, le=65535)
+    autoscaler_port: int = Field(strict=True, default=9710, ge=1, le=65535)
 
     @field_validator("address")
     @classmethod
@@ -56,8 +56,8 @@ class GlobalZone(_Strict):
 class Region(_Strict):
     cidr: str
     role: Literal["active", "standby", "witness"]
-    api_replicas: int = Field(0, ge=0, le=40)
-    api_max_replicas: int = Field(12, ge=0, le=40)
+    api_replicas: int = Field(strict=True, default=0, ge=0, le=40)
+    api_max_replicas: int = Field(strict=True, default=12, ge=0, le=40)
 
     @field_validator("cidr")
     @classmethod
@@ -71,15 +71,15 @@ class Region(_Strict):
 
 
 class Ports(_Strict):
-    lb_http: int = Field(8080, ge=1, le=65535)
-    lb_stats: int = Field(8404, ge=1, le=65535)
-    lb_db: int = Field(5000, ge=1, le=65535)
-    api_base: int = Field(8100, ge=1, le=65000)
-    etcd_client: int = Field(2379, ge=1, le=65535)
-    etcd_peer: int = Field(2380, ge=1, le=65535)
-    postgres: int = Field(5432, ge=1, le=65535)
-    patroni_rest: int = Field(8008, ge=1, le=65535)
-    redis: int = Field(6379, ge=1, le=55535)
+    lb_http: int = Field(strict=True, default=8080, ge=1, le=65535)
+    lb_stats: int = Field(strict=True, default=8404, ge=1, le=65535)
+    lb_db: int = Field(strict=True, default=5000, ge=1, le=65535)
+    api_base: int = Field(strict=True, default=8100, ge=1, le=65000)
+    etcd_client: int = Field(strict=True, default=2379, ge=1, le=65535)
+    etcd_peer: int = Field(strict=True, default=2380, ge=1, le=65535)
+    postgres: int = Field(strict=True, default=5432, ge=1, le=65535)
+    patroni_rest: int = Field(strict=True, default=8008, ge=1, le=65535)
+    redis: int = Field(strict=True, default=6379, ge=1, le=55535)
 
 
 class PgMember(_Strict):
@@ -92,25 +92,25 @@ class Postgres(_Strict):
     leader: str
     synchronous_mode: bool = False
     patroni: str = BUNDLED_PATRONI  # the Patroni executable (an absolute path)
-    ttl: int = Field(PATRONI4_MIN_TTL, ge=6, le=120)
-    loop_wait: int = Field(1, ge=1, le=30)
-    retry_timeout: int = Field(3, ge=1, le=60)
+    ttl: int = Field(strict=True, default=PATRONI4_MIN_TTL, ge=6, le=120)
+    loop_wait: int = Field(strict=True, default=1, ge=1, le=30)
+    retry_timeout: int = Field(strict=True, default=3, ge=1, le=60)
 
 
 class RedisRegion(_Strict):
     mode: Literal["cluster", "standalone"]
-    masters: int = Field(3, ge=3, le=6)
-    replicas_per_master: int = Field(1, ge=0, le=2)
-    node_timeout_ms: int = Field(1000, ge=200, le=60000)
+    masters: int = Field(strict=True, default=3, ge=3, le=6)
+    replicas_per_master: int = Field(strict=True, default=1, ge=0, le=2)
+    node_timeout_ms: int = Field(strict=True, default=1000, ge=200, le=60000)
 
 
 class FailoverTimings(_Strict):
-    check_interval_s: float = Field(1.0, gt=0, le=60)
-    check_timeout_s: float = Field(0.8, gt=0, le=30)
-    down_after: int = Field(3, ge=1, le=100)
-    up_after: int = Field(3, ge=1, le=100)
-    cooldown_s: float = Field(10.0, ge=0, le=3600)
-    controllers: int = Field(2, ge=0, le=2)
+    check_interval_s: float = Field(strict=True, default=1.0, gt=0, le=60)
+    check_timeout_s: float = Field(strict=True, default=0.8, gt=0, le=30)
+    down_after: int = Field(strict=True, default=3, ge=1, le=100)
+    up_after: int = Field(strict=True, default=3, ge=1, le=100)
+    cooldown_s: float = Field(strict=True, default=10.0, ge=0, le=3600)
+    controllers: int = Field(strict=True, default=2, ge=0, le=2)
 
 
 class Topology(_Strict):

@@ -29,6 +29,7 @@ import psutil
 from bedrock.errors import InputError, SetupError
 from stack import render
 from stack.controllers import write_configs
+from stack.handles import read_replicas
 from stack.layout import Layout, Program
 from stack.start_sequence import StartSequence
 from stack.state_dir import check_state_dir, claim_state_dir, remove_state_dir, resolve_state_dir
@@ -153,7 +154,7 @@ def write_handles(
     g = t.global_
     replicas_file = layout.root / "replicas.json"
     if replicas_file.exists():
-        replicas = json.loads(replicas_file.read_text())
+        replicas = read_replicas(replicas_file)
     else:
         replicas = {r: t.regions[r].api_replicas for r in t.api_regions}
         replicas_file.write_text(json.dumps(replicas))
@@ -220,7 +221,7 @@ def bring_up(
     programs = render.all_programs(t, layout, extra_programs(t, layout))
     render_all(t, layout, programs)
     handles = write_handles(t, layout, source, programs)
-    replicas: dict[str, int] = json.loads((layout.root / "replicas.json").read_text())
+    replicas = read_replicas(layout.root / "replicas.json")
     seq = StartSequence(t, sup, programs, handles, progress, deadline_s)
     try:
         progress("starting supervisord")
@@ -291,13 +292,14 @@ def stray_processes(t: Topology, layout: Layout) -> list[psutil.Process]:
 
 def _postmaster_pid(layout: Layout, member: str) -> int | None:
     try:
-        pid = int((layout.pg_dir(member) / "data" / "postmaster.pid").read_text().split()[0])
+        # a negative pid: a single-user (standalone) backend, PostgreSQL's own convention
+        pid = abs(int((layout.pg_dir(member) / "data" / "postmaster.pid").read_text().split()[0]))
     except (OSError, ValueError, IndexError):
         return None
     try:
         proc = psutil.Process(pid)
         return pid if "postgres" in proc.name() else None
-    except psutil.Error:
+    except (psutil.Error, ValueError):  # pid 0 or garbage in the file
         return None
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.errors import InputError
-from bedrock.runfolder.jsonl import NUM, Tail, append_line, get, read_rows, write_lines
+from bedrock.runfolder.jsonl import NUM, Tail, append_line, get, present, read_rows, write_lines
 
 FILE = "events.jsonl"
 RUN_DIR_ENV = "GAMEDAY_RUN_DIR"
@@ -174,7 +174,7 @@ class EventLog:
 def read_event_file(path: Path) -> list[Event]:
     """Every event of an events.jsonl-format file, by t_mono; [] when there is none.
     InputError naming file and line on a bad line (non-finite numbers, bad bytes...)."""
-    if not path.is_file():
+    if not present(path):
         return []
     events = []
     for lineno, o in read_rows(path):

@@ -137,6 +137,13 @@ def loads_finite(text: str, where: str) -> Any:
 MAX_JSON_BYTES = 256 * 1024 * 1024  # metrics.json of a long run is the largest document
 
 
+def present(path: str | os.PathLike[str]) -> bool:
+    """Something is at `path`: a file, or a folder, FIFO or (looping) link that the readers
+    refuse (exit 2). Absent means "not recorded" (None, inconclusive); a folder where a
+    record belongs is a damaged run folder, not a missing record."""
+    return os.path.lexists(path)
+
+
 def read_json(path: Path) -> Any:
     """A whole JSON file, finite numbers only; InputError naming file (and line) otherwise.
     The bytes go through `bedrock.loader.read_text` (a regular file, bounded, UTF-8)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bedrock.errors import InputError
-from bedrock.runfolder.jsonl import NUM, JsonlAppender, Tail, get, read_rows, write_lines
+from bedrock.runfolder.jsonl import NUM, JsonlAppender, Tail, get, present, read_rows, write_lines
 
 FILE = "ledger.jsonl"
 OUTCOMES = ("acknowledged", "failed", "indeterminate")
@@ -90,7 +90,7 @@ def _entry(o: dict[str, Any], where: str) -> LedgerEntry:
 def read_ledger(run_dir: str | os.PathLike[str]) -> list[LedgerEntry] | None:
     """Every write outcome in file order; None when there is no ledger (no ledger user)."""
     path = path_of(run_dir)
-    if not path.is_file():
+    if not present(path):
         return None
     return [_entry(o, f"{path}:{lineno}") for lineno, o in read_rows(path)]
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bedrock.runfolder.jsonl import read_json, write_json
+from bedrock.runfolder.jsonl import present, read_json, write_json
 
 FILE = "metrics.json"
 
@@ -34,4 +34,4 @@ def write_metrics(
 def read_metrics(run_dir: str | os.PathLike[str]) -> Any | None:
     """The document, or None when the run recorded none."""
     path = path_of(run_dir)
-    return read_json(path) if path.is_file() else None
+    return read_json(path) if present(path) else None

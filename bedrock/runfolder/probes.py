@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from bedrock.runfolder.jsonl import NUM, JsonlAppender, Tail, get, read_rows, write_lines
+from bedrock.runfolder.jsonl import NUM, JsonlAppender, Tail, get, present, read_rows, write_lines
 
 FILE = "probes.jsonl"
 KINDS = ("read", "write", "health")
@@ -72,7 +72,7 @@ def _fast_probe(o: dict[str, Any]) -> Probe | None:
 
 def read_probe_file(path: Path) -> list[Probe] | None:
     """Every probe by t_mono; None when the file is absent (no prober ran)."""
-    if not path.is_file():
+    if not present(path):
         return None
     num = (int, float)
     probes = []

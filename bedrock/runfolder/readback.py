@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bedrock.errors import InputError
-from bedrock.runfolder.jsonl import get, read_json, write_json
+from bedrock.runfolder.jsonl import get, present, read_json, write_json
 
 FILE = "readback.json"
 ERROR_FILE = "readback.error"  # why there is no readback.json (the RPO is then inconclusive)
@@ -64,7 +64,7 @@ def write_readback_error(run_dir: str | os.PathLike[str], message: str) -> None:
 def read_readback(run_dir: str | os.PathLike[str]) -> Readback | None:
     """None when there is no readback.json (no read-back: the RPO is inconclusive)."""
     path = path_of(run_dir)
-    if not path.is_file():
+    if not present(path):
         return None
     o = read_json(path)
     if not isinstance(o, dict):

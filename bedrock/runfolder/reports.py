@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.errors import InputError
-from bedrock.runfolder.jsonl import read_json
+from bedrock.runfolder.jsonl import present, read_json
 from bedrock.runfolder.run import is_run_folder
 
 RESULTS = "results.json"
@@ -73,7 +73,7 @@ def write_junit(folder: str | os.PathLike[str], xml: str) -> Path:
 def read_results(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """results.json as a mapping (schema gameday.results/1 or gameday.trials/1)."""
     path = results_path(folder)
-    if not path.is_file():
+    if not present(path):
         raise InputError(f"{path}: missing (not reported yet?)")
     doc = read_json(path)
     if not isinstance(doc, dict):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock.errors import InputError
-from bedrock.runfolder.jsonl import NUM, read_json, write_json
+from bedrock.runfolder.jsonl import NUM, present, read_json, write_json
 
 FILE = "run.json"
 SCHEMA = "gameday.run/1"
@@ -57,6 +57,6 @@ def _check(run: Any, path: Path) -> dict[str, Any]:
 def read_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """run.json checked against `gameday.run/1`; InputError naming the file and key."""
     path = path_of(run_dir)
-    if not path.is_file():
+    if not present(path):
         raise InputError(f"{path}: missing (not a run folder?)")
     return _check(read_json(path), path)

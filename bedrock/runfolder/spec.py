@@ -22,6 +22,8 @@ def write_spec(run_dir: str | os.PathLike[str], yaml_text: str) -> None:
 
 
 def saved_spec(run_dir: str | os.PathLike[str]) -> Path | None:
-    """The saved spec's path, None when the run saved none."""
+    """The saved spec's path, None when the run saved none. Anything at that name (a folder,
+    a dangling or looping link) is returned, so the loader refuses it (exit 2) instead of the
+    run being judged against the defaults."""
     path = path_of(run_dir)
-    return path if path.is_file() else None
+    return path if os.path.lexists(path) else None

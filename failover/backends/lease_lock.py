@@ -201,11 +201,10 @@ class LocalLock(LeaderLock):
         self.identity = identity
         self.state_file = state_file
         self._state: dict[str, Any] | None = None
-        if state_file is not None and state_file.exists():
-            try:
-                self._state = json.loads(state_file.read_text())
-            except (OSError, ValueError) as exc:
-                raise LockError(f"{state_file}: unreadable state: {exc}") from exc
+        if state_file is not None and os.path.lexists(state_file):  # a looping link: refused
+            from failover.state import read_state_file
+
+            self._state = read_state_file(state_file)  # ConfigError (exit 2) naming the file
 
     def try_acquire(self) -> bool:
         return True

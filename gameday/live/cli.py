@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 
+from bedrock import options
 from gameday.live import hub
 from gameday.live.board import LiveBoard
 from gameday.live.server import LiveServer
@@ -15,7 +16,7 @@ from gameday.live.server import LiveServer
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--live-port",
-        type=int,
+        type=options.integer(0, 65535),
         default=0,
         metavar="PORT",
         help="serve the live view on 127.0.0.1:PORT (default: a free port; the URL is printed)",
@@ -23,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-live", action="store_true", help="do not serve the live view")
     p.add_argument(
         "--live-linger",
-        type=float,
+        type=options.number(0, 3600),
         default=0.0,
         metavar="S",
         help="keep serving the final verdict S seconds after the runs end (default 0, max 3600)",

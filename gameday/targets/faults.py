@@ -20,6 +20,7 @@ it has. What a fault does on each target:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -144,6 +145,9 @@ def describe(fault: Fault) -> str:
     return f"{fault.kind}:{fault.region}:{getattr(fault, fault.number)}"
 
 
+MAX_COUNT = 1000  # pods to kill or replicas to scale to: a typo must not flood a cluster
+
+
 def parse(text: str, kinds: list[str] | None = None) -> Fault:
     """`KIND:REGION[:N]`, e.g. `region-loss:primary`, `pod-kill:secondary:2`; InputError naming
     the expected form. `kinds` limits the kinds accepted (a target's supported set)."""
@@ -158,8 +162,10 @@ def parse(text: str, kinds: list[str] | None = None) -> Fault:
     if len(parts) == 3:
         if cls.number is None:
             raise InputError(f"fault {text!r}: {kind} takes no number")
-        if not parts[2].isdigit() or (int(parts[2]) < 1 and cls.number != "replicas"):
-            raise InputError(f"fault {text!r}: COUNT must be a positive integer")
+        if not re.fullmatch(r"[0-9]{1,4}", parts[2]) or not (
+            (0 if cls.number == "replicas" else 1) <= int(parts[2]) <= MAX_COUNT
+        ):
+            raise InputError(f"fault {text!r}: COUNT must be a positive integer up to {MAX_COUNT}")
         return cls(region, **{cls.number: int(parts[2])})  # type: ignore[arg-type]
     if cls.number_required:
         raise InputError(f"fault {text!r}: {kind} needs a number ({kind}:REGION:{cls.number})")

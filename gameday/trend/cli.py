@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bedrock import options
 from bedrock.runfolder import reports
 from gameday.trend.page import write_trend
 from gameday.trend.store import import_runs, open_store, row_from_run
@@ -28,7 +29,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--runs-dir", type=Path, default=Path("runs"))
     p.add_argument("--history", default=None, metavar="URL", help=HISTORY_HELP)
-    p.add_argument("--out", type=Path, default=None, help="page (default <runs dir>/trend.html)")
+    p.add_argument(
+        "--out", type=options.output_file, default=None, help="page (default <runs dir>/trend.html)"
+    )
     p.set_defaults(func=cmd_trend)
 
 

@@ -51,13 +51,25 @@ class HistoryStore(Protocol):
     def rows(self) -> list[RunRow]: ...
 
 
+def _not_sqlite(path: Path) -> bool:
+    """A non-empty file without SQLite's header (an empty file is a new database)."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    return bool(head) and head != b"SQLite format 3\x00"
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.where = str(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute(SCHEMA)
+        try:
+            if path.exists() and (not path.is_file() or _not_sqlite(path)):
+                raise InputError(f"history {path}: not a SQLite database (refusing to touch it)")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._db() as db:
+                db.execute(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(f"history {path}: {exc}") from None
 
     def _db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)

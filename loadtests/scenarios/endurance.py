@@ -14,9 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the tree holding loadtests/
 if os.environ.setdefault("GAMEDAY_SCENARIO", "endurance") != "endurance":
-    raise SystemExit(
-        f"{__file__}: GAMEDAY_SCENARIO={os.environ['GAMEDAY_SCENARIO']!r} != 'endurance'"
+    print(
+        f"loadtests: {__file__}: GAMEDAY_SCENARIO={os.environ['GAMEDAY_SCENARIO']!r} != 'endurance'",
+        file=sys.stderr,
     )
+    raise SystemExit(2)  # bad input (exit 2), before Locust starts any user
 
 from loadtests.shapes import ScenarioShape  # noqa: E402
 from loadtests.users import ApiUser, LedgerUser, OpenModelUser  # noqa: E402, F401

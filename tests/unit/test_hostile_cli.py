@@ -52,6 +52,8 @@ def topology_with(tmp_path: Path, old: str, new: str) -> Path:
         ("  secondary:\n", "  'primary --data-dir /etc':\n", "regions.primary --data-dir /etc:"),
         ("edge_port: 8080", "edge_port: 1e400", "line 11: global.edge_port:"),
         ("check_interval_s: 1.0", "check_interval_s: .nan", "not a finite number"),
+        ("edge_port: 8080", "edge_port: true", "line 11: global.edge_port: Input should be"),
+        ("api_replicas: 2", "api_replicas: 2.0", "regions.primary.api_replicas: Input should"),
     ],
 )
 def test_validate_topology_refuses_with_file_and_key(
@@ -100,6 +102,16 @@ def test_logs_cannot_read_outside_the_state_folder(tmp_path: Path) -> None:
         ["stack", "scale", "primary", "-1"],
         ["load", "spike", "--host", "http://127.0.0.1:1", "--run-dir", "r", "--rate", "inf"],
         ["capacity", "--p95-target-ms", "-5"],
+        ["run", "kill-region", "--dry-run", "--live-port", "70000"],
+        ["run", "kill-region", "--dry-run", "--live-linger", "nan"],
+        ["run", "kill-region", "--dry-run", "--trials", "0"],
+        ["run", "kill-region", "--dry-run", "--runs-dir", "no/such/runs"],
+        ["nightly", "--dry-run", "--live-linger", "1e9"],
+        ["stack", "kill", "all; rm -rf /"],
+        ["stack", "freeze", "../../x"],
+        ["load", "constant", "--host", "http://127.0.0.1:1", "--run-dir", "no/such/run"],
+        ["recover", "--state-dir", "nostate", "--runs-dir", "/etc/hostname"],
+        ["recover", "--state-dir", "nostate", "--deadline", "inf"],
     ],
 )
 def test_options_out_of_range_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
@@ -121,6 +133,7 @@ def test_a_suite_name_cannot_climb_out_of_the_runs_folder(tmp_path: Path) -> Non
     [
         (["slo", "validate"], "availability: availability >= 150%\n"),
         (["slo", "validate"], "failover_settings: {sustained_window_s: -1}\n"),
+        (["slo", "validate"], "profiles: {'../x': {throughput: 1.0}}\n"),
         (["failover", "validate", "--config"], "regions: [1, 2]\nhome_region: x\n"),
         (["autoscaler", "validate", "--hpa"], "kind: HorizontalPodAutoscaler\nmetadata: []\n"),
         (["k8s", "plan"], "entry_url: x\nprometheus_url: y\nregions: {'a b': {}}\n"),
@@ -144,6 +157,7 @@ def test_every_reader_names_the_file(tmp_path: Path, command: list[str], body: s
         ("GAMEDAY_OPEN_LANES", "0"),
         ("GAMEDAY_MAX_LAG_S", "-1"),
         ("GAMEDAY_CLIENT", "../x"),
+        ("GAMEDAY_SCENARIO", "stress"),  # the constant locustfile under another scenario's name
     ],
 )
 def test_locustfiles_refuse_bad_variables_in_one_line(
@@ -164,3 +178,67 @@ def test_locustfiles_refuse_bad_variables_in_one_line(
     [line] = [ln for ln in proc.stderr.splitlines() if ln.startswith("loadtests:")]
     assert variable in line
     assert not (tmp_path / "run").exists()  # refused before any user ran
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["slo", "rules", "--out", "{tmp}/no/such/rules.yaml"],
+        ["slo", "rules", "--out", "{tmp}"],
+        ["compare", "{tmp}", "{tmp}", "--out", "{tmp}/no/such/table.md"],
+        ["trend", "--runs-dir", "{tmp}", "--out", "{tmp}/no/such/trend.html"],
+        ["capacity", "--steps", "{tmp}/steps.json", "--out", "{tmp}/no/such/report"],
+        ["k8s", "render", "dev", "-o", "{tmp}/no/such/dev.yaml"],
+    ],
+)
+def test_an_output_file_needs_an_existing_folder(tmp_path: Path, args: list[str]) -> None:
+    """Like every other output, a missing folder is refused (exit 2), never created."""
+    proc = gameday(*(a.replace("{tmp}", str(tmp_path)) for a in args), cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "error: argument" in proc.stderr
+    assert "does not exist" in proc.stderr or "is a folder" in proc.stderr
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["autoscaler", "run", "--region", "primary", "--prometheus", "http://127.0.0.1:1"]
+        + ["--scaler", "os:system", "--max-cycles", "1"],
+        ["capacity", "--target", "os:system", "--out", "cap", "--state-dir", "nostate"],
+    ],
+)
+def test_a_factory_that_does_not_take_the_options_is_bad_input(
+    tmp_path: Path, args: list[str]
+) -> None:
+    proc = gameday(*args, cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "os:system: not a factory for these options" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("entry_url: https://api.twinme.ai", "entry_url: file:///etc/passwd", "entry_url:"),
+        ("deployment: twinme-api-primary", "deployment: 'x --all'", "regions.primary.deployment:"),
+    ],
+)
+def test_the_k8s_target_file_refuses_urls_and_names_that_would_act(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = (REPO / "manifests/k8s/target.example.yaml").read_text()
+    assert old in text
+    path = tmp_path / "target.yaml"
+    path.write_text(text.replace(old, new))
+    proc = gameday("k8s", "plan", str(path), "pod-kill:primary", cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert str(path) in proc.stderr and expected in proc.stderr
+
+
+@pytest.mark.parametrize("fault", ["scale-region:primary:100000", "pod-kill:primary:\u00b2"])
+def test_fault_counts_are_bounded_ascii_numbers(fault: str) -> None:
+    from bedrock.errors import InputError
+    from gameday.targets.faults import parse
+
+    with pytest.raises(InputError, match="COUNT must be a positive integer up to 1000"):
+        parse(fault)  # the superscript two used to reach int() and raise ValueError

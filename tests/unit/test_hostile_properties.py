@@ -28,12 +28,14 @@ from bedrock import options
 from bedrock.errors import GamedayError
 from bedrock.names import NAME_PATTERN, inside
 from failover.config import load_config
+from failover.state import read_state_file
 from gameday.capacity.cli import _steps_file
 from gameday.k8s.allowlist import read_contexts
 from gameday.plan import load_experiment, load_suite
 from gameday.targets.k8s_settings import load_settings
 from loadtests.settings import from_env
 from slo.spec import load_spec
+from stack.handles import read_replicas
 from stack.topology import DEFAULT_TOPOLOGY, load_topology
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,6 +60,8 @@ READERS: dict[str, Callable[[Path], Any]] = {
     "k8s target": load_settings,
     "kubeconfig": read_contexts,
     "capacity steps": lambda p: _steps_file(str(p)),
+    "replicas.json": read_replicas,
+    "lock state": read_state_file,
 }
 SHIPPED = {
     "topology": DEFAULT_TOPOLOGY.parent / "topology-ci.yaml",
@@ -92,6 +96,23 @@ STEPS = {
     "startup_s": [1.5],
 }
 
+LOCK_STATE = {
+    "active": "secondary",
+    "last_switch_wall": 1796394200.5,
+    "last_failed_wall": None,
+    "operation": {
+        "kind": "failover",
+        "source": "primary",
+        "target": "secondary",
+        "started_wall": 1796394199.0,
+        "status": "completed",
+        "done": ["traffic_switched"],
+        "step_s": {"traffic_switched": 0.2},
+    },
+    "failback_requested": False,
+    "leader": "host-1",
+}
+
 
 def _valid_text(name: str) -> tuple[str, str]:
     """(suffix, text) of a valid input for the reader."""
@@ -101,6 +122,10 @@ def _valid_text(name: str) -> tuple[str, str]:
         return ".yaml", KUBECONFIG
     if name == "capacity steps":
         return ".json", json.dumps(STEPS)
+    if name == "replicas.json":
+        return ".json", json.dumps({"primary": 2, "secondary": 1})
+    if name == "lock state":
+        return ".json", json.dumps(LOCK_STATE)
     if name == "slo spec":
         from slo.spec import SloSpec, spec_to_yaml
 
