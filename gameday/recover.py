@@ -35,15 +35,11 @@ def register(sub: Any) -> None:
         "whose runner died so `gameday report` judges them INCONCLUSIVE.",
     )
     p.add_argument("--state-dir", type=Path, default=None)
-<<<<<<< HEAD
     p.add_argument("--target", default="local", choices=["local", "k8s"])
     p.add_argument(
         "--k8s-target", type=Path, default=None, help="with --target k8s: the target file (YAML)"
     )
-    p.add_argument("--runs-dir", type=Path, default=Path("runs"), help="default runs/")
-=======
     p.add_argument("--runs-dir", type=options.input_dir, default=Path("runs"), help="default runs/")
->>>>>>> input3
     p.add_argument(
         "--deadline",
         type=options.number(0, 3600),

@@ -204,22 +204,17 @@ def register(subparsers: Any) -> None:
         "capacity", help="find the knee per replica and answer capacity questions"
     )
     _hpa_args(c)
-<<<<<<< HEAD
     c.add_argument(
         "--profile",
         choices=PROFILE_NAMES,
         default="ci",
         help="ladder size: smoke (tests), ci, nightly, gameday, full (docs/capacity.md)",
     )
-    c.add_argument("--out", help="report folder (default: a new <runs-dir>/capacity-<time>/)")
-=======
-    c.add_argument("--profile", choices=["ci", "nightly", "gameday", "full"], default="ci")
     c.add_argument(
         "--out",
         type=options.output_dir,
         help="report folder (default: a new <runs-dir>/capacity-<time>/)",
     )
->>>>>>> input3
     c.add_argument("--runs-dir", default="runs", help="where new run folders go (default runs/)")
     c.add_argument("--steps", help="analyse recorded step results (JSON) instead of running load")
     c.add_argument(
