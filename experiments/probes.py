@@ -50,15 +50,31 @@ def url_healthy(entry_url: str, timeout_s: float = 1.0) -> bool:
     )
 
 
-def prometheus_scalar(prometheus_url: str, promql: str) -> float:
+NO_DATA_SETTLE_S = 3.0  # one missed scrape must not fail a hypothesis; a real gap still does
+
+
+def until_data(query: Callable[[], list[Any]], settle_s: float, pause_s: float = 0.5) -> list[Any]:
+    """`query()` until it returns data, for at most `settle_s`; [] when it never does."""
+    end = time.monotonic() + settle_s
+    while True:
+        result = query()
+        if result or time.monotonic() >= end:
+            return result
+        time.sleep(pause_s)
+
+
+def prometheus_scalar(
+    prometheus_url: str, promql: str, settle_s: float = NO_DATA_SETTLE_S
+) -> float:
     """One instant query's scalar; ActivityFailed when Prometheus fails or has no data (the
-    one Prometheus probe of the local and the Kubernetes experiments)."""
+    one Prometheus probe of the local and the Kubernetes experiments). "No data" is asked
+    again for up to `settle_s`: a short rate window can miss one scrape of a busy machine."""
     try:
-        result = instant(prometheus_url, promql, timeout_s=3)
+        result = until_data(lambda: instant(prometheus_url, promql, timeout_s=3), settle_s)
     except PrometheusUnavailable as exc:
         raise ActivityFailed(f"prometheus query failed: {exc}") from None
     if not result:
-        raise ActivityFailed(f"no data for {promql}")
+        raise ActivityFailed(f"no data for {promql} (asked for {settle_s:.0f} s)")
     value = scalar(result)
     if value is None:
         raise ActivityFailed(f"no data (NaN) for {promql}")

@@ -95,7 +95,10 @@ def test_ci_run_of_each_shape_records_histograms_outcomes_and_ledger(
     handle = runner.start(scenario, "ci", api, run_dir, time_scale=scale)
     assert handle.wait(handle.planned_s + 60) == 0, (run_dir / "load.log").read_text()[-2000:]
     cells = load_cells(run_dir)
-    assert {ep for _, ep in cells} >= API_ENDPOINTS
+    # GET /health (5 %) and POST /items (10 %) may not come up in a 5 s run of ~30 requests;
+    # reads (85 %) and the ledger writer always do (the mix: loadtests.users.pick_request).
+    endpoints = {ep for _, ep in cells}
+    assert {"GET /items/{id}", "POST /ledger"} <= endpoints <= API_ENDPOINTS, endpoints
     total = merge(cells)
     assert total.sent > 20 and total.outcomes == {"ok": total.sent}
     assert total.hist.get_total_count() == total.sent
