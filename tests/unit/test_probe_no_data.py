@@ -33,8 +33,9 @@ def test_a_missed_scrape_is_asked_again() -> None:
 
 def test_no_data_past_the_deadline_stays_no_data() -> None:
     query = _answers(*([[]] * 1000))
+    # how many times it asks in 0.05 s depends on the machine; the answer does not
     assert until_data(query, settle_s=0.05, pause_s=0.01) == []
-    assert len(query.asked) >= 2
+    assert 1 <= len(query.asked) < 1000
 
 
 def test_no_settling_asks_once() -> None:
